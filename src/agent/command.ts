@@ -1,5 +1,104 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { EXIT_INTERNAL, EXIT_TERMINATION_LOG_UNWRITABLE, PROBE_EXIT, REMEDIATE_EXIT } from './exit-codes.js';
+import { formatProbe, formatRemediation } from './format.js';
+import { NSENTER_PREFIX, isValidUnitName } from './host-commands.js';
+import { probeChains } from './probe.js';
+import { remediate } from './remediate.js';
+import { processRunner } from './runner.js';
+import { serializeResult } from './serialize.js';
+import { resolveTerminationLog, writeTerminationLog } from './termination-log.js';
+
+const MAX_WAIT_SECONDS = 3600;
+
+function parseUnit(value: string): string {
+  if (!isValidUnitName(value)) {
+    throw new InvalidArgumentError('expected a systemd service name such as kubelet.service.');
+  }
+  return value;
+}
+
+function parseWaitSeconds(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_WAIT_SECONDS) {
+    throw new InvalidArgumentError(`expected whole seconds from 1 to ${MAX_WAIT_SECONDS}.`);
+  }
+  return Number(value);
+}
+
+interface RemediateFlags {
+  host: 'nsenter' | 'local';
+  kubeletUnit: string;
+  waitSeconds: number;
+  terminationLog?: string;
+}
+
+async function runProbe(flags: { json?: boolean }): Promise<void> {
+  const result = await probeChains(processRunner());
+  process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatProbe(result));
+  process.exitCode = PROBE_EXIT[result.verdict];
+}
+
+async function runRemediate(flags: RemediateFlags): Promise<void> {
+  const hostRunner = processRunner(flags.host === 'nsenter' ? NSENTER_PREFIX : []);
+  const result = await remediate({
+    probeRunner: processRunner(),
+    hostRunner,
+    unit: flags.kubeletUnit,
+    waitSeconds: flags.waitSeconds,
+  });
+  const text = serializeResult(result);
+  process.stderr.write(formatRemediation(result));
+  process.stdout.write(`${text}\n`);
+  process.exitCode = REMEDIATE_EXIT[result.outcome];
+  const path = resolveTerminationLog(flags.terminationLog);
+  if (path === null) return;
+  const problem = writeTerminationLog(path, text);
+  if (problem !== null) {
+    process.stderr.write(`chainmedic: cannot write the termination log ${path}: ${problem}\n`);
+    process.exitCode = EXIT_TERMINATION_LOG_UNWRITABLE;
+  }
+}
+
+/** Runs an action; anything it throws is a bug, reported on one line with a distinct exit status. */
+function guarded<T>(action: (flags: T) => Promise<void>, failureExit: number) {
+  return async (flags: T) => {
+    try {
+      await action(flags);
+    } catch (err) {
+      process.stderr.write(
+        `chainmedic: internal error: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exitCode = failureExit;
+    }
+  };
+}
 
 export function registerAgentCommands(program: Command): void {
-  program.command('agent').description('Node-side commands run by the remediation Job');
+  const agent = program.command('agent').description('Node-side commands run by the remediation Job');
+
+  agent
+    .command('probe')
+    .description(
+      'Look for KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY exactly as azure-npm does (exit 0 present, 1 missing, 2 could not check)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(guarded(runProbe, PROBE_EXIT.error));
+
+  agent
+    .command('remediate')
+    .description(
+      'If the chains are missing, restart kubelet on the host and wait for them (exit 0 Restarted/ChainsPresent, ' +
+        '3 ChainsStillMissing, 4 RestartFailed, 5 ProbeError, 6 termination log unwritable, 2 usage)',
+    )
+    .addOption(
+      new Option('--host <mode>', 'run host commands through nsenter into PID 1, or locally from PATH')
+        .choices(['nsenter', 'local'])
+        .default('nsenter'),
+    )
+    .option('--kubelet-unit <unit>', 'kubelet systemd unit', parseUnit, 'kubelet.service')
+    .option('--wait-seconds <seconds>', 'how long to wait for kubelet and the chains', parseWaitSeconds, 90)
+    .option(
+      '--termination-log <path>',
+      'also write the result here (default /dev/termination-log if present)',
+    )
+    .action(guarded(runRemediate, EXIT_INTERNAL));
 }
