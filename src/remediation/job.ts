@@ -1,0 +1,159 @@
+import {
+  AGENT_SERVICE_ACCOUNT,
+  API_VERSION,
+  LABEL_APP,
+  LABEL_APP_VALUE,
+  LABEL_NODE,
+  LABEL_REMEDIATION,
+  NODE_REMEDIATION_KIND,
+  jobNameFor,
+  labelValue,
+} from '../api/index.js';
+
+/** The batch/v1 Job the operator creates (plain JSON, structurally a V1Job). */
+export interface AgentJob {
+  apiVersion: 'batch/v1';
+  kind: 'Job';
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    ownerReferences: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller: boolean;
+      blockOwnerDeletion: boolean;
+    }[];
+  };
+  spec: {
+    backoffLimit: number;
+    activeDeadlineSeconds: number;
+    ttlSecondsAfterFinished: number;
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: AgentPodSpec;
+    };
+  };
+}
+
+export interface AgentPodSpec {
+  nodeName: string;
+  restartPolicy: 'Never';
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+  hostNetwork: boolean;
+  hostPID: boolean;
+  priorityClassName: string;
+  tolerations: { operator: 'Exists' }[];
+  containers: {
+    name: string;
+    image: string;
+    command: string[];
+    args: string[];
+    securityContext: { privileged: boolean; runAsUser: number; runAsNonRoot: boolean };
+    terminationMessagePolicy: 'FallbackToLogsOnError';
+    resources: { requests: Record<string, string>; limits: Record<string, string> };
+  }[];
+}
+
+export interface AgentJobInput {
+  remediation: { name: string; uid: string };
+  nodeName: string;
+  attempt: number;
+  /** Probe only (`agent probe --json`): no kubelet restart is possible. */
+  dryRun: boolean;
+  namespace: string;
+  image: string;
+  timeoutSeconds: number;
+  agentWaitSeconds: number;
+  ttlAfterFinishedSeconds: number;
+}
+
+export const AGENT_CONTAINER = 'agent';
+export const KUBELET_UNIT = 'kubelet.service';
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * The agent's command line. Only validated numbers are interpolated: the node is chosen by spec.nodeName,
+ * never by an argument, and nothing from a CR, a node name or a log reaches the command.
+ */
+export function agentArgs(dryRun: boolean, agentWaitSeconds: number): string[] {
+  if (dryRun) return ['agent', 'probe', '--json'];
+  return [
+    'agent',
+    'remediate',
+    '--host',
+    'nsenter',
+    '--kubelet-unit',
+    KUBELET_UNIT,
+    '--wait-seconds',
+    String(positiveInt('agentWaitSeconds', agentWaitSeconds)),
+  ];
+}
+
+export function buildAgentJob(input: AgentJobInput): AgentJob {
+  const name = jobNameFor(input.remediation.name, positiveInt('attempt', input.attempt));
+  const labels = {
+    [LABEL_APP]: LABEL_APP_VALUE,
+    [LABEL_REMEDIATION]: labelValue(input.remediation.name),
+    [LABEL_NODE]: labelValue(input.nodeName),
+  };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: input.namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: NODE_REMEDIATION_KIND,
+          name: input.remediation.name,
+          uid: input.remediation.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: positiveInt('timeoutSeconds', input.timeoutSeconds),
+      ttlSecondsAfterFinished: positiveInt('ttlAfterFinishedSeconds', input.ttlAfterFinishedSeconds),
+      template: {
+        metadata: { labels },
+        spec: {
+          nodeName: input.nodeName,
+          restartPolicy: 'Never',
+          serviceAccountName: AGENT_SERVICE_ACCOUNT,
+          automountServiceAccountToken: false,
+          hostNetwork: true,
+          hostPID: true,
+          priorityClassName: 'system-node-critical',
+          // Runs on a cordoned, tainted node by design.
+          tolerations: [{ operator: 'Exists' }],
+          containers: [
+            {
+              name: AGENT_CONTAINER,
+              image: input.image,
+              command: ['chainmedic'],
+              args: agentArgs(input.dryRun, input.agentWaitSeconds),
+              securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              resources: {
+                requests: { cpu: '10m', memory: '64Mi' },
+                limits: { memory: '256Mi' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
