@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT_INTERNAL, EXIT_TERMINATION_LOG_UNWRITABLE, PROBE_EXIT, REMEDIATE_EXIT } from './exit-codes.js';
-import { formatProbe, formatRemediation } from './format.js';
+import { describeProbeError, formatProbe, formatRemediation } from './format.js';
 import { NSENTER_PREFIX, isValidUnitName } from './host-commands.js';
 import { probeChains } from './probe.js';
 import { remediate } from './remediate.js';
@@ -34,6 +34,7 @@ interface RemediateFlags {
 async function runProbe(flags: { json?: boolean }): Promise<void> {
   const result = await probeChains(processRunner());
   process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatProbe(result));
+  if (result.verdict === 'error') process.stderr.write(`chainmedic: ${describeProbeError(result)}\n`);
   process.exitCode = PROBE_EXIT[result.verdict];
 }
 

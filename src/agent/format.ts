@@ -23,3 +23,10 @@ export function formatProbe(result: ProbeResult): string {
 export function formatRemediation(result: AgentResult): string {
   return `${result.outcome}: ${result.message}\n`;
 }
+
+/** One line saying why the chains could not be checked. */
+export function describeProbeError(result: ProbeResult): string {
+  const unknown = result.checks.filter((c) => c.failure !== null);
+  const reasons = [...new Set(unknown.map((c) => `${c.binary}: ${c.failure}`))];
+  return `could not check the chains (${reasons.join(', ') || 'no checks ran'}); neither present nor missing can be said`;
+}

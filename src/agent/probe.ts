@@ -18,11 +18,15 @@ export interface ProbeOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 75_000;
-const STDERR_EXCERPT_CHARS = 200;
+const STDERR_EXCERPT_CHARS = 120;
 
+/**
+ * The end of stderr, where iptables puts its error; what comes first is usually
+ * iptables-nft's "legacy tables present" warning, which a check with exit 0 keeps.
+ */
 export function stderrExcerpt(stderr: string): string {
   const trimmed = stderr.trim();
-  return trimmed.length > STDERR_EXCERPT_CHARS ? `${trimmed.slice(0, STDERR_EXCERPT_CHARS)}…` : trimmed;
+  return trimmed.length > STDERR_EXCERPT_CHARS ? `…${trimmed.slice(-STDERR_EXCERPT_CHARS)}` : trimmed;
 }
 
 /** Runs azure-npm's detection for one family: per backend (nft first), the hint, then the canary if needed. */

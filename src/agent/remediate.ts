@@ -81,14 +81,14 @@ export async function remediate(deps: RemediateDeps): Promise<AgentResult> {
       outcome: 'RestartFailed',
       message: `systemctl restart ${deps.unit} failed (${why}): ${oneLine(restart.stderr)}`.trimEnd(),
       before,
-      after: await probeChains(deps.probeRunner),
+      after: await probeAfter(deps),
       kubeletRestarted: false,
       evidence,
     });
   }
 
   const active = await waitForRecovery(deps, now, sleep);
-  const after = await probeChains(deps.probeRunner);
+  const after = await probeAfter(deps);
   const outcome = outcomeAfterRestart(after, active);
   return finish({
     outcome,
@@ -120,6 +120,11 @@ async function waitForRecovery(
     await sleep(Math.min(interval, remaining));
   }
   return active;
+}
+
+/** IPv6 is already reported in `before` and never changes anything; leaving it out keeps the result small. */
+function probeAfter(deps: RemediateDeps): Promise<ProbeResult> {
+  return probeChains(deps.probeRunner, { ipv6: false });
 }
 
 async function isActive(deps: RemediateDeps): Promise<boolean> {

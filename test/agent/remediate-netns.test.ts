@@ -1,0 +1,171 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { agentResultSchema, type AgentResult } from '../../src/agent/result.js';
+import { NetnsSet, mustRunIn } from '../helpers/netns.js';
+import { makeTempDir, requireBuiltCli, runCliIn, writeExecutable, type TempDir } from './support.js';
+
+/**
+ * `agent remediate --host local` end to end: the built CLI in a network namespace with real
+ * iptables, and a fake `systemctl` (plus `journalctl`) first on PATH that plays kubelet.
+ */
+
+const JOURNAL_FIXTURE = resolve('test/agent/fixtures/kubelet-journal-race.txt');
+
+const namespaces = new NetnsSet('remed');
+let dirs: TempDir[] = [];
+beforeAll(() => requireBuiltCli());
+afterEach(() => {
+  namespaces.removeAll();
+  for (const dir of dirs) dir.remove();
+  dirs = [];
+});
+afterAll(() => namespaces.removeAll());
+
+/** What the fake kubelet does on `systemctl restart`. */
+type RestartBehaviour = 'creates-chains' | 'fails' | 'creates-nothing';
+
+const RESTART_ACTIONS: Record<RestartBehaviour, string> = {
+  'creates-chains': [
+    'touch "$STATE/active"',
+    'iptables-nft -t mangle -N KUBE-IPTABLES-HINT',
+    'iptables-nft -t mangle -N KUBE-KUBELET-CANARY',
+  ].join('\n    '),
+  fails:
+    'echo "Job for kubelet.service failed because the control process exited with error code." >&2; exit 1',
+  'creates-nothing': 'touch "$STATE/active"',
+};
+
+interface FakeHost {
+  dir: string;
+  log: string;
+  path: string;
+  calls(): string[];
+}
+
+function fakeHost(behaviour: RestartBehaviour): FakeHost {
+  const temp = makeTempDir('chainmedic-fake-host-');
+  dirs.push(temp);
+  const dir = temp.path;
+  const log = join(dir, 'calls.log');
+  writeExecutable(
+    join(dir, 'systemctl'),
+    `#!/bin/sh
+STATE='${dir}'
+echo "systemctl $*" >> '${log}'
+case "$1" in
+  restart)
+    ${RESTART_ACTIONS[behaviour]}
+    ;;
+  is-active)
+    if [ -f "$STATE/active" ]; then echo active; exit 0; else echo inactive; exit 3; fi
+    ;;
+  show)
+    if [ "$2" = iptables.service ]; then at='Tue 2026-11-24 19:35:46 UTC'; else at='Tue 2026-11-24 19:35:44 UTC'; fi
+    printf 'ActiveState=active\\nActiveEnterTimestamp=%s\\n' "$at"
+    ;;
+  *) exit 1 ;;
+esac
+`,
+  );
+  writeExecutable(
+    join(dir, 'journalctl'),
+    `#!/bin/sh
+echo "journalctl $*" >> '${log}'
+cat '${JOURNAL_FIXTURE}'
+`,
+  );
+  return {
+    dir,
+    log,
+    path: `${dir}:${process.env.PATH ?? ''}`,
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
+  };
+}
+
+function remediateIn(ns: string, host: FakeHost, extra: string[] = []) {
+  const terminationLog = join(host.dir, 'termination-log');
+  const run = runCliIn(
+    ns,
+    ['agent', 'remediate', '--host', 'local', '--termination-log', terminationLog, ...extra],
+    host.path,
+  );
+  const stdoutResult: AgentResult = agentResultSchema.parse(JSON.parse(run.stdout));
+  const logged = readFileSync(terminationLog, 'utf8');
+  expect(JSON.parse(logged)).toEqual(stdoutResult);
+  expect(Buffer.byteLength(logged)).toBeLessThanOrEqual(4096);
+  return { run, result: stdoutResult };
+}
+
+describe('agent remediate in a network namespace', () => {
+  it('restarts kubelet when the chains are missing, and reports Restarted once they are back', () => {
+    const ns = namespaces.create();
+    const host = fakeHost('creates-chains');
+
+    const { run, result } = remediateIn(ns, host);
+
+    expect(run.status).toBe(0);
+    expect(result.outcome).toBe('Restarted');
+    expect(result.kubeletRestarted).toBe(true);
+    expect(result.before.verdict).toBe('missing');
+    expect(result.after).toMatchObject({ verdict: 'present', backend: 'nft' });
+    expect(host.calls()).toContain('systemctl restart kubelet.service');
+    // Evidence from the fake journal and unit times: failed init, iptables started 2 s after kubelet.
+    expect(result.cause).toBe('KubeletInitRace');
+    expect(result.evidence?.kubelet?.activeEnterTimestamp).toBe('2026-11-24T19:35:44.000Z');
+    expect(result.evidence?.initLines.map((l) => `${l.kind} ${l.protocol} ${l.timestamp}`)).toContain(
+      'failed IPv4 2026-11-24T19:35:45.000Z',
+    );
+  });
+
+  it('reports RestartFailed when systemctl restart fails', () => {
+    const ns = namespaces.create();
+    const host = fakeHost('fails');
+
+    const { run, result } = remediateIn(ns, host);
+
+    expect(run.status).toBe(4);
+    expect(result.outcome).toBe('RestartFailed');
+    expect(result.kubeletRestarted).toBe(false);
+    expect(result.message).toContain('Job for kubelet.service failed');
+    expect(host.calls()).not.toContain('systemctl is-active kubelet.service');
+  });
+
+  it('reports ChainsStillMissing when kubelet restarts but creates no chains within --wait-seconds', () => {
+    const ns = namespaces.create();
+    const host = fakeHost('creates-nothing');
+
+    const { run, result } = remediateIn(ns, host, ['--wait-seconds', '1']);
+
+    expect(run.status).toBe(3);
+    expect(result.outcome).toBe('ChainsStillMissing');
+    expect(result.kubeletRestarted).toBe(true);
+    expect(result.after?.verdict).toBe('missing');
+    expect(host.calls().filter((c) => c === 'systemctl restart kubelet.service')).toHaveLength(1);
+    expect(host.calls()).toContain('systemctl is-active kubelet.service');
+  });
+
+  it('never restarts kubelet when a chain is present (ChainsPresent)', () => {
+    const ns = namespaces.create();
+    mustRunIn(ns, ['iptables-legacy', '-t', 'mangle', '-N', 'KUBE-KUBELET-CANARY']);
+    const host = fakeHost('creates-chains');
+
+    const { run, result } = remediateIn(ns, host);
+
+    expect(run.status).toBe(0);
+    expect(result.outcome).toBe('ChainsPresent');
+    expect(result.before).toMatchObject({ verdict: 'present', backend: 'legacy' });
+    expect(result.kubeletRestarted).toBe(false);
+    expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual([]);
+  });
+
+  it('restarts the unit named by --kubelet-unit', () => {
+    const ns = namespaces.create();
+    const host = fakeHost('creates-chains');
+
+    const { result } = remediateIn(ns, host, ['--kubelet-unit', 'kubelet@node-1.service']);
+
+    expect(result.outcome).toBe('Restarted');
+    expect(result.unit).toBe('kubelet@node-1.service');
+    expect(host.calls()).toContain('systemctl restart kubelet@node-1.service');
+  });
+});
