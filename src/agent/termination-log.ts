@@ -16,6 +16,6 @@ export function writeTerminationLog(path: string, text: string): string | null {
     return null;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return e.code ? `${e.code} (${e.message.split(',')[0] ?? e.code})` : String(err);
+    return e.code ? (e.message.split(',')[0] ?? e.code) : String(err);
   }
 }

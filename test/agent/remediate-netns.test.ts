@@ -1,86 +1,23 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { agentResultSchema, type AgentResult } from '../../src/agent/result.js';
 import { NetnsSet, mustRunIn } from '../helpers/netns.js';
-import { makeTempDir, requireBuiltCli, runCliIn, writeExecutable, type TempDir } from './support.js';
+import { FakeHosts, type FakeHost } from './fake-host.js';
+import { requireBuiltCli, runCliIn } from './support.js';
 
 /**
  * `agent remediate --host local` end to end: the built CLI in a network namespace with real
  * iptables, and a fake `systemctl` (plus `journalctl`) first on PATH that plays kubelet.
  */
 
-const JOURNAL_FIXTURE = resolve('test/agent/fixtures/kubelet-journal-race.txt');
-
 const namespaces = new NetnsSet('remed');
-let dirs: TempDir[] = [];
+const hosts = new FakeHosts();
 beforeAll(() => requireBuiltCli());
 afterEach(() => {
   namespaces.removeAll();
-  for (const dir of dirs) dir.remove();
-  dirs = [];
+  hosts.removeAll();
 });
 afterAll(() => namespaces.removeAll());
-
-/** What the fake kubelet does on `systemctl restart`. */
-type RestartBehaviour = 'creates-chains' | 'fails' | 'creates-nothing';
-
-const RESTART_ACTIONS: Record<RestartBehaviour, string> = {
-  'creates-chains': [
-    'touch "$STATE/active"',
-    'iptables-nft -t mangle -N KUBE-IPTABLES-HINT',
-    'iptables-nft -t mangle -N KUBE-KUBELET-CANARY',
-  ].join('\n    '),
-  fails:
-    'echo "Job for kubelet.service failed because the control process exited with error code." >&2; exit 1',
-  'creates-nothing': 'touch "$STATE/active"',
-};
-
-interface FakeHost {
-  dir: string;
-  log: string;
-  path: string;
-  calls(): string[];
-}
-
-function fakeHost(behaviour: RestartBehaviour): FakeHost {
-  const temp = makeTempDir('chainmedic-fake-host-');
-  dirs.push(temp);
-  const dir = temp.path;
-  const log = join(dir, 'calls.log');
-  writeExecutable(
-    join(dir, 'systemctl'),
-    `#!/bin/sh
-STATE='${dir}'
-echo "systemctl $*" >> '${log}'
-case "$1" in
-  restart)
-    ${RESTART_ACTIONS[behaviour]}
-    ;;
-  is-active)
-    if [ -f "$STATE/active" ]; then echo active; exit 0; else echo inactive; exit 3; fi
-    ;;
-  show)
-    if [ "$2" = iptables.service ]; then at='Tue 2026-11-24 19:35:46 UTC'; else at='Tue 2026-11-24 19:35:44 UTC'; fi
-    printf 'ActiveState=active\\nActiveEnterTimestamp=%s\\n' "$at"
-    ;;
-  *) exit 1 ;;
-esac
-`,
-  );
-  writeExecutable(
-    join(dir, 'journalctl'),
-    `#!/bin/sh
-echo "journalctl $*" >> '${log}'
-cat '${JOURNAL_FIXTURE}'
-`,
-  );
-  return {
-    dir,
-    log,
-    path: `${dir}:${process.env.PATH ?? ''}`,
-    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
-  };
-}
 
 function remediateIn(ns: string, host: FakeHost, extra: string[] = []) {
   const terminationLog = join(host.dir, 'termination-log');
@@ -99,7 +36,7 @@ function remediateIn(ns: string, host: FakeHost, extra: string[] = []) {
 describe('agent remediate in a network namespace', () => {
   it('restarts kubelet when the chains are missing, and reports Restarted once they are back', () => {
     const ns = namespaces.create();
-    const host = fakeHost('creates-chains');
+    const host = hosts.create('creates-chains');
 
     const { run, result } = remediateIn(ns, host);
 
@@ -119,7 +56,7 @@ describe('agent remediate in a network namespace', () => {
 
   it('reports RestartFailed when systemctl restart fails', () => {
     const ns = namespaces.create();
-    const host = fakeHost('fails');
+    const host = hosts.create('fails');
 
     const { run, result } = remediateIn(ns, host);
 
@@ -132,7 +69,7 @@ describe('agent remediate in a network namespace', () => {
 
   it('reports ChainsStillMissing when kubelet restarts but creates no chains within --wait-seconds', () => {
     const ns = namespaces.create();
-    const host = fakeHost('creates-nothing');
+    const host = hosts.create('creates-nothing');
 
     const { run, result } = remediateIn(ns, host, ['--wait-seconds', '1']);
 
@@ -147,7 +84,7 @@ describe('agent remediate in a network namespace', () => {
   it('never restarts kubelet when a chain is present (ChainsPresent)', () => {
     const ns = namespaces.create();
     mustRunIn(ns, ['iptables-legacy', '-t', 'mangle', '-N', 'KUBE-KUBELET-CANARY']);
-    const host = fakeHost('creates-chains');
+    const host = hosts.create('creates-chains');
 
     const { run, result } = remediateIn(ns, host);
 
@@ -160,7 +97,7 @@ describe('agent remediate in a network namespace', () => {
 
   it('restarts the unit named by --kubelet-unit', () => {
     const ns = namespaces.create();
-    const host = fakeHost('creates-chains');
+    const host = hosts.create('creates-chains');
 
     const { result } = remediateIn(ns, host, ['--kubelet-unit', 'kubelet@node-1.service']);
 
