@@ -1,0 +1,201 @@
+/** Deterministic (seeded) fault injection for the simulated API server. */
+
+export interface FaultRule {
+  /** API verb: get, list, watch, create, update, patch, delete, deletecollection; omitted or '*' = any. */
+  verb?: string;
+  /** 'pods', 'pods/status', 'jobs.batch', 'noderemediations'; omitted or '*' = any. */
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  /** Added delay before the request is served. */
+  latencyMs?: number;
+  /** Probability (0..1) that a matching request fails with errorCode. */
+  errorRate?: number;
+  /** 500 by default; 429 and 503 carry a Retry-After header. */
+  errorCode?: number;
+  retryAfterSeconds?: number;
+  /** Watches: close the stream after this many events. */
+  dropWatchAfterEvents?: number;
+  /** Watches: probability (0..1) of closing the stream after each event. */
+  dropWatchProbability?: number;
+  /** How many more times the rule may fire; omitted = unlimited. */
+  remaining?: number;
+}
+
+export interface StoredFaultRule extends FaultRule {
+  id: string;
+}
+
+export interface RequestFacts {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface OneShotTarget {
+  resource?: string;
+  name?: string;
+}
+
+export interface FaultDecision {
+  latencyMs: number;
+  error?: { code: number; retryAfterSeconds?: number };
+  forceGone: boolean;
+  conflict: boolean;
+  dropWatchAfterEvents?: number;
+  dropWatchProbability?: number;
+}
+
+export interface FaultsSnapshot {
+  seed: number;
+  rules: StoredFaultRule[];
+  pendingGone: OneShotTarget[];
+  pendingConflicts: OneShotTarget[];
+}
+
+/** mulberry32: small, fast, good enough for reproducible fault sequences. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function resourceMatches(pattern: string | undefined, facts: RequestFacts): boolean {
+  if (pattern === undefined || pattern === '*') return true;
+  const [resPart, subPart] = pattern.split('/') as [string, string | undefined];
+  const dot = resPart.indexOf('.');
+  const resource = dot >= 0 ? resPart.slice(0, dot) : resPart;
+  if (dot >= 0 && resPart.slice(dot + 1) !== facts.group) return false;
+  if (resource !== facts.resource) return false;
+  return subPart === undefined || subPart === facts.subresource;
+}
+
+export function ruleMatches(rule: FaultRule, facts: RequestFacts): boolean {
+  if (rule.verb !== undefined && rule.verb !== '*' && rule.verb !== facts.verb) return false;
+  if (!resourceMatches(rule.resource, facts)) return false;
+  if (rule.namespace !== undefined && rule.namespace !== facts.namespace) return false;
+  if (rule.name !== undefined && rule.name !== facts.name) return false;
+  return true;
+}
+
+function targetMatches(target: OneShotTarget, facts: RequestFacts): boolean {
+  return resourceMatches(target.resource, facts) && (target.name === undefined || target.name === facts.name);
+}
+
+const WRITE_VERBS = new Set(['update', 'patch']);
+
+export class FaultInjector {
+  private rules: StoredFaultRule[] = [];
+  private pendingGone: OneShotTarget[] = [];
+  private pendingConflicts: OneShotTarget[] = [];
+  private nextId = 1;
+  private seedValue: number;
+  private random: () => number;
+
+  constructor(seed = 1) {
+    this.seedValue = seed;
+    this.random = seededRandom(seed);
+  }
+
+  reseed(seed: number): void {
+    this.seedValue = seed;
+    this.random = seededRandom(seed);
+  }
+
+  add(rule: FaultRule): string {
+    const id = `f${this.nextId++}`;
+    this.rules.push({ ...rule, id });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((r) => r.id !== id);
+    return this.rules.length !== before;
+  }
+
+  /** Replaces every rule. */
+  set(rules: FaultRule[]): void {
+    this.rules = [];
+    for (const rule of rules) this.add(rule);
+  }
+
+  clear(): void {
+    this.rules = [];
+    this.pendingGone = [];
+    this.pendingConflicts = [];
+  }
+
+  /** The next matching watch answers 410 Gone (as an ERROR event). */
+  forceGoneOnNextWatch(target: OneShotTarget = {}): void {
+    this.pendingGone.push(target);
+  }
+
+  /** The next matching update or patch answers 409 Conflict. */
+  conflictOnNextWrite(target: OneShotTarget = {}): void {
+    this.pendingConflicts.push(target);
+  }
+
+  snapshot(): FaultsSnapshot {
+    return {
+      seed: this.seedValue,
+      rules: this.rules.map((r) => ({ ...r })),
+      pendingGone: [...this.pendingGone],
+      pendingConflicts: [...this.pendingConflicts],
+    };
+  }
+
+  /** A number in [0, 1) from the seeded sequence. */
+  roll(): number {
+    return this.random();
+  }
+
+  decide(facts: RequestFacts): FaultDecision {
+    const decision: FaultDecision = { latencyMs: 0, forceGone: false, conflict: false };
+    if (facts.verb === 'watch') {
+      const i = this.pendingGone.findIndex((t) => targetMatches(t, facts));
+      if (i >= 0) {
+        this.pendingGone.splice(i, 1);
+        decision.forceGone = true;
+      }
+    }
+    if (WRITE_VERBS.has(facts.verb)) {
+      const i = this.pendingConflicts.findIndex((t) => targetMatches(t, facts));
+      if (i >= 0) {
+        this.pendingConflicts.splice(i, 1);
+        decision.conflict = true;
+      }
+    }
+    for (const rule of this.rules) {
+      if (!ruleMatches(rule, facts)) continue;
+      let fired = false;
+      if (rule.latencyMs) {
+        decision.latencyMs += rule.latencyMs;
+        fired = true;
+      }
+      if (rule.errorRate !== undefined && !decision.error && this.random() < rule.errorRate) {
+        decision.error = { code: rule.errorCode ?? 500, retryAfterSeconds: rule.retryAfterSeconds };
+        fired = true;
+      }
+      if (
+        facts.verb === 'watch' &&
+        (rule.dropWatchAfterEvents !== undefined || rule.dropWatchProbability !== undefined)
+      ) {
+        decision.dropWatchAfterEvents = rule.dropWatchAfterEvents ?? decision.dropWatchAfterEvents;
+        decision.dropWatchProbability = rule.dropWatchProbability ?? decision.dropWatchProbability;
+        fired = true;
+      }
+      if (fired && rule.remaining !== undefined) rule.remaining--;
+    }
+    this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
+    return decision;
+  }
+}

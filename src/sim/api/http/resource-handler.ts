@@ -1,0 +1,295 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, type KubeObject, type PatchType, type ResourceKey } from '../types.js';
+import { apiVersionOf, type ResourceDef } from '../resources.js';
+import type { DeleteOptions, SimStoreImpl } from '../store.js';
+import { compileFilter } from '../selectors.js';
+import { conflict, notFound } from '../errors.js';
+import type { Entry } from '../history.js';
+import { mediaType, parseJsonBody, readBody } from './body.js';
+import { listJson, objectJson } from './serialize.js';
+import { serveWatch } from './watch.js';
+import { trimLog } from './logs.js';
+import { tableJson, tableRequest, type TableRequest } from './table.js';
+import type { Verb } from './request-target.js';
+import type { FaultDecision } from '../faults.js';
+
+export interface ResourceRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  store: SimStoreImpl;
+  def: ResourceDef;
+  version: string;
+  verb: Verb;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  decision: FaultDecision;
+  roll: () => number;
+  maxBodyBytes: number;
+  bookmarkIntervalMs: number;
+  watchTimeoutSeconds: number;
+}
+
+function sendJson(res: ServerResponse, code: number, json: string): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/json-patch+json': 'json',
+};
+
+function intParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new ApiError(400, 'BadRequest', `invalid ${name}: ${raw}`);
+  return n;
+}
+
+function boolParam(url: URL, name: string): boolean {
+  const raw = url.searchParams.get(name);
+  return raw === 'true' || raw === '1';
+}
+
+function fieldSelectorWithName(url: URL, name: string | undefined): string | undefined {
+  const given = url.searchParams.get('fieldSelector') ?? undefined;
+  if (name === undefined) return given;
+  const byName = `metadata.name=${name}`;
+  return given ? `${given},${byName}` : byName;
+}
+
+async function readObject(r: ResourceRequest): Promise<KubeObject> {
+  const type = mediaType(r.req.headers['content-type']);
+  if (type !== '' && type !== 'application/json' && type !== '*/*') {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json`,
+    );
+  }
+  return parseJsonBody(await readBody(r.req, r.maxBodyBytes)) as KubeObject;
+}
+
+export async function serveResource(r: ResourceRequest): Promise<void> {
+  const { def, store, url, res } = r;
+  const key: ResourceKey = { group: def.group, resource: def.resource };
+  const apiVersion = apiVersionOf(def, r.version);
+  const table: TableRequest | undefined = tableRequest(r.req.headers.accept, url);
+  const encode = (entry: Entry): string =>
+    table
+      ? tableJson(def, [entry], table, { resourceVersion: entry.object.metadata.resourceVersion })
+      : objectJson(entry, apiVersion);
+  if (r.subresource !== undefined && !def.subresources.includes(r.subresource)) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  if (def.namespaced && r.namespace === undefined && r.name !== undefined) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  if (!def.namespaced && r.namespace !== undefined) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  const namespace = def.namespaced ? r.namespace : undefined;
+
+  if (r.subresource === 'log') {
+    if (r.verb !== 'get')
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        'the server does not allow this method on the requested resource',
+      );
+    const text = store.getPodLog(
+      namespace!,
+      r.name!,
+      url.searchParams.get('container') ?? undefined,
+      boolParam(url, 'previous'),
+    );
+    const body = trimLog(text, {
+      tailLines: intParam(url, 'tailLines'),
+      limitBytes: intParam(url, 'limitBytes'),
+    });
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+
+  const subresource = r.subresource === 'status' ? ('status' as const) : undefined;
+  if (subresource && !['get', 'update', 'patch'].includes(r.verb)) {
+    throw new ApiError(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+    );
+  }
+
+  switch (r.verb) {
+    case 'get': {
+      const entry = store.getEntry(key, namespace, r.name!);
+      if (!entry) throw notFound(def, r.name!);
+      sendJson(
+        res,
+        200,
+        table
+          ? tableJson(def, [entry], table, { resourceVersion: entry.object.metadata.resourceVersion })
+          : objectJson(entry, apiVersion),
+      );
+      return;
+    }
+    case 'list': {
+      const page = store.listPage(key, {
+        namespace,
+        labelSelector: url.searchParams.get('labelSelector') ?? undefined,
+        fieldSelector: url.searchParams.get('fieldSelector') ?? undefined,
+        limit: intParam(url, 'limit'),
+        continue: url.searchParams.get('continue') ?? undefined,
+      });
+      sendJson(res, 200, table ? tableJson(def, page.entries, table, page) : listJson(def, apiVersion, page));
+      return;
+    }
+    case 'watch': {
+      const timeout = intParam(url, 'timeoutSeconds');
+      serveWatch(r.req, res, {
+        store,
+        def,
+        apiVersion,
+        namespace,
+        filter: compileFilter(
+          url.searchParams.get('labelSelector') ?? undefined,
+          fieldSelectorWithName(url, r.name),
+        ),
+        resourceVersion: url.searchParams.get('resourceVersion') ?? undefined,
+        allowBookmarks: boolParam(url, 'allowWatchBookmarks'),
+        sendInitialEvents: boolParam(url, 'sendInitialEvents'),
+        timeoutSeconds: timeout !== undefined && timeout > 0 ? timeout : r.watchTimeoutSeconds,
+        bookmarkIntervalMs: r.bookmarkIntervalMs,
+        forceGone: r.decision.forceGone,
+        dropAfterEvents: r.decision.dropWatchAfterEvents,
+        dropProbability: r.decision.dropWatchProbability,
+        roll: r.roll,
+        encode,
+      });
+      return;
+    }
+    case 'create': {
+      if (r.name !== undefined)
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
+      const body = await readObject(r);
+      const input = { ...body, metadata: { ...(body.metadata ?? {}) } } as KubeObject;
+      if (def.namespaced) {
+        if (input.metadata.namespace !== undefined && input.metadata.namespace !== namespace) {
+          throw new ApiError(
+            400,
+            'BadRequest',
+            'the namespace of the provided object does not match the namespace sent on the request',
+          );
+        }
+        input.metadata.namespace = namespace;
+      }
+      const created = store.create(key, input, { resetStatus: true });
+      sendJson(res, 201, JSON.stringify(stamp(created, apiVersion)));
+      return;
+    }
+    case 'update': {
+      const body = await readObject(r);
+      const input = { ...body, metadata: { ...(body.metadata ?? {}) } } as KubeObject;
+      if (input.metadata.name !== r.name) {
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `the name of the object (${String(input.metadata.name)}) does not match the name on the URL (${r.name})`,
+        );
+      }
+      if (def.namespaced) {
+        if (input.metadata.namespace !== undefined && input.metadata.namespace !== namespace) {
+          throw new ApiError(
+            400,
+            'BadRequest',
+            'the namespace of the provided object does not match the namespace sent on the request',
+          );
+        }
+        input.metadata.namespace = namespace;
+      }
+      if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
+      if (r.decision.conflict) throw conflict(def, r.name!);
+      const updated = store.update(key, input, { subresource });
+      sendJson(res, 200, JSON.stringify(stamp(updated, apiVersion)));
+      return;
+    }
+    case 'patch': {
+      const type = PATCH_TYPES[mediaType(r.req.headers['content-type'])];
+      if (!type) {
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${def.custom ? '' : ', application/strategic-merge-patch+json'}`,
+        );
+      }
+      const patch = parseJsonBody(await readBody(r.req, r.maxBodyBytes));
+      if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
+      if (r.decision.conflict) throw conflict(def, r.name!);
+      const patched = store.patch(key, namespace, r.name!, type, patch, { subresource });
+      sendJson(res, 200, JSON.stringify(stamp(patched, apiVersion)));
+      return;
+    }
+    case 'delete': {
+      const options = await deleteOptions(r);
+      const result = store.delete(key, namespace, r.name!, options);
+      if (!result) throw notFound(def, r.name!);
+      const pending = store.getEntry(key, namespace, r.name!) !== undefined;
+      sendJson(res, pending ? 202 : 200, JSON.stringify(stamp(result, apiVersion)));
+      return;
+    }
+    case 'deletecollection': {
+      const options = await deleteOptions(r);
+      const deleted = store.deleteCollection(key, {
+        ...options,
+        namespace,
+        labelSelector: url.searchParams.get('labelSelector') ?? undefined,
+        fieldSelector: url.searchParams.get('fieldSelector') ?? undefined,
+      });
+      const body = {
+        kind: def.listKind,
+        apiVersion,
+        metadata: { resourceVersion: store.resourceVersion() },
+        items: deleted.map((o) => stamp(o, apiVersion)),
+      };
+      sendJson(res, 200, JSON.stringify(body));
+      return;
+    }
+    default:
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        'the server does not allow this method on the requested resource',
+      );
+  }
+}
+
+function stamp(object: KubeObject, apiVersion: string): KubeObject {
+  return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
+}
+
+async function deleteOptions(r: ResourceRequest): Promise<DeleteOptions> {
+  const raw = await readBody(r.req, r.maxBodyBytes);
+  const body =
+    raw.length > 0 && raw.toString('utf8').trim() !== ''
+      ? (parseJsonBody(raw) as Record<string, unknown>)
+      : {};
+  const policy = (r.url.searchParams.get('propagationPolicy') ??
+    body.propagationPolicy) as DeleteOptions['propagationPolicy'];
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    throw new ApiError(422, 'Invalid', `propagationPolicy: Unsupported value: "${String(policy)}"`);
+  }
+  const orphan = r.url.searchParams.get('orphanDependents') === 'true' || body.orphanDependents === true;
+  return {
+    propagationPolicy: policy ?? (orphan ? 'Orphan' : undefined),
+    preconditions: body.preconditions as DeleteOptions['preconditions'],
+  };
+}
