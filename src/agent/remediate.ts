@@ -116,7 +116,7 @@ async function waitForRecovery(
     active = await isActive(deps);
     if (active && (await probeChains(deps.probeRunner, { ipv6: false })).verdict === 'present') break;
     const remaining = deadline - now();
-    if (remaining <= 0) break;
+    if (remaining <= 0 || poll === maxPolls - 1) break;
     await sleep(Math.min(interval, remaining));
   }
   return active;
