@@ -1,4 +1,6 @@
-import { REMEDIATE_EXIT, EXIT_USAGE } from '../../agent/exit-codes.js';
+import { PROBE_EXIT, REMEDIATE_EXIT, EXIT_USAGE } from '../../agent/exit-codes.js';
+import { formatProbe, formatRemediation } from '../../agent/format.js';
+import { probeChains } from '../../agent/probe.js';
 import { remediate } from '../../agent/remediate.js';
 import { serializeResult } from '../../agent/serialize.js';
 import { parseAgentInvocation } from './agent-invocation.js';
@@ -19,6 +21,20 @@ export interface ContainerSpec {
   command?: string[];
   args?: string[];
   image?: string;
+  terminationMessagePolicy?: string;
+}
+
+/** kubelet's FallbackToLogsOnError: a failed container without a message gets its log's tail. */
+function withFallback(container: ContainerSpec, exit: ContainerExit): ContainerExit {
+  if (
+    exit.message !== undefined ||
+    exit.exitCode === 0 ||
+    container.terminationMessagePolicy !== 'FallbackToLogsOnError'
+  ) {
+    return exit;
+  }
+  const tail = exit.log.split('\n').slice(-80).join('\n');
+  return { ...exit, message: Buffer.from(tail).subarray(-2048).toString('utf8') };
 }
 
 /**
@@ -48,6 +64,12 @@ export async function runJobContainer(
       log: '',
     };
   }
+  if (parsed.kind === 'probe') {
+    const probe = await probeChains(simProbeRunner(host));
+    const exitCode = PROBE_EXIT[probe.verdict];
+    const log = parsed.json ? `${JSON.stringify(probe)}\n` : formatProbe(probe);
+    return { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', log };
+  }
   let result;
   try {
     result = await remediate({
@@ -64,5 +86,6 @@ export async function runJobContainer(
   }
   const json = serializeResult(result);
   const exitCode = REMEDIATE_EXIT[result.outcome];
-  return { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message: json, log: `${json}\n` };
+  const log = `${formatRemediation(result)}${json}\n`;
+  return { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message: json, log };
 }

@@ -1,3 +1,5 @@
+import { isValidUnitName } from '../../agent/host-commands.js';
+
 /**
  * Recognizes a container that runs `chainmedic agent remediate ...` and reads the
  * flags the simulated node honours. Pure.
@@ -9,6 +11,7 @@ export interface AgentInvocation {
 
 export type AgentInvocationParse =
   | { kind: 'agent'; invocation: AgentInvocation }
+  | { kind: 'probe'; json: boolean }
   | { kind: 'usage-error'; message: string }
   | { kind: 'other' };
 
@@ -47,11 +50,18 @@ export function parseAgentInvocation(
   }
   const waitText = values.get('--wait-seconds');
   const waitSeconds = waitText === undefined ? DEFAULTS.waitSeconds : Number(waitText);
-  if (!Number.isInteger(waitSeconds) || waitSeconds < 0) {
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 3600) {
     return {
       kind: 'usage-error',
       message: `error: option '--wait-seconds' argument '${waitText}' is invalid`,
     };
   }
-  return { kind: 'agent', invocation: { unit: values.get('--kubelet-unit') ?? DEFAULTS.unit, waitSeconds } };
+  const unit = values.get('--kubelet-unit') ?? DEFAULTS.unit;
+  if (!isValidUnitName(unit)) {
+    return {
+      kind: 'usage-error',
+      message: `error: option '--kubelet-unit <unit>' argument '${unit}' is invalid.`,
+    };
+  }
+  return { kind: 'agent', invocation: { unit, waitSeconds } };
 }
