@@ -55,7 +55,7 @@ export function isTerminal(phase: Phase | undefined): boolean {
 
 export const ProbeSummarySchema = z.object({
   verdict: z.enum(['present', 'missing', 'error']),
-  backend: z.enum(['nft', 'legacy']).nullable().optional(),
+  backend: z.enum(['nft', 'legacy']).optional().describe('Absent when no chain was found.'),
 });
 export type ProbeSummary = z.infer<typeof ProbeSummarySchema>;
 

@@ -5,7 +5,7 @@ import type { JobReport } from './types.js';
 export type ParsedReport = { ok: true; report: JobReport } | { ok: false; error: string };
 
 function summarize(probe: ProbeResult): ProbeSummary {
-  return { verdict: probe.verdict, backend: probe.backend };
+  return { verdict: probe.verdict, ...(probe.backend ? { backend: probe.backend } : {}) };
 }
 
 /**

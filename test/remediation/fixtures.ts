@@ -78,7 +78,7 @@ export function finished(
   name = `${NR}-1`,
 ): ObservedJob {
   const present = { verdict: 'present' as const, backend: 'nft' as const };
-  const missing = { verdict: 'missing' as const, backend: null };
+  const missing = { verdict: 'missing' as const };
   return {
     name,
     state: outcome === 'Restarted' || outcome === 'ChainsPresent' ? 'succeeded' : 'failed',
