@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { registerSimCommand } from './sim/command.js';
 
 export function buildProgram(): Command {
   const program = new Command('chainmedic')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerAgentCommands(program);
+  registerSimCommand(program);
   return program;
 }
 

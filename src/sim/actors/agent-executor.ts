@@ -39,14 +39,18 @@ function withFallback(container: ContainerSpec, exit: ContainerExit): ContainerE
 
 /**
  * Runs a Job's container on a simulated node. `chainmedic agent remediate ...`
- * runs the real agent in-process with runners bound to the node; anything else
- * just exits 0.
+ * and `agent probe` run the real agent code in-process with runners bound to the
+ * node; anything else just exits 0.
  */
 export async function runJobContainer(
   machine: SimMachine,
   container: ContainerSpec,
   clock: SimClock,
 ): Promise<ContainerExit> {
+  return withFallback(container, await runContainer(machine, container, clock));
+}
+
+async function runContainer(machine: SimMachine, container: ContainerSpec, clock: SimClock): Promise<ContainerExit> {
   const parsed = parseAgentInvocation(container.command ?? [], container.args ?? []);
   if (parsed.kind === 'other') {
     await clock.sleep(1_000);
