@@ -15,6 +15,7 @@ import {
   SERVER_VERSION,
 } from './http/discovery.js';
 import { failureStatus, reasonForCode, statusFromError } from './http/status.js';
+import { openapiV3GroupVersion, openapiV3Index } from './http/openapi.js';
 import { serveResource } from './http/resource-handler.js';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody, readBody } from './http/body.js';
 
@@ -124,6 +125,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       case 'resource-list': {
         const doc = apiResourceList(defs, target.group, target.version);
+        return doc
+          ? sendJson(res, 200, doc)
+          : sendJson(
+              res,
+              404,
+              failureStatus(404, 'NotFound', 'the server could not find the requested resource'),
+            );
+      }
+      case 'openapi-v3-index':
+        return sendJson(res, 200, openapiV3Index(defs));
+      case 'openapi-v3-gv': {
+        const doc = openapiV3GroupVersion(defs, target.group, target.version);
         return doc
           ? sendJson(res, 200, doc)
           : sendJson(

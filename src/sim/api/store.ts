@@ -13,12 +13,11 @@ import {
 } from './types.js';
 import { ResourceRegistry, crdProblem, resourceFromCrd, type ResourceDef } from './resources.js';
 import { EventHistory, entryJson, type Entry, type StoreEvent } from './history.js';
-import { compileFilter, isEmptyFilter, matchesFilter, type ObjectFilter } from './selectors.js';
+import { compileFilter, isEmptyFilter, matchesFilter } from './selectors.js';
 import {
   crdStatus,
   formatTimestamp,
   generatedName,
-  hasStatusSubresource,
   normalizeIdentity,
   prepareCreate,
   prepareUpdate,

@@ -18,6 +18,8 @@ export type RequestTarget =
       subresource?: string;
       watchPath: boolean;
     }
+  | { kind: 'openapi-v3-index' }
+  | { kind: 'openapi-v3-gv'; group: string; version: string }
   | { kind: 'openapi' }
   | { kind: 'unknown' };
 
@@ -48,7 +50,15 @@ export function parseRequestTarget(pathname: string): RequestTarget {
     .filter((p) => p !== '')
     .map((p) => decodeURIComponent(p));
   if (parts[0] === 'version' && parts.length === 1) return { kind: 'version' };
-  if (parts[0] === 'openapi') return { kind: 'openapi' };
+  if (parts[0] === 'openapi') {
+    if (parts[1] !== 'v3') return { kind: 'openapi' };
+    if (parts.length === 2) return { kind: 'openapi-v3-index' };
+    if (parts[2] === 'api' && parts.length === 4)
+      return { kind: 'openapi-v3-gv', group: '', version: parts[3]! };
+    if (parts[2] === 'apis' && parts.length === 5)
+      return { kind: 'openapi-v3-gv', group: parts[3]!, version: parts[4]! };
+    return { kind: 'openapi' };
+  }
   if (parts[0] === 'api') {
     if (parts.length === 1) return { kind: 'api-versions' };
     if (parts.length === 2) return { kind: 'resource-list', group: '', version: parts[1]! };
