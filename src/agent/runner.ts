@@ -36,7 +36,9 @@ export function processRunner(prefix: readonly string[] = []): Runner {
       let stderr = '';
       let timedOut = false;
       let settled = false;
-      const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+      // Its own process group, so a timeout also kills what it forked (nsenter forks the
+      // host command, which would otherwise keep the pipes open and the promise pending).
+      const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
       const settle = (result: CommandResult) => {
         if (settled) return;
         settled = true;
@@ -46,7 +48,7 @@ export function processRunner(prefix: readonly string[] = []): Runner {
       const timer = options.timeoutMs
         ? setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            killGroup(child.pid, () => child.kill('SIGKILL'));
           }, options.timeoutMs)
         : undefined;
       child.stdout.on('data', (chunk: Buffer) => {
@@ -68,4 +70,13 @@ export function processRunner(prefix: readonly string[] = []): Runner {
         else settle({ exitCode: code, stdout, stderr });
       });
     });
+}
+
+function killGroup(pid: number | undefined, fallback: () => void): void {
+  try {
+    if (pid === undefined) throw new Error('no pid');
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    fallback();
+  }
 }

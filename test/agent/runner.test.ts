@@ -24,6 +24,12 @@ describe('processRunner', () => {
     expect(result.failure).toBe('timeout');
   });
 
+  it('on timeout also kills what the command forked, which would otherwise hold its output open', async () => {
+    // Without the group kill, the backgrounded sleep keeps stdout open and this never settles.
+    const result = await run(['sh', '-c', 'sleep 600 & wait'], { timeoutMs: 100 });
+    expect(result.failure).toBe('timeout');
+  });
+
   it('runs behind a prefix', async () => {
     const result = await processRunner(['env', 'CHAINMEDIC_X=1'])(['sh', '-c', 'echo $CHAINMEDIC_X']);
     expect(result.stdout).toBe('1\n');
