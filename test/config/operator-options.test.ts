@@ -1,0 +1,72 @@
+import { parseOperatorOptions } from '../../src/config.js';
+
+describe('parseOperatorOptions', () => {
+  it('defaults', () => {
+    expect(parseOperatorOptions({})).toEqual({
+      ok: true,
+      options: {
+        namespace: 'chainmedic-system',
+        leaderElect: false,
+        agentImage: 'chainmedic:dev',
+        logLevel: 'info',
+        metricsPort: 8080,
+      },
+    });
+  });
+
+  it('takes flags, with strings from commander converted', () => {
+    const result = parseOperatorOptions({
+      kubeconfig: '/tmp/kc',
+      namespace: 'ops',
+      leaderElect: true,
+      agentImage: 'registry.example/chainmedic@sha256:abc',
+      logLevel: 'debug',
+      metricsPort: '9090',
+    });
+    expect(result).toEqual({
+      ok: true,
+      options: {
+        kubeconfig: '/tmp/kc',
+        namespace: 'ops',
+        leaderElect: true,
+        agentImage: 'registry.example/chainmedic@sha256:abc',
+        logLevel: 'debug',
+        metricsPort: 9090,
+      },
+    });
+  });
+
+  it('falls back to the environment, flags win', () => {
+    const env = {
+      CHAINMEDIC_NAMESPACE: 'from-env',
+      CHAINMEDIC_LEADER_ELECT: 'true',
+      CHAINMEDIC_LOG_LEVEL: 'warn',
+    };
+    const result = parseOperatorOptions({ logLevel: 'error' }, env);
+    expect(result.ok && result.options).toMatchObject({
+      namespace: 'from-env',
+      leaderElect: true,
+      logLevel: 'error',
+    });
+  });
+
+  it.each([
+    [
+      { namespace: 'Bad_NS' },
+      {},
+      /^--namespace \(or CHAINMEDIC_NAMESPACE\) "Bad_NS": must be a DNS-1123 label/,
+    ],
+    [{ logLevel: 'loud' }, {}, /^--log-level \(or CHAINMEDIC_LOG_LEVEL\) "loud": /],
+    [{ metricsPort: '70000' }, {}, /^--metrics-port/],
+    [{ metricsPort: 'abc' }, {}, /^--metrics-port/],
+    [{ agentImage: 'img; rm -rf /' }, {}, /^--agent-image/],
+    [{}, { CHAINMEDIC_LEADER_ELECT: 'maybe' }, /^--leader-elect \(or CHAINMEDIC_LEADER_ELECT\) "maybe"/],
+  ])('rejects %j %j with one clear line', (raw, env, message) => {
+    const result = parseOperatorOptions(raw, env);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error).toMatch(message);
+      expect(result.error).not.toContain('\n');
+    }
+  });
+});
