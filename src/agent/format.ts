@@ -28,5 +28,5 @@ export function formatRemediation(result: AgentResult): string {
 export function describeProbeError(result: ProbeResult): string {
   const unknown = result.checks.filter((c) => c.failure !== null);
   const reasons = [...new Set(unknown.map((c) => `${c.binary}: ${c.failure}`))];
-  return `could not check the chains (${reasons.join(', ') || 'no checks ran'}); neither present nor missing can be said`;
+  return `could not check the chains (${reasons.join(', ') || 'no checks ran'})`;
 }

@@ -1,5 +1,6 @@
 import { collectEvidence } from './collect-evidence.js';
 import { decideCause } from './evidence.js';
+import { describeProbeError } from './format.js';
 import { isActiveUnit, isValidUnitName, restartUnit } from './host-commands.js';
 import { probeChains } from './probe.js';
 import {
@@ -66,7 +67,7 @@ export async function remediate(deps: RemediateDeps): Promise<AgentResult> {
   if (before.verdict === 'error') {
     return finish({
       outcome: 'ProbeError',
-      message: 'could not check the chains; kubelet was not restarted',
+      message: `${describeProbeError(before)}; kubelet was not restarted`,
       before,
       after: null,
       kubeletRestarted: false,

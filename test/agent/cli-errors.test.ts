@@ -68,7 +68,10 @@ describe('agent remediate on a broken host', () => {
     expect(result.before.verdict).toBe('error');
     expect(result.kubeletRestarted).toBe(false);
     expect(host.calls().filter((c) => c.startsWith('systemctl restart'))).toEqual([]);
-    expect(run.stderr).toBe('ProbeError: could not check the chains; kubelet was not restarted\n');
+    expect(run.stderr).toBe(
+      'ProbeError: could not check the chains (iptables-nft: binary-not-found, iptables-legacy: binary-not-found); ' +
+        'kubelet was not restarted\n',
+    );
   });
 
   it('says so on one line (exit 6) when the termination log cannot be written, with the result on stdout', () => {
