@@ -76,7 +76,8 @@ async function runSim(flags: SimFlags): Promise<void> {
     kubeconfigPath: flags.kubeconfig,
     churnPerSecond: flags.churn,
   });
-  for (const { node, cause } of cluster.brokenNodes()) process.stderr.write(`sim: ${node} broken (${cause})\n`);
+  for (const { node, cause } of cluster.brokenNodes())
+    process.stderr.write(`sim: ${node} broken (${cause})\n`);
   process.stdout.write(`sim ready: server=${cluster.url} kubeconfig=${cluster.kubeconfigPath}\n`);
   await signal;
   await cluster.stop();
@@ -93,7 +94,12 @@ export function registerSimCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65_535), 0)
     .option('--kubeconfig <path>', 'where to write the kubeconfig (default: a new file in the OS temp dir)')
     .option('--seed <n>', 'seed for names and uids', integer(0, 2 ** 31 - 1), 1)
-    .option('--time-scale <x>', 'simulated durations run this many times real time (0.01: 10 s back-off is 100 ms)', positiveNumber, 1)
+    .option(
+      '--time-scale <x>',
+      'simulated durations run this many times real time (0.01: 10 s back-off is 100 ms)',
+      positiveNumber,
+      1,
+    )
     .option('--churn <r>', 'node status updates per second across the cluster', churnRate, 0)
     .showHelpAfterError(false)
     .action((flags: SimFlags) => runSim(flags));

@@ -50,7 +50,11 @@ export async function runJobContainer(
   return withFallback(container, await runContainer(machine, container, clock));
 }
 
-async function runContainer(machine: SimMachine, container: ContainerSpec, clock: SimClock): Promise<ContainerExit> {
+async function runContainer(
+  machine: SimMachine,
+  container: ContainerSpec,
+  clock: SimClock,
+): Promise<ContainerExit> {
   const parsed = parseAgentInvocation(container.command ?? [], container.args ?? []);
   if (parsed.kind === 'other') {
     await clock.sleep(1_000);
