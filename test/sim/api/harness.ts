@@ -62,3 +62,30 @@ export function nodeObject(
     },
   };
 }
+
+/** Runs a client call that must fail and returns the HTTP code and the decoded Status body. */
+export async function apiFailure(
+  call: () => Promise<unknown>,
+): Promise<{ code: number; status: { reason?: string; code?: number; message?: string } }> {
+  try {
+    await call();
+  } catch (err) {
+    const e = err as { code?: number; body?: unknown };
+    if (typeof e.code !== 'number') throw err;
+    const status =
+      typeof e.body === 'string'
+        ? (JSON.parse(e.body) as Record<string, unknown>)
+        : ((e.body ?? {}) as Record<string, unknown>);
+    return { code: e.code, status };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls until the predicate holds (or fails after `attempts` tries). */
+export async function eventually(predicate: () => boolean, attempts = 200, intervalMs = 25): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error('condition not reached');
+}
