@@ -34,7 +34,11 @@ export interface SimClusterOptions {
   kubeconfigPath?: string;
   /** Node status writes per real second across the cluster (kubelet heartbeats); 0 = none. */
   churnPerSecond?: number;
+  /** Namespaces that exist besides the built-in ones; default: chainmedic-system, as if the manifests were applied. */
+  namespaces?: string[];
 }
+
+const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface SimCluster {
   url: string;
@@ -70,7 +74,8 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   const random = createRandom(seed);
   const storeRandom = createRandom(seed ^ 0x5eed);
   const clock = createClock({ timeScale: options.timeScale ?? 1 });
-  const store = createSimStore({ random: storeRandom.next });
+  const namespaces = [...new Set([...BUILTIN_NAMESPACES, ...(options.namespaces ?? ['chainmedic-system'])])];
+  const store = createSimStore({ random: storeRandom.next, namespaces });
   const nodes = new NodeDirectory();
   const now = clock.wallNow();
 

@@ -49,6 +49,7 @@ export class SimHost {
   private readonly unitStarts = new Map<string, number>();
   private readonly journal: JournalLine[] = [];
   private readonly restartListeners = new Set<(host: SimHost) => void>();
+  private readonly flushListeners = new Set<(host: SimHost) => void>();
 
   constructor(
     readonly name: string,
@@ -71,6 +72,12 @@ export class SimHost {
     return () => this.restartListeners.delete(listener);
   }
 
+  /** Subscribes to iptables unit restarts (which flush every user chain). */
+  onIptablesFlush(listener: (host: SimHost) => void): () => void {
+    this.flushListeners.add(listener);
+    return () => this.flushListeners.delete(listener);
+  }
+
   unitStartedAt(unit: string): number | undefined {
     return this.unitStarts.get(unit);
   }
@@ -88,6 +95,7 @@ export class SimHost {
       for (const listener of this.restartListeners) listener(this);
     } else if (unit === IPTABLES_UNIT) {
       this.restartIptablesUnit(wallMs);
+      for (const listener of this.flushListeners) listener(this);
     }
   }
 

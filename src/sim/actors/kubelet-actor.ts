@@ -6,6 +6,7 @@ import type { NodeDirectory } from './node-directory.js';
 import { kubeletConditions, type NodeCondition } from './node-factory.js';
 
 const TICK_MS = 100;
+const MONITOR_INTERVAL_MS = 60_000;
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 interface Taint {
@@ -35,7 +36,15 @@ export class KubeletActor {
   start(): void {
     if (this.churnPerSecond > 0) this.stops.push(this.clock.everyRealMs(TICK_MS, () => this.tick()));
     for (const machine of this.nodes.all()) {
-      if (machine.host) this.stops.push(machine.host.onKubeletRestart(() => this.heartbeat(machine.id.name)));
+      const host = machine.host;
+      if (!host) continue;
+      this.stops.push(
+        host.onKubeletRestart(() => this.heartbeat(machine.id.name)),
+        // kubelet's Monitor polls its canary every minute and re-creates its chains after a flush.
+        host.onIptablesFlush(() =>
+          this.stops.push(this.clock.after(MONITOR_INTERVAL_MS, () => host.resyncAfterFlush())),
+        ),
+      );
     }
   }
 

@@ -141,3 +141,24 @@ describe('the real agent on a simulated node', () => {
     expect(host.kubeletRestarts).toBe(1);
   });
 });
+
+describe("kubelet's Monitor in the simulated cluster", () => {
+  it('re-creates the chains a minute after `systemctl restart iptables` when its init had succeeded', async () => {
+    const { startSimCluster } = await import('../../../src/sim/cluster.js');
+    const cluster = await startSimCluster({ linuxNodes: 1, timeScale: 0.001 });
+    try {
+      const node = cluster.linuxNodeNames()[0]!;
+      const hint = { backend: 'nft', family: 'ipv4', table: 'mangle', chain: 'KUBE-IPTABLES-HINT' } as const;
+      expect(cluster.iptables(node).hasChain(hint)).toBe(true);
+      expect((await cluster.runOnHost(node, ['systemctl', 'restart', 'iptables.service'])).exitCode).toBe(0);
+      expect(cluster.iptables(node).hasChain(hint)).toBe(false);
+      expect(cluster.kubeletRestarts(node)).toBe(0);
+      for (let i = 0; i < 400 && !cluster.iptables(node).hasChain(hint); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(cluster.iptables(node).hasChain(hint)).toBe(true);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
