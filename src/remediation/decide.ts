@@ -532,10 +532,11 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
     );
   }
   const pod = o.targetPod;
+  const stale = st.podDeleted !== undefined && pod?.uid === st.podDeleted;
   const missing: string[] = [];
   if (!node.ready) missing.push(`node ${node.name} is not Ready`);
   if (!pod) missing.push('no azure-npm pod on the node');
-  else if (pod.uid === st.podDeleted) missing.push(`azure-npm pod ${pod.name} has not been replaced yet`);
+  else if (stale) missing.push(`azure-npm pod ${pod.name} has not been replaced yet`);
   else if (!pod.ready) missing.push(`azure-npm pod ${pod.name} is not Ready`);
   if (missing.length === 0) {
     return finalize(o, nr, st, 'Succeeded', 'Remediated', {
@@ -549,16 +550,23 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
       message: `Not healthy ${o.policy.verifyTimeoutMs / 1000}s after the kubelet restart: ${missing.join('; ')}. Check the azure-npm pod's logs.`,
     });
   }
+  const requeueAfterMs = Math.min(left, REQUEUE.verify);
+  if (stale && pod) {
+    // Recorded but still there (a crash lost the delete, or it is terminating): the uid precondition makes
+    // deleting again safe; it can never hit the replacement pod.
+    const effect: Effect = {
+      type: 'deletePod',
+      namespace: o.policy.target.namespace,
+      name: pod.name,
+      uid: pod.uid,
+    };
+    return { effect, requeueAfterMs, events: [] };
+  }
   const message = `Waiting: ${missing.join('; ')}.`;
   if (st.reason === 'Verifying' && st.message === message) {
-    return { effect: NONE, requeueAfterMs: Math.min(left, REQUEUE.verify), events: [] };
+    return { effect: NONE, requeueAfterMs, events: [] };
   }
-  return transition(o, nr, st, {
-    phase: 'Verifying',
-    reason: 'Verifying',
-    message,
-    requeueAfterMs: Math.min(left, REQUEUE.verify),
-  });
+  return transition(o, nr, st, { phase: 'Verifying', reason: 'Verifying', message, requeueAfterMs });
 }
 
 // ---- Uncordoning, and the end of a remediation ----

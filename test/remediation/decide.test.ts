@@ -385,19 +385,38 @@ describe('decide: Verifying', () => {
       name: 'azure-npm-x',
       uid: 'pod-uid-1',
     });
+    const replaced = { uid: 'pod-uid-2', name: 'azure-npm-y', ready: false };
     const again = decide(
-      observed({ node: cordoned, remediations: [verifying({ podDeleted: 'pod-uid-1' })] }),
+      observed({
+        node: cordoned,
+        remediations: [verifying({ podDeleted: 'pod-uid-1' })],
+        targetPod: replaced,
+      }),
     );
     expect(again.effect.type).not.toBe('deletePod');
   });
 
+  it('deletes again only the recorded incarnation while it is still there (a crash lost the delete)', () => {
+    const old = { uid: 'pod-uid-1', name: 'azure-npm-x', ready: false };
+    const step = decide(
+      observed({ node: cordoned, remediations: [verifying({ podDeleted: 'pod-uid-1' })], targetPod: old }),
+    );
+    expect(step.effect).toEqual({
+      type: 'deletePod',
+      namespace: 'kube-system',
+      name: 'azure-npm-x',
+      uid: 'pod-uid-1',
+    });
+    expect(step.status).toBeUndefined();
+  });
+
   it.each([
     [
-      'the old pod is still there',
+      'the old pod is still there (deleted again, never Succeeded)',
       { uid: 'pod-uid-1', name: 'azure-npm-x', ready: true },
       true,
       'Verifying',
-      'none',
+      'deletePod',
     ],
     [
       'the new pod is not ready',
