@@ -12,6 +12,8 @@ export interface SimClock {
   simNow(): number;
   /** Runs `fn` after `simMs` simulated milliseconds, unless the clock is stopped first. */
   after(simMs: number, fn: () => void): () => void;
+  /** Runs `fn` after `realMs` real milliseconds, whatever the time scale (for throttling work). */
+  afterRealMs(realMs: number, fn: () => void): () => void;
   /** Runs `fn` every `realMs` real milliseconds (for rates that are not scaled, like status churn). */
   everyRealMs(realMs: number, fn: () => void): () => void;
   /** Resolves after `simMs` simulated milliseconds; rejects with ClockStoppedError if the clock stops first. */
@@ -57,6 +59,9 @@ export function createClock(options: { timeScale?: number } = {}): SimClock {
         clearTimeout(timer);
         timers.delete(timer);
       };
+    },
+    afterRealMs(realMs, fn) {
+      return clock.after(realMs / timeScale, fn);
     },
     everyRealMs(realMs, fn) {
       if (stopped) return () => undefined;

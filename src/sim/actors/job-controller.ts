@@ -55,6 +55,7 @@ interface PodRecord {
 }
 
 const DEFAULT_BACKOFF_LIMIT = 6;
+const RETRY_THROTTLE_MS = 100;
 
 /**
  * Plays the Job controller, the scheduler (for Job pods) and the kubelet that runs
@@ -67,6 +68,7 @@ export class JobController {
   private readonly waitingForNode = new Set<PodRecord>();
   private readonly failNext = new Set<string>();
   private readonly stops: Array<() => void> = [];
+  private retryPending = false;
 
   constructor(
     private readonly store: ActorStore,
@@ -86,7 +88,7 @@ export class JobController {
         if (event.type === 'DELETED') this.onPodDeleted(event.object);
       }),
       this.store.subscribe(NODES, (event) => {
-        if (this.unscheduled.size > 0 && event.type !== 'DELETED') this.defer(() => this.retryScheduling());
+        if (this.unscheduled.size > 0 && event.type !== 'DELETED') this.scheduleRetry();
       }),
       this.nodes.onReadyChange((machine) => {
         if (!machine.ready) return;
@@ -115,6 +117,8 @@ export class JobController {
   private onJobAdded(job: KubeObject): void {
     const uid = job.metadata.uid as string;
     if (this.jobs.has(uid)) return;
+    // Deferred from the ADDED event: the Job may be gone (or replaced) by now.
+    if (this.store.get(JOBS, job.metadata.namespace, job.metadata.name)?.metadata.uid !== uid) return;
     const status = (job.status ?? {}) as {
       conditions?: Array<{ type: string; status: string }>;
       startTime?: string;
@@ -309,6 +313,16 @@ export class JobController {
       });
     }
     this.startPod(pod);
+  }
+
+  /** Node changes come in bursts (heartbeats): retry unschedulable pods at most every RETRY_THROTTLE_MS. */
+  private scheduleRetry(): void {
+    if (this.retryPending) return;
+    this.retryPending = true;
+    this.clock.afterRealMs(RETRY_THROTTLE_MS, () => {
+      this.retryPending = false;
+      this.retryScheduling();
+    });
   }
 
   private retryScheduling(): void {
