@@ -31,11 +31,13 @@ interface RemediateFlags {
   terminationLog?: string;
 }
 
-async function runProbe(flags: { json?: boolean }): Promise<void> {
+async function runProbe(flags: { json?: boolean; terminationLog?: string }): Promise<void> {
   const result = await probeChains(processRunner());
-  process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatProbe(result));
+  const json = JSON.stringify(result);
+  process.stdout.write(flags.json ? `${json}\n` : formatProbe(result));
   if (result.verdict === 'error') process.stderr.write(`chainmedic: ${describeProbeError(result)}\n`);
   process.exitCode = PROBE_EXIT[result.verdict];
+  reportToTerminationLog(flags.terminationLog, json);
 }
 
 async function runRemediate(flags: RemediateFlags): Promise<void> {
@@ -50,7 +52,12 @@ async function runRemediate(flags: RemediateFlags): Promise<void> {
   process.stderr.write(formatRemediation(result));
   process.stdout.write(`${text}\n`);
   process.exitCode = REMEDIATE_EXIT[result.outcome];
-  const path = resolveTerminationLog(flags.terminationLog);
+  reportToTerminationLog(flags.terminationLog, text);
+}
+
+/** The result is already on stdout; a log that cannot be written is reported on one line with its own status. */
+function reportToTerminationLog(explicit: string | undefined, text: string): void {
+  const path = resolveTerminationLog(explicit);
   if (path === null) return;
   const problem = writeTerminationLog(path, text);
   if (problem !== null) {
@@ -79,9 +86,13 @@ export function registerAgentCommands(program: Command): void {
   agent
     .command('probe')
     .description(
-      'Look for KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY exactly as azure-npm does (exit 0 present, 1 missing, 2 could not check)',
+      'Look for KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY exactly as azure-npm does (exit 0 present, 1 missing, 2 could not check, 6 termination log unwritable)',
     )
     .option('--json', 'print the result as JSON')
+    .option(
+      '--termination-log <path>',
+      'also write the JSON result here (default /dev/termination-log if present)',
+    )
     .action(guarded(runProbe, PROBE_EXIT.error));
 
   agent

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { probeResultSchema, type ProbeResult } from '../../src/agent/result.js';
 import { NetnsSet, mustRunIn } from '../helpers/netns.js';
-import { NODE_ONLY_PATH, azureNpmOracle, requireBuiltCli, runCliIn } from './support.js';
+import { NODE_ONLY_PATH, azureNpmOracle, makeTempDir, requireBuiltCli, runCliIn } from './support.js';
 
 /** `agent probe --json` of the built CLI against real iptables, one fresh network namespace per case. */
 
@@ -157,6 +159,23 @@ describe('agent probe in a network namespace', () => {
     expect(run.stdout).toContain(
       'iptables-legacy -w 60 -L KUBE-IPTABLES-HINT -t mangle -n  ->  exit 0, found',
     );
+  });
+
+  it('also writes the JSON result to --termination-log', () => {
+    const ns = namespaces.create();
+    mustRunIn(ns, newChain('iptables-nft', 'KUBE-KUBELET-CANARY'));
+    const temp = makeTempDir('chainmedic-probe-');
+    try {
+      const log = join(temp.path, 'termination-log');
+      const run = runCliIn(ns, ['agent', 'probe', '--termination-log', log]);
+      expect(run.status).toBe(0);
+      expect(probeResultSchema.parse(JSON.parse(readFileSync(log, 'utf8')))).toMatchObject({
+        verdict: 'present',
+        backend: 'nft',
+      });
+    } finally {
+      temp.remove();
+    }
   });
 
   it('says error, never missing, when the iptables binaries are not on PATH', () => {
