@@ -32,6 +32,17 @@ export function registerBuiltinAdminRoutes(
     faults.clear();
     return { body: faults.snapshot() };
   });
+  admin.route('GET', '/sim/watches', (req) => ({
+    body: { active: faults.activeWatches({ resource: req.query.get('resource') ?? undefined }) },
+  }));
+  admin.route('POST', '/sim/watches/drop', (req) => {
+    const body = (req.body ?? {}) as OneShotTarget & { abrupt?: boolean };
+    return {
+      body: {
+        dropped: faults.dropActiveWatches({ resource: body.resource, name: body.name }, body.abrupt === true),
+      },
+    };
+  });
   admin.route('GET', '/sim/requests', () => ({ body: requests.snapshot() }));
   admin.route('POST', '/sim/requests/reset', () => {
     requests.reset();

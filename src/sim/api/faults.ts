@@ -18,6 +18,8 @@ export interface FaultRule {
   dropWatchAfterEvents?: number;
   /** Watches: probability (0..1) of closing the stream after each event. */
   dropWatchProbability?: number;
+  /** Watches: drop like a network failure (connection reset) instead of a clean end of stream. */
+  dropWatchAbruptly?: boolean;
   /** How many more times the rule may fire; omitted = unlimited. */
   remaining?: number;
 }
@@ -47,6 +49,7 @@ export interface FaultDecision {
   conflict: boolean;
   dropWatchAfterEvents?: number;
   dropWatchProbability?: number;
+  dropWatchAbruptly?: boolean;
 }
 
 export interface FaultsSnapshot {
@@ -97,6 +100,7 @@ export class FaultInjector {
   private pendingGone: OneShotTarget[] = [];
   private pendingConflicts: OneShotTarget[] = [];
   private nextId = 1;
+  private readonly watches = new Set<{ facts: RequestFacts; close: (abrupt: boolean) => void }>();
   private seedValue: number;
   private random: () => number;
 
@@ -142,6 +146,29 @@ export class FaultInjector {
   /** The next matching update or patch answers 409 Conflict. */
   conflictOnNextWrite(target: OneShotTarget = {}): void {
     this.pendingConflicts.push(target);
+  }
+
+  /** Registers an open watch stream so it can be dropped on demand; returns the unregister function. */
+  trackWatch(facts: RequestFacts, close: (abrupt: boolean) => void): () => void {
+    const entry = { facts, close };
+    this.watches.add(entry);
+    return () => this.watches.delete(entry);
+  }
+
+  /** Closes every open watch stream matching the target (cleanly, or abruptly like a network failure). */
+  dropActiveWatches(target: OneShotTarget = {}, abrupt = false): number {
+    let dropped = 0;
+    for (const watch of [...this.watches]) {
+      if (!targetMatches(target, watch.facts)) continue;
+      this.watches.delete(watch);
+      watch.close(abrupt);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  activeWatches(target: OneShotTarget = {}): number {
+    return [...this.watches].filter((w) => targetMatches(target, w.facts)).length;
   }
 
   snapshot(): FaultsSnapshot {
@@ -191,6 +218,7 @@ export class FaultInjector {
       ) {
         decision.dropWatchAfterEvents = rule.dropWatchAfterEvents ?? decision.dropWatchAfterEvents;
         decision.dropWatchProbability = rule.dropWatchProbability ?? decision.dropWatchProbability;
+        decision.dropWatchAbruptly = rule.dropWatchAbruptly ?? decision.dropWatchAbruptly;
         fired = true;
       }
       if (fired && rule.remaining !== undefined) rule.remaining--;

@@ -161,14 +161,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       target.watchPath || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const verb = verbOf(req.method ?? 'GET', target.name !== undefined, watch);
     (req as TaggedRequest).simVerb = verb;
-    const decision = faults.decide({
+    const facts = {
       verb,
       group: target.group,
       resource: target.resource,
       subresource: target.subresource,
       namespace: target.namespace,
       name: target.name,
-    });
+    };
+    const decision = faults.decide(facts);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     if (decision.error) {
       const { code, retryAfterSeconds } = decision.error;
@@ -203,6 +204,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       subresource: target.subresource,
       decision,
       roll: () => faults.roll(),
+      trackWatch: (close) => faults.trackWatch(facts, close),
       maxBodyBytes,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 5_000,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 1800,

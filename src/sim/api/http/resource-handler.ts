@@ -25,6 +25,7 @@ export interface ResourceRequest {
   name?: string;
   subresource?: string;
   decision: FaultDecision;
+  trackWatch?: (close: (abrupt: boolean) => void) => () => void;
   roll: () => number;
   maxBodyBytes: number;
   bookmarkIntervalMs: number;
@@ -93,6 +94,13 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
   const namespace = def.namespaced ? r.namespace : undefined;
+  if ((r.verb === 'update' || r.verb === 'patch') && r.name === undefined) {
+    throw new ApiError(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+    );
+  }
 
   if (r.subresource === 'log') {
     if (r.verb !== 'get')
@@ -168,6 +176,8 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         forceGone: r.decision.forceGone,
         dropAfterEvents: r.decision.dropWatchAfterEvents,
         dropProbability: r.decision.dropWatchProbability,
+        dropAbruptly: r.decision.dropWatchAbruptly,
+        track: r.trackWatch,
         roll: r.roll,
         encode,
       });

@@ -25,6 +25,8 @@ export interface WatchRequest {
   roll: () => number;
   /** JSON for the event's object (plain object or a one-row Table). */
   encode: (entry: Entry) => string;
+  /** Registers the stream's closer (for injected drops); returns the unregister function. */
+  track?: (close: (abrupt: boolean) => void) => () => void;
   /** Per-watch output buffer limit: a consumer this slow is disconnected. */
   maxBufferedBytes?: number;
 }
@@ -57,10 +59,12 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   let watch: RawWatch | undefined;
   const timers: NodeJS.Timeout[] = [];
 
+  let untrack: (() => void) | undefined;
   const finish = (abrupt = false): void => {
     if (finished) return;
     finished = true;
     watch?.stop();
+    untrack?.();
     for (const t of timers) clearTimeout(t);
     if (abrupt) res.destroy();
     else res.end();
@@ -101,6 +105,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     write('BOOKMARK', JSON.stringify({ kind: w.def.kind, apiVersion: w.apiVersion, metadata }), false);
   };
 
+  untrack = w.track?.((abrupt) => finish(abrupt));
   req.on('close', () => finish());
   res.on('close', () => finish());
 

@@ -1,0 +1,160 @@
+import { CoreV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Node } from '@kubernetes/client-node';
+import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
+import { NODES } from '../../../src/sim/api/types.js';
+
+let h: Harness;
+let core: CoreV1Api;
+beforeEach(async () => {
+  h = await startHarness();
+  core = h.kc.makeApiClient(CoreV1Api);
+  h.store.create(NODES, nodeObject('n1'));
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+test('a 503 rule fails matching requests with Retry-After until it runs out', async () => {
+  h.server.faults.add({
+    verb: 'list',
+    resource: 'nodes',
+    errorRate: 1,
+    errorCode: 503,
+    retryAfterSeconds: 2,
+    remaining: 1,
+  });
+  const failure = await apiFailure(() => core.listNode());
+  expect(failure.code).toBe(503);
+  expect(failure.status).toMatchObject({ reason: 'ServiceUnavailable', details: { retryAfterSeconds: 2 } });
+  const ok = await core.listNode();
+  expect(ok.items).toHaveLength(1);
+  expect(await core.readNode({ name: 'n1' })).toBeDefined();
+});
+
+test('429 TooManyRequests carries a Retry-After header', async () => {
+  h.server.faults.add({ verb: 'get', resource: 'nodes', errorRate: 1, errorCode: 429, retryAfterSeconds: 1 });
+  const response = await fetch(`${h.server.url}/api/v1/nodes/n1`);
+  expect(response.status).toBe(429);
+  expect(response.headers.get('retry-after')).toBe('1');
+  expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429 });
+});
+
+test('error rates are deterministic for a seed', async () => {
+  const outcomes = async (seed: number): Promise<string> => {
+    const other = await startHarness({}, { seed });
+    other.server.faults.add({ verb: 'list', resource: 'namespaces', errorRate: 0.5 });
+    let result = '';
+    for (let i = 0; i < 24; i++)
+      result += (await fetch(`${other.server.url}/api/v1/namespaces`)).status === 200 ? '.' : 'x';
+    await other.stop();
+    return result;
+  };
+  const a = await outcomes(42);
+  expect(await outcomes(42)).toBe(a);
+  expect(a).toContain('x');
+  expect(a).toContain('.');
+});
+
+test('latency rules delay but still serve', async () => {
+  h.server.faults.add({ verb: 'get', resource: 'nodes', latencyMs: 30, remaining: 1 });
+  expect((await core.readNode({ name: 'n1' })).metadata?.name).toBe('n1');
+  expect(h.server.faults.snapshot().rules).toEqual([]);
+});
+
+test('conflict on the next write, then writes succeed again', async () => {
+  h.server.faults.conflictOnNextWrite({ resource: 'nodes', name: 'n1' });
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const failure = await apiFailure(() =>
+    core.patchNode({ name: 'n1', body: { spec: { unschedulable: true } } }, merge),
+  );
+  expect(failure.status.reason).toBe('Conflict');
+  const ok = await core.patchNode({ name: 'n1', body: { spec: { unschedulable: true } } }, merge);
+  expect(ok.spec?.unschedulable).toBe(true);
+});
+
+test('drop a watch after N events; force 410 on the next watch', async () => {
+  h.server.faults.add({ verb: 'watch', resource: 'nodes', dropWatchAfterEvents: 2, remaining: 1 });
+  const types: string[] = [];
+  let ended = false;
+  await new Watch(h.kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: h.store.resourceVersion() },
+    (type) => types.push(type),
+    () => (ended = true),
+  );
+  await eventually(() => h.server.faults.activeWatches() === 1);
+  for (let i = 0; i < 4; i++) h.store.create(NODES, nodeObject(`d${i}`));
+  await eventually(() => ended);
+  expect(types).toEqual(['ADDED', 'ADDED']);
+
+  h.server.faults.forceGoneOnNextWatch({ resource: 'nodes' });
+  const codes: unknown[] = [];
+  ended = false;
+  await new Watch(h.kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: h.store.resourceVersion() },
+    (type, obj: { code?: number }) => codes.push(`${type}:${obj.code}`),
+    () => (ended = true),
+  );
+  await eventually(() => ended);
+  expect(codes).toEqual(['ERROR:410']);
+});
+
+test('an abrupt drop reaches the client as an error', async () => {
+  let endError: unknown = 'not ended';
+  await new Watch(h.kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: h.store.resourceVersion() },
+    () => undefined,
+    (err) => (endError = err),
+  );
+  await eventually(() => h.server.faults.activeWatches() === 1);
+  expect(h.server.faults.dropActiveWatches({ resource: 'nodes' }, true)).toBe(1);
+  await eventually(() => endError !== 'not ended');
+  expect(endError).toBeInstanceOf(Error);
+});
+
+test('admin API: PUT/GET /sim/faults, /sim/requests counts and reset, mounted routes', async () => {
+  const put = await fetch(`${h.server.url}/sim/faults`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      seed: 9,
+      rules: [{ verb: 'get', resource: 'nodes', errorRate: 1, errorCode: 500 }],
+    }),
+  });
+  expect(put.status).toBe(200);
+  const faults = (await (await fetch(`${h.server.url}/sim/faults`)).json()) as {
+    seed: number;
+    rules: unknown[];
+  };
+  expect(faults.seed).toBe(9);
+  expect(faults.rules).toHaveLength(1);
+  expect((await apiFailure(() => core.readNode({ name: 'n1' }))).code).toBe(500);
+  await fetch(`${h.server.url}/sim/faults`, { method: 'PUT', body: JSON.stringify({ rules: [] }) });
+  await core.readNode({ name: 'n1' });
+
+  const counts = (await (await fetch(`${h.server.url}/sim/requests`)).json()) as {
+    counts: Array<{ verb: string; resource: string; code: number; count: number }>;
+  };
+  expect(counts.counts).toEqual(
+    expect.arrayContaining([
+      { verb: 'get', resource: 'nodes', code: 500, count: 1 },
+      { verb: 'get', resource: 'nodes', code: 200, count: 1 },
+    ]),
+  );
+  await fetch(`${h.server.url}/sim/requests/reset`, { method: 'POST' });
+  expect(h.server.requests.total()).toBe(0);
+
+  h.server.admin.route('POST', '/sim/nodes/:name/break', (req) => ({
+    status: 202,
+    body: { node: req.params.name, got: req.body },
+  }));
+  const custom = await fetch(`${h.server.url}/sim/nodes/aks-1/break`, {
+    method: 'POST',
+    body: JSON.stringify({ cause: 'kubelet-init-race' }),
+  });
+  expect(custom.status).toBe(202);
+  expect(await custom.json()).toEqual({ node: 'aks-1', got: { cause: 'kubelet-init-race' } });
+  expect((await fetch(`${h.server.url}/sim/nodes/aks-1/break`)).status).toBe(405);
+  expect((await fetch(`${h.server.url}/sim/nope`)).status).toBe(404);
+});
