@@ -101,8 +101,12 @@ export class SimHost {
 
   /** The iptables unit's stop script runs `iptables -F; iptables -X`: every user chain of the host backend goes. */
   restartIptablesUnit(wallMs: number): void {
+    this.log(wallMs, 'systemd', 1, 'Stopping iptables.service - IPv4 firewall with iptables...');
     this.iptables.flushUserChains(this.backend);
-    this.unitStarts.set(IPTABLES_UNIT, this.nextStart(IPTABLES_UNIT, wallMs));
+    this.log(wallMs, 'systemd', 1, 'Stopped iptables.service - IPv4 firewall with iptables.');
+    const started = this.nextStart(IPTABLES_UNIT, wallMs);
+    this.unitStarts.set(IPTABLES_UNIT, started);
+    this.log(started, 'systemd', 1, 'Started iptables.service - IPv4 firewall with iptables.');
   }
 
   /** What kubelet's Monitor does after a flush it notices: re-create its chains (kube-proxy does its own). */

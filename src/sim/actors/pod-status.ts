@@ -38,18 +38,20 @@ export interface PodView {
   message?: string;
 }
 
-const cond = (type: string, status: boolean, at: string, reason?: string) => ({
+const cond = (type: string, status: boolean, at: string, reason?: string, message?: string) => ({
   type,
   status: status ? 'True' : 'False',
   lastProbeTime: null,
   lastTransitionTime: at,
   ...(reason && !status ? { reason } : {}),
+  ...(message && !status ? { message } : {}),
 });
 
 export function podStatus(view: PodView): Record<string, unknown> {
   const c = view.container;
   const done = view.phase === 'Succeeded' || view.phase === 'Failed';
   const started = 'running' in c.state;
+  const unready = done ? undefined : `containers with unready status: [${c.name}]`;
   return {
     phase: view.phase,
     ...(view.reason ? { reason: view.reason } : {}),
@@ -57,8 +59,14 @@ export function podStatus(view: PodView): Record<string, unknown> {
     conditions: [
       cond('PodReadyToStartContainers', !done, view.startTime),
       cond('Initialized', true, view.startTime, done ? 'PodCompleted' : undefined),
-      cond('Ready', c.ready, view.readySince, done ? 'PodCompleted' : 'ContainersNotReady'),
-      cond('ContainersReady', c.ready, view.readySince, done ? 'PodCompleted' : 'ContainersNotReady'),
+      cond('Ready', c.ready, view.readySince, done ? 'PodCompleted' : 'ContainersNotReady', unready),
+      cond(
+        'ContainersReady',
+        c.ready,
+        view.readySince,
+        done ? 'PodCompleted' : 'ContainersNotReady',
+        unready,
+      ),
       cond('PodScheduled', true, view.scheduledAt),
     ],
     hostIP: view.hostIp,
