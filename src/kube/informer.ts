@@ -1,0 +1,306 @@
+import { Backoff } from './backoff.js';
+import { KubeApiError } from './errors.js';
+import type { KubeRest, Query } from './rest.js';
+import { nextAction, type WatchEnd } from './watch-outcome.js';
+
+/** The minimum every cached object keeps: enough to key it and to tell versions apart. */
+export interface Cached {
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string };
+}
+
+export type InformerEvent<T> =
+  { type: 'add'; object: T } | { type: 'update'; object: T; old: T } | { type: 'delete'; object: T };
+
+export interface InformerOptions<T extends Cached> {
+  rest: KubeRest;
+  /** Collection path, e.g. /api/v1/nodes or /api/v1/namespaces/kube-system/pods. */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Keeps only the fields the operator uses: the cache holds what this returns. */
+  transform: (raw: unknown) => T;
+  pageSize?: number;
+  /** A watch with no event and no bookmark for this long is restarted. */
+  silenceMs?: number;
+  /** Server-side watch timeout (seconds), jittered up to 2x so replicas do not reconnect in step. */
+  watchTimeoutSeconds?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  random?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+const keyOf = (m: Cached['metadata']): string => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
+
+interface RawWatchEvent {
+  type?: string;
+  object?: { metadata?: { resourceVersion?: string }; code?: number; kind?: string; message?: string };
+}
+
+/**
+ * A self-healing, paged, trimmed informer. Lists in pages (limit + continue), then watches from the list's
+ * resourceVersion with bookmarks. On 410 it relists; on any other error or end of stream it backs off
+ * (jittered, capped) and resumes; a watchdog restarts a watch that has been silent too long. Unlike the
+ * client library's informer it never stops for good.
+ */
+export class Informer<T extends Cached> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: ((event: InformerEvent<T>) => void)[] = [];
+  private readonly syncWaiters: (() => void)[] = [];
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
+  private synced = false;
+  private stopped = true;
+  private restartCount = 0;
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: InformerOptions<T>) {
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoffInitialMs ?? 200, options.backoffMaxMs ?? 30_000, this.random);
+  }
+
+  on(handler: (event: InformerEvent<T>) => void): void {
+    this.handlers.push(handler);
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Watch restarts and relists other than the first list (a health signal for metrics). */
+  restarts(): number {
+    return this.restartCount;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    if (this.sleeping) {
+      clearTimeout(this.sleeping.timer);
+      this.sleeping.resolve();
+    }
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      if (needList) {
+        try {
+          await this.relist();
+          needList = false;
+          this.backoff.reset();
+        } catch (err) {
+          this.report(err);
+          this.restartCount++;
+          await this.sleep(this.backoff.next());
+          continue;
+        }
+      }
+      const end = await this.watchOnce();
+      if (this.stopped) return;
+      const action = nextAction(end);
+      if (action.restart) this.restartCount++;
+      if (action.relist) needList = true;
+      if (action.backoff) await this.sleep(this.backoff.next());
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const fresh = new Map<string, T>();
+    let token: string | undefined;
+    let rv = '';
+    do {
+      const query: Query = {
+        limit: this.options.pageSize ?? 500,
+        continue: token,
+        labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
+      };
+      const page = await this.options.rest.get<{
+        metadata?: { resourceVersion?: string; continue?: string };
+        items?: unknown[];
+      }>(this.options.path, query);
+      for (const raw of page.items ?? []) {
+        const obj = this.options.transform(raw);
+        fresh.set(keyOf(obj.metadata), obj);
+      }
+      token = page.metadata?.continue || undefined;
+      rv = page.metadata?.resourceVersion ?? rv;
+      if (this.stopped) return;
+    } while (token);
+    this.replace(fresh);
+    this.resourceVersion = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Swaps the cache for a fresh list and emits the differences, so handlers never miss a change. */
+  private replace(fresh: Map<string, T>): void {
+    const old = new Map(this.cache);
+    this.cache.clear();
+    for (const [key, obj] of fresh) this.cache.set(key, obj);
+    for (const [key, obj] of fresh) {
+      const before = old.get(key);
+      if (!before) this.emit({ type: 'add', object: obj });
+      else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion)
+        this.emit({ type: 'update', object: obj, old: before });
+    }
+    for (const [key, obj] of old) if (!fresh.has(key)) this.emit({ type: 'delete', object: obj });
+  }
+
+  private async watchOnce(): Promise<WatchEnd> {
+    const abort = new AbortController();
+    this.abort = abort;
+    let sawEvents = false;
+    let silent = false;
+    let ended: WatchEnd | undefined;
+    let lastActivity = Date.now();
+    const silenceMs = this.options.silenceMs ?? 90_000;
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - lastActivity > silenceMs) {
+          silent = true;
+          abort.abort();
+        }
+      },
+      Math.max(50, Math.min(silenceMs / 4, 5_000)),
+    );
+    const baseTimeout = this.options.watchTimeoutSeconds ?? 300;
+    try {
+      const stream = await this.options.rest.openStream(
+        this.options.path,
+        {
+          watch: true,
+          allowWatchBookmarks: true,
+          resourceVersion: this.resourceVersion,
+          timeoutSeconds: Math.round(baseTimeout * (1 + this.random())),
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+        },
+        abort.signal,
+      );
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of stream) {
+        lastActivity = Date.now();
+        buffered += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (!line) continue;
+          ended = this.handleLine(line);
+          if (ended) {
+            // Closing the stream may reject with an AbortError; `ended` is the answer either way.
+            abort.abort();
+            return ended;
+          }
+          sawEvents = true;
+          this.backoff.reset();
+        }
+      }
+      return { kind: 'closed', sawEvents };
+    } catch (err) {
+      if (ended) return ended;
+      if (this.stopped) return { kind: 'closed', sawEvents };
+      if (silent) return { kind: 'silent' };
+      if (err instanceof KubeApiError && err.code === 410) return { kind: 'gone' };
+      this.report(err);
+      return { kind: 'error', code: err instanceof KubeApiError && err.code > 0 ? err.code : undefined };
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+
+  /** Applies one watch event; returns how the watch ends when it is an ERROR event. */
+  private handleLine(line: string): WatchEnd | undefined {
+    let event: RawWatchEvent;
+    try {
+      event = JSON.parse(line) as RawWatchEvent;
+    } catch {
+      return { kind: 'error' };
+    }
+    const raw = event.object ?? {};
+    if (event.type === 'ERROR') {
+      const code = typeof raw.code === 'number' ? raw.code : undefined;
+      if (code === 410) return { kind: 'gone' };
+      this.report(
+        new KubeApiError(code ?? 0, 'WatchError', `watch ${this.options.path}: ${raw.message ?? ''}`),
+      );
+      return { kind: 'error', code };
+    }
+    const rv = raw.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      if (rv) this.resourceVersion = rv;
+      return undefined;
+    }
+    let obj: T;
+    try {
+      obj = this.options.transform(raw);
+    } catch (err) {
+      this.report(err);
+      return undefined;
+    }
+    const key = keyOf(obj.metadata);
+    const before = this.cache.get(key);
+    if (event.type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit({ type: 'delete', object: before ?? obj });
+    } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+      this.cache.set(key, obj);
+      this.emit(before ? { type: 'update', object: obj, old: before } : { type: 'add', object: obj });
+    }
+    if (rv) this.resourceVersion = rv;
+    return undefined;
+  }
+
+  private emit(event: InformerEvent<T>): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(event);
+      } catch (err) {
+        this.report(err);
+      }
+    }
+  }
+
+  private report(err: unknown): void {
+    this.options.onError?.(err);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping = undefined;
+        resolve();
+      }, ms);
+      this.sleeping = { timer, resolve };
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { errorFromResponse, KubeApiError } from './errors.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Content-Type of the body; JSON by default. Patches must name their type explicitly. */
+  contentType?: string;
+  /** Per-request timeout; default 30 s. */
+  timeoutMs?: number;
+}
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Plain-JSON access to the API server through the client library's own authentication (KubeConfig) and HTTP
+ * stack. The typed APIs deserialize into classes with Date fields; the operator's caches and decisions work
+ * on the JSON the server sends, so every call here returns exactly that.
+ */
+export class KubeRest {
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
+  constructor(readonly kubeConfig: KubeConfig) {}
+
+  server(): string {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    return cluster.server.replace(/\/+$/, '');
+  }
+
+  async requestText(method: HttpMethod, path: string, options: RestOptions = {}): Promise<string> {
+    const url = new URL(this.server() + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const ctx = new RequestContext(url.toString(), method);
+    ctx.setHeaderParam('Accept', 'application/json, */*');
+    if (options.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    ctx.setSignal(AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    let response;
+    try {
+      response = await this.http.send(ctx).toPromise();
+    } catch (err) {
+      // Network failure or timeout: no HTTP status; callers treat it like a 503.
+      throw new KubeApiError(0, 'NetworkError', `${method} ${path}: ${(err as Error).message}`);
+    }
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      throw errorFromResponse(response.httpStatusCode, text, method, path, response.headers['retry-after']);
+    }
+    return text;
+  }
+
+  /**
+   * Opens a streaming GET (a watch) and returns its body; an HTTP error is thrown as KubeApiError. The
+   * stream lives until the server ends it or `signal` aborts it: no client-side timeout.
+   */
+  async openStream(path: string, query: Query, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const url = new URL(this.server() + path);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setSignal(signal);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    let response;
+    try {
+      response = await this.http.send(ctx).toPromise();
+    } catch (err) {
+      throw new KubeApiError(0, 'NetworkError', `GET ${path} (watch): ${(err as Error).message}`);
+    }
+    if (response.httpStatusCode !== 200) {
+      const text = await response.body.text().catch(() => '');
+      throw errorFromResponse(response.httpStatusCode, text, 'GET', path, response.headers['retry-after']);
+    }
+    const stream = response.body.stream();
+    if (!stream) throw new KubeApiError(0, 'NetworkError', `GET ${path} (watch): no response body`);
+    return stream;
+  }
+
+  async request<T = unknown>(method: HttpMethod, path: string, options: RestOptions = {}): Promise<T> {
+    const text = await this.requestText(method, path, options);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  get<T = unknown>(path: string, query?: Query): Promise<T> {
+    return this.request<T>(HttpMethod.GET, path, { query });
+  }
+
+  create<T = unknown>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(HttpMethod.POST, path, { body });
+  }
+
+  replace<T = unknown>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(HttpMethod.PUT, path, { body });
+  }
+
+  patch<T = unknown>(path: string, contentType: string, body: unknown): Promise<T> {
+    return this.request<T>(HttpMethod.PATCH, path, { body, contentType });
+  }
+
+  delete<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>(HttpMethod.DELETE, path, { body });
+  }
+}

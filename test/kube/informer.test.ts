@@ -1,0 +1,120 @@
+import { NODES } from '../../src/sim/api/index.js';
+import { Informer, type Cached, type InformerEvent } from '../../src/kube/informer.js';
+import { eventually, node, startSimApi, type SimApi } from './sim-server.js';
+
+interface TrimmedNode extends Cached {
+  labels: Record<string, string>;
+}
+
+const trimNode = (raw: unknown): TrimmedNode => {
+  const r = raw as { metadata: Cached['metadata'] & { labels?: Record<string, string> } };
+  return {
+    metadata: { name: r.metadata.name, resourceVersion: r.metadata.resourceVersion },
+    labels: r.metadata.labels ?? {},
+  };
+};
+
+describe('Informer against the simulated API server', () => {
+  let sim: SimApi;
+  let informer: Informer<TrimmedNode> | undefined;
+  beforeEach(async () => {
+    sim = await startSimApi();
+  });
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+    await sim.close();
+  });
+
+  const start = (extra: Partial<ConstructorParameters<typeof Informer<TrimmedNode>>[0]> = {}) => {
+    informer = new Informer<TrimmedNode>({
+      rest: sim.client.rest,
+      path: '/api/v1/nodes',
+      transform: trimNode,
+      backoffInitialMs: 10,
+      backoffMaxMs: 100,
+      ...extra,
+    });
+    informer.start();
+    return informer;
+  };
+
+  it('lists in pages, keeps only the transformed fields, then follows changes', async () => {
+    for (let i = 0; i < 23; i++) sim.store.create(NODES, node(`n${i}`, { big: 'x'.repeat(100) }));
+    const events: InformerEvent<TrimmedNode>[] = [];
+    const inf = start({ pageSize: 5 });
+    inf.on((e) => events.push(e));
+    await inf.waitForSync();
+    expect(inf.list()).toHaveLength(23);
+    expect(Object.keys(inf.get('n3')!)).toEqual(['metadata', 'labels']);
+    const lists = sim.server.requests.recent().filter((r) => r.verb === 'list' && r.resource === 'nodes');
+    expect(lists.length).toBe(5); // 23 objects in pages of 5
+    expect(lists.every((r) => r.path.includes('limit=5'))).toBe(true);
+
+    sim.store.create(NODES, node('late'));
+    sim.store.patch(NODES, undefined, 'n1', 'merge', { metadata: { labels: { changed: 'yes' } } });
+    sim.store.delete(NODES, undefined, 'n2');
+    await eventually(() => inf.get('late') !== undefined && inf.get('n2') === undefined, 'watch events');
+    await eventually(() => inf.get('n1')?.labels.changed === 'yes', 'update');
+    expect(events.filter((e) => e.type === 'add').map((e) => e.object.metadata.name)).toContain('late');
+    expect(events.some((e) => e.type === 'delete' && e.object.metadata.name === 'n2')).toBe(true);
+    expect(inf.restarts()).toBe(0);
+  });
+
+  it('relists on 410 Gone and emits what changed meanwhile', async () => {
+    sim.store.create(NODES, node('a'));
+    const inf = start();
+    await inf.waitForSync();
+    await eventually(() => sim.server.faults.activeWatches({ resource: 'nodes' }) === 1, 'watch open');
+    sim.server.faults.forceGoneOnNextWatch({ resource: 'nodes' });
+    sim.server.faults.dropActiveWatches({ resource: 'nodes' });
+    sim.store.create(NODES, node('b'));
+    await eventually(() => inf.get('b') !== undefined, 'node b after relist');
+    await eventually(
+      () =>
+        sim.server.requests.recent().filter((r) => r.verb === 'list' && r.resource === 'nodes').length >= 2,
+      'a second list',
+    );
+    expect(inf.restarts()).toBeGreaterThan(0);
+  });
+
+  it('survives dropped streams and 500s without losing a change', async () => {
+    const inf = start();
+    await inf.waitForSync();
+    await eventually(() => sim.server.faults.activeWatches({ resource: 'nodes' }) === 1, 'watch open');
+    sim.server.faults.dropActiveWatches({ resource: 'nodes' }, true);
+    sim.server.faults.add({ verb: 'watch', resource: 'nodes', dropWatchAfterEvents: 1 });
+    sim.server.faults.add({ verb: 'watch', resource: 'nodes', errorRate: 0.5, errorCode: 500 });
+    sim.server.faults.add({
+      verb: 'list',
+      resource: 'nodes',
+      errorRate: 0.5,
+      errorCode: 503,
+      retryAfterSeconds: 1,
+    });
+    for (let i = 0; i < 30; i++) sim.store.create(NODES, node(`x${i}`));
+    for (let i = 0; i < 30; i += 3) sim.store.delete(NODES, undefined, `x${i}`);
+    await eventually(() => inf.list().length === 20, 'all 20 remaining nodes cached');
+    expect(inf.get('x0')).toBeUndefined();
+    expect(inf.get('x1')).toBeDefined();
+    expect(inf.restarts()).toBeGreaterThan(0);
+  });
+
+  it('restarts a watch that stays silent (no events, no bookmarks)', async () => {
+    await sim.close();
+    sim = await startSimApi({ bookmarkIntervalMs: 0 });
+    const inf = start({ silenceMs: 300 });
+    await inf.waitForSync();
+    await eventually(() => inf.restarts() >= 2, 'watchdog restarts');
+    sim.store.create(NODES, node('after-silence'));
+    await eventually(() => inf.get('after-silence') !== undefined, 'change seen after restarts');
+  });
+
+  it('bookmarks keep a quiet watch alive', async () => {
+    const inf = start({ silenceMs: 1500 });
+    await inf.waitForSync();
+    // With bookmarks every 200 ms the watchdog never fires during several silence periods.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(inf.restarts()).toBe(0);
+  });
+});
