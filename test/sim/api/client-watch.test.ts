@@ -11,7 +11,11 @@ interface Seen {
 }
 
 /** Opens a watch with the real client and records every event until the stream ends. */
-async function openWatch(h: Harness, path: string, query: Record<string, unknown>) {
+async function openWatch(
+  h: Harness,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+) {
   const events: Seen[] = [];
   let ended = false;
   let endError: unknown;

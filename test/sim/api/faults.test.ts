@@ -1,4 +1,4 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
 import { NODES } from '../../../src/sim/api/types.js';
 

@@ -59,7 +59,6 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   let watch: RawWatch | undefined;
   const timers: NodeJS.Timeout[] = [];
 
-  let untrack: (() => void) | undefined;
   const finish = (abrupt = false): void => {
     if (finished) return;
     finished = true;
@@ -105,7 +104,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     write('BOOKMARK', JSON.stringify({ kind: w.def.kind, apiVersion: w.apiVersion, metadata }), false);
   };
 
-  untrack = w.track?.((abrupt) => finish(abrupt));
+  const untrack = w.track?.((abrupt) => finish(abrupt));
   req.on('close', () => finish());
   res.on('close', () => finish());
 
