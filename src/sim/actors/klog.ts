@@ -9,7 +9,8 @@ export function klogHeader(
   source: string,
 ): string {
   const d = new Date(wallMs);
-  const micros = pad(d.getUTCMilliseconds(), 3) + pad(Math.floor((wallMs % 1) * 1000), 3);
+  // Wall-clock ms have no microseconds; derive stable ones so lines look like klog's.
+  const micros = pad(d.getUTCMilliseconds(), 3) + pad(Math.floor(wallMs * 7919) % 1000, 3);
   const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${micros}`;
   return `${severity}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())} ${time} ${String(pid).padStart(7)} ${source}] `;
 }

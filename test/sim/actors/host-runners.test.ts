@@ -75,7 +75,7 @@ describe('simulated node runners', () => {
       '2000',
     ]);
     expect(journal.stdout).toMatch(
-      /^2026-11-24T18:00:10\+0000 aks-nodepool1-12345678-vmss000000 kubelet\[2825\]: I1124 18:00:10\.250000 +2825 kubelet_network_linux\.go:50\] "Initialized iptables rules\." protocol="IPv4"$/m,
+      /^2026-11-24T18:00:10\+0000 aks-nodepool1-12345678-vmss000000 kubelet\[2825\]: I1124 18:00:10\.250\d{3} +2825 kubelet_network_linux\.go:50\] "Initialized iptables rules\." protocol="IPv4"$/m,
     );
     expect((await run(['systemctl', 'restart', 'nope.service'])).exitCode).toBe(5);
     expect((await run(['reboot'])).failure).toBe('not-found');
@@ -160,5 +160,37 @@ describe("kubelet's Monitor in the simulated cluster", () => {
     } finally {
       await cluster.stop();
     }
+  });
+});
+
+describe('Job containers on a simulated node', () => {
+  const clock = createClock({ timeScale: 0.001 });
+  afterAll(() => clock.stop());
+
+  it('runs `agent probe --json`; a failed container falls back to its log for the termination message', async () => {
+    const { runJobContainer } = await import('../../../src/sim/actors/agent-executor.js');
+    const { probeResultSchema } = await import('../../../src/agent/result.js');
+    const host = newHost();
+    host.breakByInitRace(Date.now());
+    const machine = {
+      id: { name: host.name, os: 'linux' as const, pool: 'nodepool1', index: 0, internalIp: '10.224.0.4' },
+      host,
+      ready: true,
+    };
+    const container = {
+      command: ['chainmedic'],
+      args: ['agent', 'probe', '--json'],
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    };
+    const exit = await runJobContainer(machine, container, clock);
+    expect(exit.exitCode).toBe(1);
+    expect(probeResultSchema.parse(JSON.parse(exit.message!)).verdict).toBe('missing');
+    const usage = await runJobContainer(
+      machine,
+      { command: ['chainmedic', 'agent', 'remediate', '--kubelet-unit', 'kubelet; reboot'] },
+      clock,
+    );
+    expect(usage.exitCode).toBe(2);
+    expect(host.kubeletRestarts).toBe(0);
   });
 });
