@@ -257,18 +257,8 @@ function wait(
 function cordoning(o: Observed, nr: ObservedRemediation): Step {
   const st = current(nr);
   const node = o.node;
-  if (!node) {
-    return finalize(o, nr, st, 'Failed', 'NodeGone', {
-      message: `Node ${o.nodeName} was deleted during remediation; nothing is left to undo.`,
-    });
-  }
-  if (node.optOut === 'true') {
-    return finalize(o, nr, st, 'Skipped', 'OptedOut', {
-      message: `Node ${node.name} was opted out (chainmedic.io/opt-out="true") before the Job started.`,
-    });
-  }
-  if (o.policy.paused)
-    return hold(o, nr, st, 'Paused', 'The RemediationPolicy is paused; the Job will not be created.');
+  const stop = stopBeforeJob(o, nr, st);
+  if (stop || !node) return stop ?? { effect: NONE, events: [] };
   if (node.cordonedBy === nr.name) {
     return createJob(
       o,
@@ -299,6 +289,31 @@ function cordoning(o: Observed, nr: ObservedRemediation): Step {
   };
 }
 
+/**
+ * Until the Job exists, the node must still qualify: gone -> Failed, not linux or opted out -> Skipped (our
+ * cordon released), paused -> hold where we are.
+ */
+function stopBeforeJob(o: Observed, nr: ObservedRemediation, st: NodeRemediationStatus): Step | null {
+  const node = o.node;
+  if (!node) {
+    return finalize(o, nr, st, 'Failed', 'NodeGone', {
+      message: `Node ${o.nodeName} was deleted during remediation; nothing is left to undo.`,
+    });
+  }
+  if (node.os !== 'linux') {
+    return finalize(o, nr, st, 'Skipped', 'NotLinux', { message: `Node ${node.name} is not a linux node.` });
+  }
+  if (node.optOut === 'true') {
+    return finalize(o, nr, st, 'Skipped', 'OptedOut', {
+      message: `Node ${node.name} was opted out (chainmedic.io/opt-out="true") before the Job started.`,
+    });
+  }
+  if (o.policy.paused) {
+    return hold(o, nr, st, 'Paused', 'The RemediationPolicy is paused; the Job will not be created.');
+  }
+  return null;
+}
+
 /** Stay in the phase with a reason, no effect. */
 function hold(
   o: Observed,
@@ -310,6 +325,10 @@ function hold(
   return transition(o, nr, st, { phase: phaseOf(nr), reason, message, requeueAfterMs: REQUEUE.paused });
 }
 
+/**
+ * The last guard before a Job: a node that stopped qualifying is handled as at the gate, a Job that already
+ * exists (or was seen) is never created again, and a kubelet-restarting Job only runs on an unschedulable node.
+ */
 function createJob(
   o: Observed,
   nr: ObservedRemediation,
@@ -317,6 +336,37 @@ function createJob(
   why: { reason: string; message: string },
 ): Step {
   const p = o.policy;
+  const node = o.node;
+  const stop = stopBeforeJob(o, nr, st);
+  if (stop || !node) return stop ?? { effect: NONE, events: [] };
+  if (st.jobSeen || o.jobs.some((j) => j.name === st.jobName)) {
+    return transition(
+      o,
+      nr,
+      { ...st, jobSeen: true },
+      {
+        phase: 'Remediating',
+        reason: st.reason ?? 'JobRunning',
+        message: st.message ?? `Job ${st.jobName} exists.`,
+        requeueAfterMs: REQUEUE.immediately,
+      },
+    );
+  }
+  if (!st.dryRun && !node.unschedulable) {
+    // The cordon vanished (someone uncordoned the node): cordon again before anything restarts kubelet.
+    return transition(
+      o,
+      nr,
+      { ...st, cordonedByUs: false, wasUnschedulable: false },
+      {
+        phase: 'Cordoning',
+        reason: 'CordonLost',
+        message: `Node ${node.name} is schedulable again; cordoning it before running Job ${st.jobName}.`,
+        effect: { type: 'cordon', node: node.name, marker: nr.name },
+        requeueAfterMs: REQUEUE.cordon,
+      },
+    );
+  }
   const job = buildAgentJob({
     remediation: { name: nr.name, uid: nr.uid },
     nodeName: o.nodeName,
@@ -349,13 +399,6 @@ function remediating(o: Observed, nr: ObservedRemediation): Step {
           `re-run. Check the node, then delete this NodeRemediation to try again.`,
       });
     }
-    if (!o.node) {
-      return finalize(o, nr, st, 'Failed', 'NodeGone', {
-        message: `Node ${o.nodeName} was deleted during remediation.`,
-      });
-    }
-    if (o.policy.paused)
-      return hold(o, nr, st, 'Paused', 'The RemediationPolicy is paused; the Job will not be created.');
     // Intent recorded, Job not seen yet (crash before create, or cache lag): creating again is idempotent.
     return createJob(o, nr, st, {
       reason: st.reason ?? 'JobCreated',
