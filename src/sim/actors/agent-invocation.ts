@@ -28,6 +28,15 @@ export function parseAgentInvocation(
   args: readonly string[] = [],
 ): AgentInvocationParse {
   const argv = [...command, ...args];
+  const probeAt = argv.findIndex(
+    (w, i) => isChainmedic(w) && argv[i + 1] === 'agent' && argv[i + 2] === 'probe',
+  );
+  if (probeAt >= 0) {
+    const flags = argv.slice(probeAt + 3);
+    const unknown = flags.find((f) => f !== '--json');
+    if (unknown !== undefined) return { kind: 'usage-error', message: `error: unknown option '${unknown}'` };
+    return { kind: 'probe', json: flags.includes('--json') };
+  }
   const at = argv.findIndex(
     (w, i) => isChainmedic(w) && argv[i + 1] === 'agent' && argv[i + 2] === 'remediate',
   );
