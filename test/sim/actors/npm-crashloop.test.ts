@@ -44,7 +44,7 @@ describe('azure-npm on a node whose kubelet lost the iptables race', () => {
       const p = await npmPodOn(broken);
       const s = p && status(p);
       if (s?.state?.waiting) seen.set(s.restartCount, s.state.waiting.message!);
-      return s && s.restartCount >= 4 && s.state?.waiting ? p : undefined;
+      return s && s.restartCount >= 4 && seen.size >= 2 && s.state?.waiting ? p : undefined;
     }, 'four crashes');
     const s = status(pod);
     expect(pod.metadata!.ownerReferences![0]).toMatchObject({ kind: 'DaemonSet', name: 'azure-npm' });
