@@ -5,3 +5,4 @@ export * from './sweep.js';
 export * from './history.js';
 export * from './observe-node.js';
 export * from './agent-report.js';
+export * from './fleet.js';

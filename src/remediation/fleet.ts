@@ -1,0 +1,92 @@
+import type { Condition, RemediationPolicyStatus } from '../api/index.js';
+import { resolveMaxUnhealthy, type PolicyResult } from '../config/policy.js';
+import { holdsSlot, isActive } from './history.js';
+import type { FleetCounts, ObservedRemediation } from './types.js';
+
+/**
+ * Fleet counts as `decide` wants them for one node. `affected` = linux nodes whose target pod is suspect;
+ * nodes with an active remediation count as affected too (they are until it ends).
+ */
+export function fleetCountsFor(
+  nodeName: string,
+  remediations: readonly ObservedRemediation[],
+  affected: ReadonlySet<string>,
+  linuxNodes: number,
+): FleetCounts {
+  const nodes = new Set(affected);
+  for (const r of remediations) if (isActive(r)) nodes.add(r.spec.nodeName);
+  return {
+    activeRemediations: remediations.filter((r) => holdsSlot(r) && r.spec.nodeName !== nodeName).length,
+    affectedNodes: nodes.size,
+    linuxNodes,
+  };
+}
+
+export interface FleetView {
+  linuxNodes: number;
+  optedOutNodes: number;
+  affected: ReadonlySet<string>;
+  remediations: readonly ObservedRemediation[];
+  unconfirmedCrashLoops: number;
+  /** RFC 3339 time of the last confirmed detection. */
+  lastDetection?: string;
+  /** The validation of the `default` policy's spec (an invalid policy makes the operator act as paused). */
+  policy: PolicyResult;
+  previous?: RemediationPolicyStatus;
+  generation?: number;
+  now: number;
+}
+
+/** The status the operator publishes on the `default` RemediationPolicy. */
+export function policyStatus(view: FleetView): RemediationPolicyStatus {
+  const counts = fleetCountsFor('', view.remediations, view.affected, view.linuxNodes);
+  const policy = view.policy.ok ? view.policy.policy : null;
+  const limit = policy ? resolveMaxUnhealthy(policy.maxUnhealthy, view.linuxNodes) : 0;
+  const storm = policy !== null && counts.affectedNodes > limit;
+  const at = new Date(view.now).toISOString();
+  const previous = view.previous?.conditions ?? [];
+  const condition = (type: string, ok: boolean, reason: string, message: string): Condition => {
+    const status = ok ? 'True' : 'False';
+    const old = previous.find((c) => c.type === type);
+    return {
+      type,
+      status,
+      reason,
+      message,
+      lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at,
+      ...(view.generation !== undefined ? { observedGeneration: view.generation } : {}),
+    };
+  };
+  return {
+    linuxNodes: view.linuxNodes,
+    optedOutNodes: view.optedOutNodes,
+    affectedNodes: counts.affectedNodes,
+    activeRemediations: counts.activeRemediations,
+    stormGuard: { active: storm, affected: counts.affectedNodes, limit },
+    unconfirmedCrashLoops: view.unconfirmedCrashLoops,
+    ...(view.lastDetection ? { lastDetection: view.lastDetection } : {}),
+    conditions: [
+      view.policy.ok
+        ? condition('Ready', true, 'Valid', 'The policy is valid.')
+        : condition(
+            'Ready',
+            false,
+            'InvalidPolicy',
+            `Not acting (as if paused): ${view.policy.errors.join('; ')}`,
+          ),
+      condition(
+        'Paused',
+        policy?.paused === true,
+        policy?.paused ? 'Paused' : 'Active',
+        policy?.paused ? 'spec.paused is true: no new remediation starts.' : '',
+      ),
+      condition(
+        'StormActive',
+        storm,
+        storm ? 'TooManyAffected' : 'BelowLimit',
+        `${counts.affectedNodes} of ${view.linuxNodes} linux nodes affected, maxUnhealthy ${limit}.`,
+      ),
+    ],
+    ...(view.generation !== undefined ? { observedGeneration: view.generation } : {}),
+  };
+}

@@ -1,0 +1,77 @@
+import { validatePolicy } from '../../src/config/policy.js';
+import { fleetCountsFor, policyStatus } from '../../src/remediation/fleet.js';
+import { NOW, inPhase, remediation } from './fixtures.js';
+
+const on = (node: string, phase: Parameters<typeof inPhase>[0], name = `nr-${node}`) =>
+  remediation(inPhase(phase), { name, spec: { nodeName: node, trigger: { source: 'Manual' } } });
+
+describe('fleetCountsFor', () => {
+  const remediations = [
+    on('a', 'Remediating'),
+    on('b', 'Waiting'),
+    on('c', 'Succeeded'),
+    on('d', 'Uncordoning'),
+  ];
+
+  it('counts slot-holding remediations on other nodes only', () => {
+    expect(fleetCountsFor('a', remediations, new Set(), 10).activeRemediations).toBe(1);
+    expect(fleetCountsFor('x', remediations, new Set(), 10).activeRemediations).toBe(2);
+  });
+
+  it('affected = suspect nodes plus nodes with an active remediation, each once', () => {
+    expect(fleetCountsFor('x', remediations, new Set(['a', 'e']), 10).affectedNodes).toBe(4);
+  });
+});
+
+describe('policyStatus', () => {
+  const base = {
+    linuxNodes: 20,
+    optedOutNodes: 1,
+    remediations: [on('a', 'Remediating')],
+    unconfirmedCrashLoops: 2,
+    now: NOW,
+  };
+
+  it('reports the fleet and a storm when too many nodes are affected', () => {
+    const status = policyStatus({
+      ...base,
+      affected: new Set(['a', 'b', 'c']),
+      policy: validatePolicy(undefined),
+    });
+    expect(status).toMatchObject({
+      linuxNodes: 20,
+      optedOutNodes: 1,
+      affectedNodes: 3,
+      activeRemediations: 1,
+      stormGuard: { active: true, affected: 3, limit: 2 },
+      unconfirmedCrashLoops: 2,
+    });
+    const byType = Object.fromEntries(status.conditions!.map((c) => [c.type, c.status]));
+    expect(byType).toEqual({ Ready: 'True', Paused: 'False', StormActive: 'True' });
+  });
+
+  it('an invalid policy is not Ready and says why', () => {
+    const status = policyStatus({
+      ...base,
+      affected: new Set(),
+      policy: validatePolicy({ cooldown: 'soon' }),
+    });
+    const ready = status.conditions!.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'InvalidPolicy' });
+    expect(ready?.message).toMatch(/spec\.cooldown/);
+  });
+
+  it('keeps lastTransitionTime while a condition does not change', () => {
+    const first = policyStatus({ ...base, affected: new Set(), policy: validatePolicy({ paused: true }) });
+    const later = policyStatus({
+      ...base,
+      affected: new Set(),
+      policy: validatePolicy({ paused: true }),
+      previous: first,
+      now: NOW + 60_000,
+    });
+    const paused = (s: typeof first) => s.conditions!.find((c) => c.type === 'Paused');
+    expect(paused(later)).toEqual(paused(first));
+    expect(paused(later)?.status).toBe('True');
+  });
+});
