@@ -115,6 +115,39 @@ describe('the simulated cluster handle', () => {
   });
 });
 
+describe('breaking and repairing through the handle', () => {
+  it('crash-loops azure-npm on an npm-image-bug node until its image is repaired', async () => {
+    const cluster = await startSimCluster({ linuxNodes: 2, seed: 8, timeScale: 0.005 });
+    try {
+      const { core } = clientsFor(cluster);
+      const node = cluster.linuxNodeNames()[1]!;
+      const npmStatus = async () => {
+        const pod = await core.readNamespacedPod({
+          name: cluster.npmPodName(node)!,
+          namespace: 'kube-system',
+        });
+        return pod.status!.containerStatuses![0]!;
+      };
+      expect((await npmStatus()).ready).toBe(true);
+      cluster.breakNode(node, 'npm-image-bug');
+      expect(
+        cluster
+          .iptables(node)
+          .userChains()
+          .some((c) => c.backend === 'legacy' && c.chain === 'KUBE-IPTABLES-HINT'),
+      ).toBe(true);
+      await eventually(async () => ((await npmStatus()).restartCount >= 2 ? true : undefined), 'crashes');
+      expect((await npmStatus()).state!.waiting!.reason).toBe('CrashLoopBackOff');
+      cluster.repairNpmImage(node);
+      await eventually(async () => ((await npmStatus()).ready ? true : undefined), 'azure-npm Ready again');
+      expect(cluster.kubeletRestarts(node)).toBe(0);
+      expect(cluster.brokenNodes()).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
 describe('chainmedic sim (the built CLI)', () => {
   let dir: string;
   beforeAll(async () => {
