@@ -147,6 +147,11 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
       message: `Node ${node.name} has chainmedic.io/opt-out="true"; remove the annotation to allow remediation.`,
     });
   }
+  if (nr.spec.trigger.source === 'CrashLoop' && o.targetPod?.ready === true) {
+    return finalize(o, nr, st, 'Skipped', 'Recovered', {
+      message: `azure-npm pod ${o.targetPod.name} on ${node.name} is Ready again; nothing left to remediate.`,
+    });
+  }
   if (p.paused) {
     return wait(o, nr, st, 'Paused', 'The RemediationPolicy is paused (spec.paused).', REQUEUE.paused);
   }
@@ -160,12 +165,15 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
       REQUEUE.notReady,
     );
   }
+  // Bounded twice: per node within the window, and per remediation in total (so a long cooldown cannot
+  // turn retries into an endless, slow loop).
   const recent = attemptStarts(o.remediations).filter((t) => t > o.now - p.attemptWindowMs);
-  if (recent.length >= p.maxAttemptsPerNode) {
+  if (recent.length >= p.maxAttemptsPerNode || (st.attempt ?? 0) >= p.maxAttemptsPerNode) {
+    const count = Math.max(recent.length, st.attempt ?? 0);
     return finalize(o, nr, st, 'Failed', 'MaxAttemptsExceeded', {
       message:
-        `Node ${node.name} had ${recent.length} remediation attempts within ${p.attemptWindowMs / 1000}s ` +
-        `(maxAttemptsPerNode ${p.maxAttemptsPerNode}); restarting kubelet again is unlikely to help. Check ` +
+        `Node ${node.name} had ${count} remediation attempts (maxAttemptsPerNode ${p.maxAttemptsPerNode} per ` +
+        `${p.attemptWindowMs / 1000}s and per remediation); restarting kubelet again is unlikely to help. Check ` +
         `kubelet ("Failed to initialize iptables rules") and iptables.service on the node, then delete this ` +
         `NodeRemediation to try again.`,
     });
@@ -535,7 +543,7 @@ function attemptFailed(
   const p = o.policy;
   const used = attemptStarts(o.remediations).filter((t) => t > o.now - p.attemptWindowMs).length;
   const ended = endAttempt(st, o.now, reason);
-  if (used < p.maxAttemptsPerNode) {
+  if (used < p.maxAttemptsPerNode && (st.attempt ?? 0) < p.maxAttemptsPerNode) {
     return transition(o, nr, ended, {
       phase: 'Waiting',
       reason,

@@ -90,6 +90,22 @@ describe('decide: the gate (Pending and Waiting)', () => {
     ],
     ['opt-out "false"', { node: node({ optOut: 'false' }) }, {}, 'Cordoning', 'AttemptStarted', 'cordon'],
     ['paused', {}, { paused: true }, 'Waiting', 'Paused', 'none'],
+    [
+      'azure-npm Ready again',
+      { targetPod: { uid: 'p2', name: 'azure-npm-y', ready: true } },
+      {},
+      'Skipped',
+      'Recovered',
+      'none',
+    ],
+    [
+      'azure-npm pod not ready',
+      { targetPod: { uid: 'p2', name: 'azure-npm-y', ready: false } },
+      {},
+      'Cordoning',
+      'AttemptStarted',
+      'cordon',
+    ],
     ['not ready', { node: node({ ready: false }) }, {}, 'Waiting', 'NodeNotReady', 'none'],
     ['attempts exhausted', { remediations: [history] }, {}, 'Failed', 'MaxAttemptsExceeded', 'none'],
     [
@@ -159,6 +175,24 @@ describe('decide: the gate (Pending and Waiting)', () => {
       const step = decide(o);
       expect([phase(step), reason(step), step.effect.type]).toEqual([expPhase, expReason, effect]);
     });
+  });
+
+  it('bounds the attempts of one remediation even when they fall outside the window', () => {
+    const old = (i: number) => ({
+      attempt: i,
+      jobName: `${NR}-${i}`,
+      startTime: iso(NOW - (10 - i) * 3_600_000),
+      completionTime: iso(NOW - (10 - i) * 3_600_000 + 60_000),
+      reason: 'JobFailed',
+    });
+    const nr = remediation({
+      phase: 'Waiting',
+      reason: 'JobFailed',
+      attempt: 3,
+      attempts: [old(1), old(2), old(3)],
+    });
+    const step = decide(observed({ remediations: [nr] }));
+    expect([phase(step), reason(step)]).toEqual(['Failed', 'MaxAttemptsExceeded']);
   });
 
   it('starts attempt 1 with a deterministic Job name and the cordon marker naming the remediation', () => {
