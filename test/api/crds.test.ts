@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { z } from 'zod';
 import { buildCrds, renderCrdYaml } from '../../src/api/crd.js';
 import { toStructural } from '../../src/api/structural.js';
@@ -41,6 +42,19 @@ describe('CRDs', () => {
     });
     expect(problems).toEqual([]);
   });
+
+  it.each(Object.keys(crds))(
+    '%s validates as an apiextensions.k8s.io/v1 CustomResourceDefinition',
+    (file) => {
+      const crd = new CustomResourceDefinition(parse(readFileSync(join(dir, file), 'utf8')));
+      expect(() => crd.validate()).not.toThrow();
+      const broken = new CustomResourceDefinition({
+        ...crds[file],
+        spec: { ...(crds[file]!.spec as object), scope: 1 },
+      } as never);
+      expect(() => broken.validate()).toThrow();
+    },
+  );
 
   it('NodeRemediation: cluster-scoped, short name nrem, status subresource, printer columns', () => {
     const crd = parse(readFileSync(join(dir, 'chainmedic.io_noderemediations.yaml'), 'utf8'));

@@ -1,3 +1,4 @@
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { buildAgentJob, type AgentJobInput } from '../../src/remediation/job.js';
 
 const base: AgentJobInput = {
@@ -67,6 +68,10 @@ describe('buildAgentJob', () => {
       securityContext: { privileged: true },
       terminationMessagePolicy: 'FallbackToLogsOnError',
     });
+  });
+
+  it('is a valid batch/v1 Job', () => {
+    expect(() => new Job(buildAgentJob(base) as never).validate()).not.toThrow();
   });
 
   it('dry run only probes', () => {
