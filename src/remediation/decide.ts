@@ -10,7 +10,8 @@
  *
  * Decisions worth knowing (docs/adr/0001..0003):
  * - Gates that may open later (paused, NotReady, cooldown, storm guard, no free slot) -> Waiting + requeue.
- *   Gates that will not (node gone, not linux, opted out) -> Skipped. Too many attempts -> Failed.
+ *   Gates that will not (node gone, not linux, opted out, azure-npm Ready again) -> Skipped. Too many
+ *   attempts (per node within the window, or per remediation in total) -> Failed.
  * - Retries: a failed attempt that changed nothing on the node, or whose effect is unknown (Job failed
  *   without a result, unreadable result, ProbeError) goes back to Waiting and retries (a new attempt, after the
  *   cooldown, within maxAttemptsPerNode per attemptWindow), keeping the cordon. RestartFailed,
