@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
+import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { registerSimCommand } from './sim/command.js';
 
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerAgentCommands(program);
+  registerOperatorCommand(program);
   registerSimCommand(program);
   return program;
 }

@@ -32,6 +32,12 @@ export interface InformerOptions<T extends Cached> {
 
 const keyOf = (m: Cached['metadata']): string => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
 
+/** resourceVersions are opaque; compare them only when both are integers (they are, on etcd-backed servers). */
+function isNewer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
+}
+
 interface RawWatchEvent {
   type?: string;
   object?: { metadata?: { resourceVersion?: string }; code?: number; kind?: string; message?: string };
@@ -72,6 +78,19 @@ export class Informer<T extends Cached> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /**
+   * Read-your-writes: puts an object this process just wrote (the server's answer) into the cache, unless
+   * the cache already holds a newer version, so the next reconcile does not act on what it just changed.
+   * The watch event that follows is applied as usual.
+   */
+  upsert(raw: unknown): void {
+    const obj = this.options.transform(raw);
+    const key = keyOf(obj.metadata);
+    const before = this.cache.get(key);
+    if (before && isNewer(before.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
+    this.cache.set(key, obj);
   }
 
   hasSynced(): boolean {

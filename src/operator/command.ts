@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { parseOperatorOptions, type RawOperatorOptions } from '../config.js';
+import { EXIT_USAGE } from '../exit-codes.js';
+import { createLogger } from './logger.js';
+import { startOperator } from './operator.js';
+
+export function registerOperatorCommand(program: Command): void {
+  program
+    .command('operator')
+    .description(
+      'Run the operator: watch nodes and azure-npm pods, remediate confirmed kubelet iptables failures',
+    )
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster configuration)')
+    .option('--namespace <ns>', 'namespace of the operator: its Lease and the agent Jobs')
+    .option('--leader-elect', 'elect one active replica through a Lease')
+    .option('--agent-image <image>', 'image of the agent Job (unless the policy sets spec.job.image)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .action(async (flags: RawOperatorOptions) => {
+      const parsed = parseOperatorOptions(flags, process.env);
+      if (!parsed.ok) {
+        process.stderr.write(`chainmedic operator: ${parsed.error}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const o = parsed.options;
+      const logger = createLogger(o.logLevel);
+      let handle;
+      try {
+        handle = await startOperator({
+          ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+          namespace: o.namespace,
+          leaderElect: o.leaderElect,
+          agentImage: o.agentImage,
+          logger,
+        });
+      } catch (err) {
+        process.stderr.write(`chainmedic operator: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          resolve();
+        };
+        process.once('SIGTERM', () => done('SIGTERM'));
+        process.once('SIGINT', () => done('SIGINT'));
+      });
+      await handle.stop();
+    });
+}

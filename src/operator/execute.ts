@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import { API_VERSION, LABEL_NODE, NODE_REMEDIATION_KIND, labelValue } from '../api/index.js';
+import type { EventRecorder } from '../kube/event-recorder.js';
+import type { Informer } from '../kube/informer.js';
+import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../kube/patch.js';
+import { paths } from '../kube/paths.js';
+import type { KubeRest } from '../kube/rest.js';
+import type { Effect, Step } from '../remediation/index.js';
+import type { CachedRemediation, TrimmedNode } from './trim.js';
+
+export interface ExecutorDeps {
+  rest: KubeRest;
+  events: EventRecorder;
+  remediations: Informer<CachedRemediation>;
+  nodes: Informer<TrimmedNode>;
+  /** False once this replica must stop acting (leadership lost, or stopped): checked before every write. */
+  mayAct: () => boolean;
+  log: Logger;
+}
+
+export class NotActingError extends Error {
+  constructor() {
+    super('this replica is not the leader any more: nothing written');
+    this.name = 'NotActingError';
+  }
+}
+
+function guard(deps: ExecutorDeps): void {
+  if (!deps.mayAct()) throw new NotActingError();
+}
+
+/**
+ * Performs one Step: the status write FIRST (the intent), then the one effect, then the events. A failed
+ * status write throws before the effect; the work queue retries the whole reconcile with back-off.
+ */
+export async function executeStep(
+  deps: ExecutorDeps,
+  nodeName: string,
+  step: Step,
+  remediationForEvents: string | undefined,
+): Promise<void> {
+  if (step.status) {
+    guard(deps);
+    await writeStatus(deps, step.status.name, step.status.status);
+    deps.log.info(
+      { remediation: step.status.name, phase: step.status.status.phase, reason: step.status.status.reason },
+      step.status.status.message ?? 'status written',
+    );
+  }
+  if (step.effect.type !== 'none') {
+    guard(deps);
+    await performEffect(deps, step.effect);
+    deps.log.info(
+      { effect: step.effect.type, remediation: remediationForEvents },
+      `effect ${step.effect.type} done`,
+    );
+  }
+  for (const event of step.events) {
+    if (!deps.mayAct()) break;
+    if (event.on === 'node') {
+      const node = deps.nodes.get(nodeName);
+      await deps.events.record({
+        object: {
+          apiVersion: 'v1',
+          kind: 'Node',
+          name: nodeName,
+          ...(node?.metadata.uid ? { uid: node.metadata.uid } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+      });
+    } else {
+      const name = step.status?.name ?? remediationForEvents;
+      if (!name) continue;
+      const nr = deps.remediations.get(name);
+      await deps.events.record({
+        object: {
+          apiVersion: API_VERSION,
+          kind: NODE_REMEDIATION_KIND,
+          name,
+          ...(nr?.metadata.uid ? { uid: nr.metadata.uid } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+      });
+    }
+  }
+}
+
+/** PUT of the status subresource with the cached resourceVersion: a stale cache gets 409, never overwrites. */
+async function writeStatus(
+  deps: ExecutorDeps,
+  name: string,
+  status: NonNullable<Step['status']>['status'],
+): Promise<void> {
+  const cached = deps.remediations.get(name);
+  if (!cached) throw new Error(`NodeRemediation ${name} is not in the cache yet`);
+  const written = await deps.rest.replace(paths.remediationStatus(name), { ...cached, status });
+  deps.remediations.upsert(written);
+}
+
+async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> {
+  switch (effect.type) {
+    case 'none':
+      return;
+    case 'createRemediation': {
+      try {
+        const created = await deps.rest.create(paths.remediations(), {
+          apiVersion: API_VERSION,
+          kind: NODE_REMEDIATION_KIND,
+          metadata: { name: effect.name, labels: { [LABEL_NODE]: labelValue(effect.spec.nodeName) } },
+          spec: effect.spec,
+        });
+        deps.remediations.upsert(created);
+      } catch (err) {
+        // Deterministic name: a second detection of the same episode finds it there.
+        if (!(err instanceof Error && (err as { reason?: string }).reason === 'AlreadyExists')) throw err;
+      }
+      return;
+    }
+    case 'cordon': {
+      const node = deps.nodes.get(effect.node);
+      // The resourceVersion we decided on: if the node changed since (someone else cordoned it), 409.
+      await cordonNode(deps.rest, effect.node, effect.marker, node?.metadata.resourceVersion);
+      return;
+    }
+    case 'createJob':
+      await createIfAbsent(deps.rest, paths.jobs(effect.job.metadata.namespace), effect.job);
+      return;
+    case 'deletePod':
+      await deletePodByUid(deps.rest, effect.namespace, effect.name, effect.uid);
+      return;
+    case 'uncordon': {
+      const result = await uncordonNode(deps.rest, effect.node, effect.expectMarker);
+      if (result !== 'uncordoned')
+        deps.log.info({ result }, 'uncordon skipped: the marker no longer names us');
+      return;
+    }
+  }
+}

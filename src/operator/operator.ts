@@ -1,0 +1,540 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { DEFAULT_POLICY_NAME, LABEL_APP, LABEL_APP_VALUE, LABEL_REMEDIATION } from '../api/index.js';
+import { DEFAULT_AGENT_IMAGE, DEFAULT_NAMESPACE, effectivePolicy, type EffectivePolicy } from '../config.js';
+import { Mutex } from '../controller/mutex.js';
+import { WorkQueue } from '../controller/work-queue.js';
+import { runWorkers, type ReconcileResult, type WorkersHandle } from '../controller/workers.js';
+import { kubeClient, type KubeClient } from '../kube/client.js';
+import { EventRecorder } from '../kube/event-recorder.js';
+import { Informer, type Cached, type InformerEvent } from '../kube/informer.js';
+import { LeaderElector, type LeaderElectionTimings } from '../kube/leader.js';
+import { uncordonNode } from '../kube/patch.js';
+import { paths } from '../kube/paths.js';
+import {
+  decide,
+  orderActive,
+  phaseOf,
+  sweepCordons,
+  type FleetCounts,
+  type Observed,
+} from '../remediation/index.js';
+import { LogDetector } from './detector.js';
+import { executeStep, NotActingError } from './execute.js';
+import { NodeIndex } from './indexes.js';
+import { createLogger } from './logger.js';
+import {
+  fleetCounts,
+  targetPodOn,
+  toObservedJob,
+  toObservedNode,
+  toObservedRemediation,
+  toObservedTargetPod,
+} from './observe.js';
+import { policyStatus } from './policy-status.js';
+import {
+  podTrimmer,
+  trimDaemonSet,
+  trimEvent,
+  trimJob,
+  trimNode,
+  trimPolicy,
+  trimRemediation,
+  type CachedPolicy,
+  type CachedRemediation,
+  type TrimmedDaemonSet,
+  type TrimmedEvent,
+  type TrimmedJob,
+  type TrimmedNode,
+  type TrimmedPod,
+} from './trim.js';
+
+export interface StartOperatorOptions {
+  kubeconfig?: string;
+  /** Where the operator runs: its Lease and the agent Jobs live here. */
+  namespace?: string;
+  leaderElect?: boolean;
+  agentImage?: string;
+  logLevel?: string;
+  /** Tests: a client built elsewhere, a logger, faster timings. */
+  client?: KubeClient;
+  logger?: Logger;
+  identity?: string;
+  leaderTimings?: Partial<LeaderElectionTimings>;
+  workers?: number;
+  policyStatusIntervalMs?: number;
+  informer?: { silenceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
+}
+
+export interface OperatorHandle {
+  /** Resolves once every cache has synced. */
+  ready(): Promise<void>;
+  isLeader(): boolean;
+  /** Graceful: stops acting, releases the lease, stops the informers. */
+  stop(): Promise<void>;
+  /** Like SIGKILL, in process: stops at once, writes nothing more, releases nothing. */
+  kill(): Promise<void>;
+  /** Informer restarts (all caches), for metrics. */
+  informerRestarts(): number;
+}
+
+const LEASE_NAME = 'chainmedic-operator';
+const JOB_LABEL_SELECTOR = `${LABEL_APP}=${LABEL_APP_VALUE}`;
+
+function labelSelectorOf(ds: TrimmedDaemonSet | undefined): string | undefined {
+  const labels = ds?.spec.selector?.matchLabels;
+  if (!labels || Object.keys(labels).length === 0) return undefined;
+  return Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+const keyOf = (o: Cached): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+
+/**
+ * The operator: caches on every replica, reconciles on the leader only. Reconcile per node key: gather
+ * Observed from the caches, `decide`, write the status first, perform the one effect, record events, requeue.
+ */
+export async function startOperator(options: StartOperatorOptions = {}): Promise<OperatorHandle> {
+  const client = options.client ?? kubeClient(options.kubeconfig);
+  const rest = client.rest;
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const agentImage = options.agentImage ?? DEFAULT_AGENT_IMAGE;
+  const identity =
+    options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const log = (options.logger ?? createLogger(options.logLevel ?? 'info')).child({ identity });
+  const informerTuning = {
+    silenceMs: options.informer?.silenceMs,
+    backoffMaxMs: options.informer?.backoffMaxMs,
+    watchTimeoutSeconds: options.informer?.watchTimeoutSeconds,
+  };
+  const informerError = (what: string) => (err: unknown) =>
+    log.warn({ informer: what, err: (err as Error).message }, 'informer error (it recovers by itself)');
+  const makeInformer = <T extends Cached>(
+    what: string,
+    path: string,
+    transform: (raw: unknown) => T,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ) =>
+    new Informer<T>({
+      rest,
+      path,
+      transform,
+      ...selectors,
+      ...Object.fromEntries(Object.entries(informerTuning).filter(([, v]) => v !== undefined)),
+      onError: informerError(what),
+    });
+
+  let acting = false;
+  let killed = false;
+  let stopped = false;
+  let queue: WorkQueue | undefined;
+  let workers: WorkersHandle | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
+  const mayAct = () => acting && !killed && !stopped;
+  const enqueue = (node: string | undefined) => {
+    if (node && queue && !queue.isShuttingDown()) queue.add(node);
+  };
+
+  // ---- caches ----
+  const nodes = makeInformer<TrimmedNode>('nodes', paths.nodes(), trimNode);
+  const remediations = makeInformer<CachedRemediation>(
+    'noderemediations',
+    paths.remediations(),
+    trimRemediation,
+  );
+  const policies = makeInformer<CachedPolicy>('remediationpolicies', paths.policies(), trimPolicy);
+  const jobs = makeInformer<TrimmedJob>('jobs', paths.jobs(namespace), trimJob, {
+    labelSelector: JOB_LABEL_SELECTOR,
+  });
+  const jobPods = makeInformer<TrimmedPod>('agent-pods', paths.pods(namespace), podTrimmer(['job-name']), {
+    labelSelector: LABEL_REMEDIATION,
+  });
+  const nrIndex = new NodeIndex();
+  const jobIndex = new NodeIndex();
+  const podIndex = new NodeIndex();
+
+  nodes.on((e) => {
+    if (e.type === 'update' && sameExceptVersion(e.old, e.object)) return;
+    enqueue(e.object.metadata.name);
+  });
+  remediations.on((e) => {
+    if (e.type === 'delete') nrIndex.delete(e.object.metadata.name);
+    else nrIndex.set(e.object.metadata.name, e.object.spec?.nodeName);
+    enqueue(e.object.spec?.nodeName);
+  });
+  jobs.on((e) => {
+    if (e.type === 'delete') jobIndex.delete(keyOf(e.object));
+    else jobIndex.set(keyOf(e.object), e.object.nodeName);
+    enqueue(e.object.nodeName);
+  });
+  jobPods.on((e) => enqueue(e.object.spec.nodeName));
+
+  let policy: EffectivePolicy = effectivePolicy(undefined);
+  let policyError: string | undefined;
+  const refreshPolicy = () => {
+    const obj = policies.get(DEFAULT_POLICY_NAME);
+    try {
+      policy = effectivePolicy(obj?.spec);
+      policyError = undefined;
+    } catch (err) {
+      // An invalid policy never loosens anything: act as if paused until it is fixed.
+      policyError = (err as Error).message;
+      policy = { ...effectivePolicy(undefined), paused: true };
+      log.error(
+        { policy: DEFAULT_POLICY_NAME, err: policyError },
+        'invalid RemediationPolicy: acting as paused',
+      );
+    }
+    retarget();
+    for (const node of nrIndex.nodes()) enqueue(node);
+  };
+  policies.on(() => refreshPolicy());
+
+  // ---- the target DaemonSet, its pods and BackOff events (re-created when the policy's target changes) ----
+  let target:
+    | {
+        key: string;
+        daemonSets: Informer<TrimmedDaemonSet>;
+        events: Informer<TrimmedEvent>;
+        pods?: Informer<TrimmedPod>;
+        selector?: string;
+      }
+    | undefined;
+  const podTransform = podTrimmer([]);
+  const daemonSet = (): TrimmedDaemonSet | undefined => target?.daemonSets.list()[0];
+
+  function startPods(selector: string | undefined): void {
+    if (!target) return;
+    const old = target.pods;
+    podIndex.clear();
+    target.selector = selector;
+    target.pods = undefined;
+    void old?.stop();
+    if (!selector) return;
+    const pods = makeInformer<TrimmedPod>('target-pods', paths.pods(policy.target.namespace), podTransform, {
+      labelSelector: selector,
+    });
+    pods.on((e: InformerEvent<TrimmedPod>) => {
+      if (e.type === 'delete') {
+        podIndex.delete(keyOf(e.object));
+        detector.forget(e.object.metadata.uid ?? '');
+      } else podIndex.set(keyOf(e.object), e.object.spec.nodeName);
+      enqueue(e.object.spec.nodeName);
+    });
+    target.pods = pods;
+    pods.start();
+  }
+
+  function retarget(): void {
+    const key = `${policy.target.namespace}/${policy.target.daemonSet}`;
+    if (target?.key === key) return;
+    const old = target;
+    if (old) {
+      void old.daemonSets.stop();
+      void old.events.stop();
+      void old.pods?.stop();
+    }
+    podIndex.clear();
+    const ns = policy.target.namespace;
+    const daemonSets = makeInformer<TrimmedDaemonSet>(
+      'daemonsets',
+      `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/daemonsets`,
+      trimDaemonSet,
+      { fieldSelector: `metadata.name=${policy.target.daemonSet}` },
+    );
+    const events = makeInformer<TrimmedEvent>('backoff-events', paths.events(ns), trimEvent, {
+      fieldSelector: 'reason=BackOff',
+    });
+    target = { key, daemonSets, events };
+    daemonSets.on(() => {
+      const selector = labelSelectorOf(daemonSet());
+      if (target && selector !== target.selector) startPods(selector);
+      for (const node of podIndex.nodes()) enqueue(node);
+    });
+    events.on((e) => {
+      if (e.type === 'delete') return;
+      const involved = e.object.involvedObject;
+      if (involved.kind !== 'Pod' || !involved.name) return;
+      // A quick trigger: the pod's node is reconciled now instead of on the pod's next status change.
+      const pod = target?.pods?.get(`${involved.namespace ?? ns}/${involved.name}`);
+      enqueue(pod?.spec.nodeName);
+    });
+    daemonSets.start();
+    events.start();
+  }
+
+  // ---- detection, events, execution ----
+  const recorder = new EventRecorder({
+    rest,
+    onError: (err, input) =>
+      log.warn({ reason: input.reason, err: (err as Error).message }, 'could not record an Event'),
+  });
+  const detector = new LogDetector({
+    rest,
+    onConfirmed: (pod, restarts, line) =>
+      log.info(
+        { node: pod.spec.nodeName, pod: pod.metadata.name, restarts, line },
+        'crash loop confirmed by its previous log',
+      ),
+    onUnconfirmed: (pod, restarts) => {
+      log.info(
+        { node: pod.spec.nodeName, pod: pod.metadata.name, restarts },
+        'crash loop not confirmed: no signature in its previous log',
+      );
+      if (!mayAct() || !pod.spec.nodeName) return;
+      const node = nodes.get(pod.spec.nodeName);
+      void recorder.record({
+        object: {
+          apiVersion: 'v1',
+          kind: 'Node',
+          name: pod.spec.nodeName,
+          ...(node?.metadata.uid ? { uid: node.metadata.uid } : {}),
+        },
+        type: 'Warning',
+        reason: 'CrashLoopUnconfirmed',
+        message: `${pod.metadata.namespace}/${pod.metadata.name} crash-loops (restart ${restarts}) but its previous log matches no signature; not remediated.`,
+      });
+    },
+  });
+  const admission = new Mutex();
+  let fleetCache: { at: number; value: FleetCounts; node: string } | undefined;
+
+  const targetPodsList = () => target?.pods?.list() ?? [];
+  const computeFleet = (nodeName: string, exact: boolean): FleetCounts => {
+    const now = Date.now();
+    if (!exact && fleetCache && fleetCache.node === nodeName && now - fleetCache.at < 250)
+      return fleetCache.value;
+    const value = fleetCounts(
+      nodeName,
+      nodes.list(),
+      targetPodsList(),
+      daemonSet(),
+      remediations.list(),
+      policy,
+    );
+    fleetCache = { at: now, value, node: nodeName };
+    return value;
+  };
+
+  async function jobPodsFor(job: TrimmedJob): Promise<TrimmedPod[]> {
+    const cached = jobPods.list().filter((p) => p.metadata.labels['job-name'] === job.metadata.name);
+    const finished = job.status.complete || job.status.failed;
+    if (cached.length > 0 || !finished) return cached;
+    // The Job finished but its pod is not in the cache yet: read it rather than misjudge the attempt.
+    const list = await rest.get<{ items?: unknown[] }>(paths.pods(namespace), {
+      labelSelector: `job-name=${job.metadata.name}`,
+    });
+    return (list.items ?? []).map(podTrimmer(['job-name']));
+  }
+
+  async function reconcile(nodeName: string): Promise<ReconcileResult> {
+    if (!mayAct()) return {};
+    const mine = nrIndex
+      .keys(nodeName)
+      .map((k) => remediations.get(k))
+      .filter((r): r is CachedRemediation => r !== undefined)
+      .map(toObservedRemediation);
+    const primary = orderActive(mine)[0];
+    const atGate =
+      primary !== undefined && (phaseOf(primary) === 'Pending' || phaseOf(primary) === 'Waiting');
+    const run = async (): Promise<ReconcileResult> => {
+      if (!mayAct()) return {};
+      const nodeLog = log.child({ node: nodeName, ...(primary ? { remediation: primary.name } : {}) });
+      const node = nodes.get(nodeName);
+      const pods = podIndex
+        .keys(nodeName)
+        .map((k) => target?.pods?.get(k))
+        .filter((p): p is TrimmedPod => p !== undefined);
+      const pod = targetPodOn(node, pods, daemonSet());
+      const detection = primary ? ({ kind: 'none' } as const) : await detector.detect(pod, policy);
+      const nodeJobs = await Promise.all(
+        jobIndex
+          .keys(nodeName)
+          .map((k) => jobs.get(k))
+          .filter((j): j is TrimmedJob => j !== undefined)
+          .map(async (j) => toObservedJob(j, await jobPodsFor(j))),
+      );
+      // Current remediations (re-read: the cache may have moved while we waited for the admission lock).
+      const current = nrIndex
+        .keys(nodeName)
+        .map((k) => remediations.get(k))
+        .filter((r): r is CachedRemediation => r !== undefined)
+        .map(toObservedRemediation);
+      const observed: Observed = {
+        now: Date.now(),
+        nodeName,
+        node: toObservedNode(node),
+        policy,
+        remediations: current,
+        detection,
+        jobs: nodeJobs,
+        targetPod: toObservedTargetPod(pod),
+        fleet: computeFleet(nodeName, atGate),
+        jobContext: { namespace, image: agentImage },
+      };
+      const step = decide(observed);
+      const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
+      await executeStep(
+        { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog },
+        nodeName,
+        step,
+        forEvents,
+      );
+      return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : {};
+    };
+    // Admission into a slot is serialized: two gates must not both see a free slot.
+    return atGate ? admission.run(run) : run();
+  }
+
+  // ---- the fleet view on the policy's status, debounced ----
+  let lastPolicyStatus = '';
+  async function publishPolicyStatus(): Promise<void> {
+    const obj = policies.get(DEFAULT_POLICY_NAME);
+    if (!obj || !mayAct()) return;
+    const status = policyStatus(
+      policy,
+      nodes.list(),
+      targetPodsList(),
+      daemonSet(),
+      remediations.list(),
+      detector.unconfirmedPods(),
+      obj.metadata.generation,
+    );
+    const text = JSON.stringify(status);
+    if (text === lastPolicyStatus) return;
+    try {
+      await rest.patch(paths.policyStatus(DEFAULT_POLICY_NAME), 'application/merge-patch+json', { status });
+      lastPolicyStatus = text;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not update the RemediationPolicy status');
+    }
+  }
+
+  // ---- leadership ----
+  const coreInformers = [nodes, remediations, policies, jobs, jobPods];
+  const allSynced = async () => {
+    await Promise.all(coreInformers.map((i) => i.waitForSync()));
+    for (;;) {
+      const t = target;
+      if (!t) return;
+      await t.daemonSets.waitForSync();
+      await t.events.waitForSync();
+      if (t.pods) await t.pods.waitForSync();
+      if (t === target && (t.pods !== undefined || !labelSelectorOf(daemonSet()))) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const readyPromise = (async () => {
+    await policies.waitForSync();
+    refreshPolicy();
+    await allSynced();
+  })();
+
+  async function startActing(): Promise<void> {
+    if (acting || killed || stopped) return;
+    acting = true;
+    log.info('leading: reconciling');
+    await readyPromise;
+    if (!mayAct()) return;
+    await startupSweep();
+    const q = new WorkQueue();
+    queue = q;
+    for (const n of nodes.list()) q.add(n.metadata.name);
+    for (const n of nrIndex.nodes()) q.add(n);
+    workers = runWorkers(q, options.workers ?? 4, reconcile, (key, err) => {
+      if (err instanceof NotActingError) return;
+      log.warn({ node: key, err: (err as Error).message }, 'reconcile failed; retrying with back-off');
+    });
+    const interval = options.policyStatusIntervalMs ?? 10_000;
+    statusTimer = setInterval(() => void publishPolicyStatus(), interval);
+    statusTimer.unref();
+  }
+
+  /** Releases cordons whose NodeRemediation is gone or finished (a crash between the end and the uncordon). */
+  async function startupSweep(): Promise<void> {
+    const releases = sweepCordons(
+      nodes.list().map((n) => toObservedNode(n)!),
+      remediations.list().map(toObservedRemediation),
+    );
+    for (const release of releases) {
+      if (!mayAct()) return;
+      try {
+        const result = await uncordonNode(rest, release.node, release.expectMarker);
+        log.info(
+          { node: release.node, remediation: release.expectMarker, result },
+          'start-up sweep: stale cordon',
+        );
+      } catch (err) {
+        log.warn(
+          { node: release.node, err: (err as Error).message },
+          'start-up sweep failed; the reconcile retries',
+        );
+      }
+    }
+  }
+
+  function stopActing(): void {
+    if (!acting) return;
+    acting = false;
+    log.warn('not leading any more: stopped acting');
+    queue?.shutDown();
+    queue = undefined;
+    if (statusTimer) clearInterval(statusTimer);
+  }
+
+  for (const informer of coreInformers) informer.start();
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElect) {
+    elector = new LeaderElector({
+      rest,
+      namespace,
+      leaseName: LEASE_NAME,
+      identity,
+      ...(options.leaderTimings ? { timings: options.leaderTimings } : {}),
+      onStartedLeading: () => void startActing(),
+      onStoppedLeading: stopActing,
+      onError: (err) => log.warn({ err: (err as Error).message }, 'leader election: request failed'),
+    });
+    // Campaign only once the caches are warm: a new leader acts on a complete view at once.
+    void readyPromise.then(() => {
+      if (!stopped && !killed) elector?.start();
+    });
+  } else {
+    void startActing();
+  }
+
+  async function shutdown(graceful: boolean): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    if (!graceful) killed = true;
+    stopActing();
+    await elector?.stop({ release: graceful });
+    if (graceful) await workers?.stopped;
+    await Promise.all([
+      ...coreInformers.map((i) => i.stop()),
+      target?.daemonSets.stop(),
+      target?.events.stop(),
+      target?.pods?.stop(),
+    ]);
+  }
+
+  return {
+    ready: () => readyPromise,
+    isLeader: () => mayAct(),
+    stop: () => shutdown(true),
+    kill: () => shutdown(false),
+    informerRestarts: () =>
+      coreInformers.reduce((n, i) => n + i.restarts(), 0) +
+      (target ? target.daemonSets.restarts() + target.events.restarts() + (target.pods?.restarts() ?? 0) : 0),
+  };
+}
+
+function sameExceptVersion(a: TrimmedNode, b: TrimmedNode): boolean {
+  const strip = (n: TrimmedNode) =>
+    JSON.stringify({ ...n, metadata: { ...n.metadata, resourceVersion: '' } });
+  return strip(a) === strip(b);
+}
