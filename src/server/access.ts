@@ -1,0 +1,80 @@
+/**
+ * Every Kubernetes API access the operator makes, declared once. The RBAC manifests are checked against this
+ * list (test/manifests/rbac.test.ts): nothing missing, nothing extra. When the operator starts making a new
+ * call, add it here and to manifests/base/rbac/; the test says which rule is missing.
+ */
+export interface ApiAccess {
+  /** '' for the core group. */
+  group: string;
+  /** Plural resource, with '/subresource' when it is one. */
+  resource: string;
+  verbs: string[];
+  /** Undefined: cluster-wide (cluster-scoped resources). */
+  namespace?: string;
+  /** Restricted to these object names. */
+  resourceNames?: string[];
+}
+
+export interface AccessContext {
+  /** The operator's namespace (its Jobs, leases, webhook Secret). */
+  namespace: string;
+  /** Where azure-npm runs (RemediationPolicy spec.target.namespace; default kube-system). */
+  targetNamespace: string;
+  /** Where Events about cluster-scoped objects (Nodes, NodeRemediations) are written. */
+  eventNamespace: string;
+  webhookSecret: string;
+  webhookConfiguration: string;
+  leaseName: string;
+  /** false with the cert-manager overlay: the operator does not touch certificates or caBundles. */
+  manageCertificates: boolean;
+}
+
+export const DEFAULT_LEASE_NAME = 'chainmedic-leader';
+
+export function operatorAccess(ctx: AccessContext): ApiAccess[] {
+  const watch = ['get', 'list', 'watch'];
+  const list: ApiAccess[] = [
+    // Cordon/uncordon (merge patch with marker; json-patch with a test).
+    { group: '', resource: 'nodes', verbs: [...watch, 'patch'] },
+    // The azure-npm pods: detection, previous logs, deleting the crash-looping pod after the fix.
+    { group: '', resource: 'pods', verbs: [...watch, 'delete'], namespace: ctx.targetNamespace },
+    { group: '', resource: 'pods/log', verbs: ['get'], namespace: ctx.targetNamespace },
+    { group: '', resource: 'events', verbs: ['list', 'watch'], namespace: ctx.targetNamespace },
+    { group: 'apps', resource: 'daemonsets', verbs: watch, namespace: ctx.targetNamespace },
+    // Events about Nodes and NodeRemediations (cluster-scoped: written to the event namespace).
+    { group: '', resource: 'events', verbs: ['create', 'patch'], namespace: ctx.eventNamespace },
+    // The remediation Jobs and their pods (termination message) in the operator's namespace.
+    { group: 'batch', resource: 'jobs', verbs: [...watch, 'create', 'delete'], namespace: ctx.namespace },
+    { group: '', resource: 'pods', verbs: watch, namespace: ctx.namespace },
+    // Leader election.
+    {
+      group: 'coordination.k8s.io',
+      resource: 'leases',
+      verbs: ['get', 'create', 'update'],
+      namespace: ctx.namespace,
+    },
+    // The API.
+    { group: 'chainmedic.io', resource: 'noderemediations', verbs: [...watch, 'create', 'patch', 'delete'] },
+    { group: 'chainmedic.io', resource: 'noderemediations/status', verbs: ['get', 'patch', 'update'] },
+    { group: 'chainmedic.io', resource: 'remediationpolicies', verbs: watch },
+    { group: 'chainmedic.io', resource: 'remediationpolicies/status', verbs: ['get', 'patch', 'update'] },
+  ];
+  if (ctx.manageCertificates) {
+    list.push(
+      {
+        group: '',
+        resource: 'secrets',
+        verbs: ['get', 'update'],
+        namespace: ctx.namespace,
+        resourceNames: [ctx.webhookSecret],
+      },
+      {
+        group: 'admissionregistration.k8s.io',
+        resource: 'validatingwebhookconfigurations',
+        verbs: ['get', 'patch'],
+        resourceNames: [ctx.webhookConfiguration],
+      },
+    );
+  }
+  return list;
+}

@@ -1,0 +1,37 @@
+import { DEFAULT_POLICY_NAME } from '../../api/index.js';
+import { validatePolicy } from '../../config/policy.js';
+import { allow, invalid, type Verdict } from './review.js';
+
+/**
+ * Everything `validatePolicy` checks (schema, durations, percentages, regexes, agent wait vs Job timeout),
+ * plus what it does not: a signature that matches the empty string would confirm every crash loop, whatever
+ * its log says, and a cooldown longer than the attempt window makes maxAttemptsPerNode meaningless.
+ */
+export function validateRemediationPolicy(object: unknown): Verdict {
+  const typed = object as { metadata?: { name?: string }; spec?: unknown } | undefined;
+  const result = validatePolicy(typed?.spec);
+  if (!result.ok) return invalid(result.errors);
+
+  const problems: string[] = [];
+  result.policy.signatures.forEach((regex, i) => {
+    if (regex.test('')) {
+      problems.push(
+        `spec.signatures[${i}]: /${regex.source}/ matches an empty log, so every crash loop would confirm`,
+      );
+    }
+  });
+  if (result.policy.cooldownMs > result.policy.attemptWindowMs) {
+    problems.push(
+      'spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
+    );
+  }
+  if (problems.length > 0) return invalid(problems);
+
+  const name = typed?.metadata?.name;
+  if (name && name !== DEFAULT_POLICY_NAME) {
+    return allow([
+      `only the RemediationPolicy named "${DEFAULT_POLICY_NAME}" is used; "${name}" has no effect`,
+    ]);
+  }
+  return allow();
+}
