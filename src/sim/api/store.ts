@@ -26,7 +26,7 @@ import {
   validateName,
 } from './object-rules.js';
 import { alreadyExists, badRequest, conflict, gone, invalid, notFound, unknownResource } from './errors.js';
-import { cloneJson, deepEqual } from './json.js';
+import { deepEqual } from './json.js';
 import { applyMergePatch } from './patch/merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 import { applyJsonPatch } from './patch/json-patch.js';
@@ -95,6 +95,23 @@ export interface SimStoreImpl extends SimStore {
   ): KubeObject | undefined;
   deleteCollection(key: ResourceKey, options?: ListOptions & DeleteOptions): KubeObject[];
   getEntry(key: ResourceKey, namespace: string | undefined, name: string): Entry | undefined;
+  /** Entry-returning forms of the writes (shared, never to be mutated): the HTTP layer serializes their cached JSON. */
+  createEntry(key: ResourceKey, object: KubeObject, options?: CreateOptions): Entry;
+  updateEntry(key: ResourceKey, object: KubeObject, options?: WriteOptions): Entry;
+  patchEntry(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options?: WriteOptions,
+  ): Entry;
+  deleteEntry(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    options?: DeleteOptions,
+  ): Entry | undefined;
   listPage(key: ResourceKey, options?: ListPageOptions): ListPage;
   /** Subscribes to raw events (shared, never to be mutated) after `fromRv`; throws 410 when too old. */
   watchRaw(key: ResourceKey, fromRv: number | undefined, listener: RawListener): RawWatch;
@@ -113,6 +130,10 @@ interface Bucket {
   sortedKeys?: string[];
   watchers: Set<{ listener: RawListener; afterRv: number }>;
   subscribers: Set<(event: WatchEvent) => void>;
+}
+
+function copyOf(entry: Entry): KubeObject {
+  return JSON.parse(entryJson(entry)) as KubeObject;
 }
 
 function objectKey(namespace: string | undefined, name: string): string {
@@ -293,9 +314,39 @@ class MemoryStore implements SimStoreImpl {
   // ---- writes -------------------------------------------------------------------------------
 
   create(key: ResourceKey, object: KubeObject, options: CreateOptions = {}): KubeObject {
+    return copyOf(this.createEntry(key, object, options));
+  }
+
+  update(key: ResourceKey, object: KubeObject, options: WriteOptions = {}): KubeObject {
+    return copyOf(this.updateEntry(key, object, options));
+  }
+
+  patch(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
+    return copyOf(this.patchEntry(key, namespace, name, type, patch, options));
+  }
+
+  delete(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): KubeObject | undefined {
+    const entry = this.deleteEntry(key, namespace, name, options);
+    return entry ? copyOf(entry) : undefined;
+  }
+
+  // The caller's object is never stored: commit() stores a parse of its serialization.
+  createEntry(key: ResourceKey, object: KubeObject, options: CreateOptions = {}): Entry {
     const def = this.definition(key);
     const bucket = this.bucket(key);
-    const input = normalizeIdentity(def, cloneJson(object), object?.metadata?.namespace);
+    const input = normalizeIdentity(def, object, object?.metadata?.namespace);
     let name = input.metadata.name;
     if (!name) {
       if (!input.metadata.generateName)
@@ -326,9 +377,9 @@ class MemoryStore implements SimStoreImpl {
     return this.commit(bucket, k, 'ADDED', created, undefined);
   }
 
-  update(key: ResourceKey, object: KubeObject, options: WriteOptions = {}): KubeObject {
+  updateEntry(key: ResourceKey, object: KubeObject, options: WriteOptions = {}): Entry {
     const def = this.definition(key);
-    const input = normalizeIdentity(def, cloneJson(object), object?.metadata?.namespace);
+    const input = normalizeIdentity(def, object, object?.metadata?.namespace);
     if (!input.metadata.name) throw invalid(def, '', 'metadata.name: Required value: name is required');
     const existing = this.mustGet(key, input.metadata.namespace, input.metadata.name);
     const rv = input.metadata.resourceVersion;
@@ -345,14 +396,14 @@ class MemoryStore implements SimStoreImpl {
     return this.write(def, existing, prepareUpdate(def, existing.object, input, options.subresource));
   }
 
-  patch(
+  patchEntry(
     key: ResourceKey,
     namespace: string | undefined,
     name: string,
     type: PatchType,
     patch: unknown,
     options: WriteOptions = {},
-  ): KubeObject {
+  ): Entry {
     const def = this.definition(key);
     const existing = this.mustGet(key, namespace, name);
     const base = existing.object;
@@ -395,25 +446,25 @@ class MemoryStore implements SimStoreImpl {
   }
 
   /** Stores an updated object unless nothing changed; completes deletion when the last finalizer goes. */
-  private write(def: ResourceDef, existing: Entry, next: KubeObject): KubeObject {
+  private write(def: ResourceDef, existing: Entry, next: KubeObject): Entry {
     const old = existing.object;
     const bucket = this.bucket(def);
     const k = objectKey(old.metadata.namespace, old.metadata.name);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.admitCrd(next);
-    if (deepEqual(old, next)) return JSON.parse(entryJson(existing)) as KubeObject;
+    if (deepEqual(old, next)) return existing;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return this.remove(bucket, def, k, existing, next, 'Background');
     }
     return this.commit(bucket, k, 'MODIFIED', next, existing);
   }
 
-  delete(
+  deleteEntry(
     key: ResourceKey,
     namespace: string | undefined,
     name: string,
     options: DeleteOptions = {},
-  ): KubeObject | undefined {
+  ): Entry | undefined {
     const def = this.definition(key);
     const bucket = this.bucket(key);
     const entry = this.getEntry(key, namespace, name);
@@ -435,7 +486,7 @@ class MemoryStore implements SimStoreImpl {
     }
     const k = objectKey(entry.object.metadata.namespace, name);
     if ((entry.object.metadata.finalizers ?? []).length > 0) {
-      if (entry.object.metadata.deletionTimestamp) return JSON.parse(entryJson(entry)) as KubeObject;
+      if (entry.object.metadata.deletionTimestamp) return entry;
       const marked: KubeObject = {
         ...entry.object,
         metadata: {
@@ -468,7 +519,7 @@ class MemoryStore implements SimStoreImpl {
     existing: Entry,
     final: KubeObject,
     policy: string,
-  ): KubeObject {
+  ): Entry {
     const gone: KubeObject = { ...final, metadata: { ...final.metadata } };
     const result = this.commit(bucket, k, 'DELETED', gone, existing);
     const uid = final.metadata.uid;
@@ -531,7 +582,7 @@ class MemoryStore implements SimStoreImpl {
     if (bucket) {
       for (const entry of [...bucket.objects.values()]) {
         const k = objectKey(entry.object.metadata.namespace, entry.object.metadata.name);
-        this.commit(bucket, k, 'DELETED', entry.object, entry);
+        this.commit(bucket, k, 'DELETED', { ...entry.object, metadata: { ...entry.object.metadata } }, entry);
       }
       this.buckets.delete(bucket.id);
     }
@@ -544,12 +595,14 @@ class MemoryStore implements SimStoreImpl {
     bucket: Bucket,
     k: string,
     type: StoreEvent['type'],
-    object: KubeObject,
+    draft: KubeObject,
     prev: Entry | undefined,
-  ): KubeObject {
+  ): Entry {
     this.rv++;
-    object.metadata.resourceVersion = String(this.rv);
-    const entry: Entry = { object };
+    draft.metadata.resourceVersion = String(this.rv);
+    const json = JSON.stringify(draft);
+    const object = JSON.parse(json) as KubeObject;
+    const entry: Entry = { object, json };
     const ref = `${bucket.id}\0${k}`;
     if (prev) this.unindex(prev.object, ref);
     if (type === 'DELETED') {
@@ -564,7 +617,7 @@ class MemoryStore implements SimStoreImpl {
     this.history.push(event);
     this.deliveryQueue.push({ bucket, event });
     this.deliver();
-    return JSON.parse(entryJson(entry)) as KubeObject;
+    return entry;
   }
 
   private index(object: KubeObject, ref: string): void {

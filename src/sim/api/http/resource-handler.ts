@@ -180,6 +180,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         track: r.trackWatch,
         roll: r.roll,
         encode,
+        shareKey: table ? undefined : apiVersion,
       });
       return;
     }
@@ -202,8 +203,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         }
         input.metadata.namespace = namespace;
       }
-      const created = store.create(key, input, { resetStatus: true });
-      sendJson(res, 201, JSON.stringify(stamp(created, apiVersion)));
+      sendJson(res, 201, objectJson(store.createEntry(key, input, { resetStatus: true }), apiVersion));
       return;
     }
     case 'update': {
@@ -228,8 +228,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       }
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      const updated = store.update(key, input, { subresource });
-      sendJson(res, 200, JSON.stringify(stamp(updated, apiVersion)));
+      sendJson(res, 200, objectJson(store.updateEntry(key, input, { subresource }), apiVersion));
       return;
     }
     case 'patch': {
@@ -244,16 +243,19 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const patch = parseJsonBody(await readBody(r.req, r.maxBodyBytes));
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      const patched = store.patch(key, namespace, r.name!, type, patch, { subresource });
-      sendJson(res, 200, JSON.stringify(stamp(patched, apiVersion)));
+      sendJson(
+        res,
+        200,
+        objectJson(store.patchEntry(key, namespace, r.name!, type, patch, { subresource }), apiVersion),
+      );
       return;
     }
     case 'delete': {
       const options = await deleteOptions(r);
-      const result = store.delete(key, namespace, r.name!, options);
+      const result = store.deleteEntry(key, namespace, r.name!, options);
       if (!result) throw notFound(def, r.name!);
       const pending = store.getEntry(key, namespace, r.name!) !== undefined;
-      sendJson(res, pending ? 202 : 200, JSON.stringify(stamp(result, apiVersion)));
+      sendJson(res, pending ? 202 : 200, objectJson(result, apiVersion));
       return;
     }
     case 'deletecollection': {

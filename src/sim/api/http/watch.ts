@@ -25,6 +25,8 @@ export interface WatchRequest {
   roll: () => number;
   /** JSON for the event's object (plain object or a one-row Table). */
   encode: (entry: Entry) => string;
+  /** Set when `encode` depends only on the entry and this key: encoded lines are then shared by all such watchers. */
+  shareKey?: string;
   /** Registers the stream's closer (for injected drops); returns the unregister function. */
   track?: (close: (abrupt: boolean) => void) => () => void;
   /** Per-watch output buffer limit: a consumer this slow is disconnected. */
@@ -33,6 +35,18 @@ export interface WatchRequest {
 
 function line(type: string, objectJson: string): string {
   return `{"type":"${type}","object":${objectJson}}\n`;
+}
+
+/** Encoded event lines shared by every watcher that encodes an entry the same way (fan-out encodes once). */
+const sharedLines = new WeakMap<Entry, Map<string, Buffer>>();
+
+function sharedLine(entry: Entry, type: string, shareKey: string, encode: (entry: Entry) => string): Buffer {
+  let byKey = sharedLines.get(entry);
+  if (!byKey) sharedLines.set(entry, (byKey = new Map()));
+  const key = `${type}\0${shareKey}`;
+  let buf = byKey.get(key);
+  if (!buf) byKey.set(key, (buf = Buffer.from(line(type, encode(entry)), 'utf8')));
+  return buf;
 }
 
 /** Streams watch events as newline-delimited JSON until timeout, client close, or an injected drop. */
@@ -59,6 +73,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   let watch: RawWatch | undefined;
   const timers: NodeJS.Timeout[] = [];
 
+  let corked = false;
   const finish = (abrupt = false): void => {
     if (finished) return;
     finished = true;
@@ -66,12 +81,28 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     untrack?.();
     for (const t of timers) clearTimeout(t);
     if (abrupt) res.destroy();
-    else res.end();
+    else {
+      if (corked) {
+        corked = false;
+        res.uncork();
+      }
+      res.end();
+    }
   };
 
-  const write = (type: string, objectJson: string, countsAsEvent = true): void => {
+  const write = (type: string, payload: string | Buffer, countsAsEvent = true): void => {
     if (finished) return;
-    res.write(line(type, objectJson));
+    if (!corked) {
+      // Events written in the same tick leave in one chunk.
+      corked = true;
+      res.cork();
+      process.nextTick(() => {
+        if (!corked) return;
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(typeof payload === 'string' ? line(type, payload) : payload);
     if (res.writableLength > maxBuffered) {
       finish(true);
       return;
@@ -82,20 +113,25 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     else if (w.dropProbability !== undefined && w.roll() < w.dropProbability) finish(w.dropAbruptly);
   };
 
+  const emit = (type: string, entry: Entry): void => {
+    if (w.shareKey === undefined) write(type, w.encode(entry));
+    else write(type, sharedLine(entry, type, w.shareKey, w.encode));
+  };
+
   const onEvent = (event: StoreEvent): void => {
     const now = matches(event.entry);
     if (event.type === 'ADDED') {
-      if (now) write('ADDED', w.encode(event.entry));
+      if (now) emit('ADDED', event.entry);
       return;
     }
     if (event.type === 'DELETED') {
-      if (now || matches(event.prev)) write('DELETED', w.encode(event.entry));
+      if (now || matches(event.prev)) emit('DELETED', event.entry);
       return;
     }
     const before = matches(event.prev);
-    if (now && before) write('MODIFIED', w.encode(event.entry));
-    else if (now) write('ADDED', w.encode(event.entry));
-    else if (before) write('DELETED', w.encode(event.entry));
+    if (now && before) emit('MODIFIED', event.entry);
+    else if (now) emit('ADDED', event.entry);
+    else if (before) emit('DELETED', event.entry);
   };
 
   const bookmark = (annotations?: Record<string, string>): void => {
@@ -114,7 +150,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     if (fromStart) {
       const initial = w.store.listPage(w.def, { namespace: w.namespace }).entries;
       watch = w.store.watchRaw(w.def, undefined, onEvent);
-      for (const entry of initial) if (matches(entry)) write('ADDED', w.encode(entry));
+      for (const entry of initial) if (matches(entry)) emit('ADDED', entry);
       if (w.sendInitialEvents && w.allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
       const rv = Number(rvText);
