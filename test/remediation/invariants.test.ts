@@ -2,7 +2,12 @@
  * The design's invariants as properties: decide() is run on thousands of random (seeded, reproducible)
  * observations, and every step it returns must respect them.
  */
-import { PHASES, type NodeRemediationStatus } from '../../src/api/index.js';
+import {
+  NodeRemediationSpecSchema,
+  NodeRemediationStatusSchema,
+  PHASES,
+  type NodeRemediationStatus,
+} from '../../src/api/index.js';
 import { resolveMaxUnhealthy } from '../../src/config/policy.js';
 import { decide } from '../../src/remediation/decide.js';
 import type { Observed, ObservedJob } from '../../src/remediation/types.js';
@@ -126,6 +131,23 @@ describe('invariants over random observations', () => {
       'none',
       'uncordon',
     ]);
+  });
+
+  it('every status and spec it writes is valid against the API schema', () => {
+    expect(
+      violations((_o, s) => {
+        if (s.status) {
+          const r = NodeRemediationStatusSchema.safeParse(s.status.status);
+          if (!r.success)
+            return `status: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`;
+        }
+        if (s.effect.type === 'createRemediation') {
+          const r = NodeRemediationSpecSchema.safeParse(s.effect.spec);
+          if (!r.success) return `spec: ${r.error.issues[0]?.message}`;
+        }
+        return null;
+      }),
+    ).toEqual([]);
   });
 
   it('never uncordons a node whose marker does not name the remediation asking', () => {
