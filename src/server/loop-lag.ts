@@ -25,6 +25,7 @@ export class LoopLagMonitor {
   readonly windowMs: number;
   private readonly now: () => number;
   private lastTick: number;
+  private lastLagMs = 0;
   /** Only the stalls above the threshold are kept: {at, lagMs}. */
   private stalls: { at: number; lagMs: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -54,6 +55,7 @@ export class LoopLagMonitor {
   tick(at: number = this.now()): void {
     const lagMs = Math.max(0, at - this.lastTick - this.intervalMs);
     this.lastTick = at;
+    this.lastLagMs = lagMs;
     if (lagMs > this.thresholdMs) this.stalls.push({ at, lagMs });
     this.prune(at);
   }
@@ -61,7 +63,7 @@ export class LoopLagMonitor {
   status(at: number = this.now()): LoopLagStatus {
     this.prune(at);
     const overdue = Math.max(0, at - this.lastTick - this.intervalMs);
-    const lagMs = Math.max(overdue, ...this.stalls.map((s) => s.lagMs));
+    const lagMs = Math.max(overdue, this.lastLagMs, ...this.stalls.map((s) => s.lagMs));
     if (lagMs > this.thresholdMs) {
       return {
         healthy: false,
