@@ -203,7 +203,6 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         selector?: string;
       }
     | undefined;
-  const podTransform = podTrimmer([]);
   const daemonSet = (): TrimmedDaemonSet | undefined => target?.daemonSets.list()[0];
 
   function startPods(selector: string | undefined): void {
@@ -214,9 +213,17 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     target.pods = undefined;
     void old?.stop();
     if (!selector) return;
-    const pods = makeInformer<TrimmedPod>('target-pods', paths.pods(policy.target.namespace), podTransform, {
-      labelSelector: selector,
-    });
+    // Keep the labels the selector reads: isTargetPod matches them again, client-side.
+    const sel = daemonSet()?.spec.selector;
+    const keys = [...Object.keys(sel?.matchLabels ?? {}), ...(sel?.matchExpressions ?? []).map((e) => e.key)];
+    const pods = makeInformer<TrimmedPod>(
+      'target-pods',
+      paths.pods(policy.target.namespace),
+      podTrimmer(keys),
+      {
+        labelSelector: selector,
+      },
+    );
     pods.on((e: InformerEvent<TrimmedPod>) => {
       if (e.type === 'delete') {
         podIndex.delete(keyOf(e.object));
@@ -376,6 +383,15 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         jobContext: { namespace, image: agentImage },
       };
       const step = decide(observed);
+      nodeLog.debug(
+        {
+          detection: detection.kind,
+          pod: pod?.metadata.name,
+          effect: step.effect.type,
+          phase: step.status?.status.phase,
+        },
+        'reconciled',
+      );
       const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
       await executeStep(
         { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog },

@@ -1,0 +1,103 @@
+import { pino } from 'pino';
+import { buildCrds } from '../../src/api/crd.js';
+import { API_VERSION, REMEDIATION_POLICY_KIND, type RemediationPolicySpec } from '../../src/api/index.js';
+import { kubeClient } from '../../src/kube/client.js';
+import {
+  startOperator,
+  type OperatorHandle,
+  type StartOperatorOptions,
+} from '../../src/operator/operator.js';
+import { CRDS, NODES, type KubeObject } from '../../src/sim/api/types.js';
+import { startSimCluster, type SimCluster, type SimClusterOptions } from '../../src/sim/cluster.js';
+import type { NodeRemediation } from '../../src/api/index.js';
+
+export const NAMESPACE = 'chainmedic-system';
+
+/** Fast, test-sized policy: short cooldown and timeouts (the sim runs its clock faster too). */
+export const FAST_POLICY: RemediationPolicySpec = {
+  cooldown: '1s',
+  verifyTimeout: '20s',
+  attemptWindow: '1h',
+  maxUnhealthy: 10,
+  maxConcurrent: 5,
+  job: { timeout: '30s', agentWaitSeconds: 10, ttlAfterFinished: '1h' },
+};
+
+export interface Env {
+  cluster: SimCluster;
+  operators: OperatorHandle[];
+  start(extra?: Partial<StartOperatorOptions>): Promise<OperatorHandle>;
+  setPolicy(spec: RemediationPolicySpec): void;
+  remediations(): NodeRemediation[];
+  remediationsOn(node: string): NodeRemediation[];
+  node(name: string): KubeObject;
+  close(): Promise<void>;
+}
+
+export async function startEnv(
+  options: Partial<SimClusterOptions> & { policy?: RemediationPolicySpec | null } = {},
+): Promise<Env> {
+  const { policy, ...clusterOptions } = options;
+  const cluster = await startSimCluster({ linuxNodes: 3, timeScale: 0.01, seed: 7, ...clusterOptions });
+  for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
+  const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
+  const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
+  const setPolicy = (spec: RemediationPolicySpec) => {
+    const existing = cluster.store.get(POLICIES, undefined, 'default');
+    if (existing) cluster.store.update(POLICIES, { ...existing, spec });
+    else
+      cluster.store.create(POLICIES, {
+        apiVersion: API_VERSION,
+        kind: REMEDIATION_POLICY_KIND,
+        metadata: { name: 'default' },
+        spec,
+      });
+  };
+  if (policy !== null) setPolicy(policy ?? FAST_POLICY);
+  const operators: OperatorHandle[] = [];
+  const env: Env = {
+    cluster,
+    operators,
+    async start(extra = {}) {
+      const handle = await startOperator({
+        client: kubeClient(cluster.kubeconfigPath),
+        namespace: NAMESPACE,
+        agentImage: 'chainmedic:test',
+        logger: pino({ level: process.env.CHAINMEDIC_TEST_LOG ?? 'silent' }),
+        policyStatusIntervalMs: 200,
+        informer: { backoffMaxMs: 500 },
+        ...extra,
+      });
+      operators.push(handle);
+      return handle;
+    },
+    setPolicy,
+    remediations: () => cluster.store.list(REMS) as unknown as NodeRemediation[],
+    remediationsOn: (node) =>
+      (cluster.store.list(REMS) as unknown as NodeRemediation[]).filter((r) => r.spec.nodeName === node),
+    node: (name) => cluster.store.get(NODES, undefined, name)!,
+    async close() {
+      for (const op of operators.splice(0)) await op.kill();
+      await cluster.stop();
+    },
+  };
+  return env;
+}
+
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  limitMs = 45_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const phaseOf = (r: NodeRemediation | undefined) => r?.status?.phase;
+export const isUnschedulable = (n: KubeObject) =>
+  (n.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
+export const annotations = (n: KubeObject) => (n.metadata.annotations ?? {}) as Record<string, string>;
