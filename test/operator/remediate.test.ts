@@ -1,5 +1,13 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
-import { annotations, eventually, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import {
+  annotations,
+  eventually,
+  FAST_POLICY,
+  isUnschedulable,
+  phaseOf,
+  startEnv,
+  type Env,
+} from './harness.js';
 
 describe('operator end to end on the simulated cluster', () => {
   let env: Env | undefined;
@@ -35,5 +43,74 @@ describe('operator end to end on the simulated cluster', () => {
       expect(env.remediationsOn(n)).toHaveLength(0);
       expect(env.cluster.kubeletRestarts(n)).toBe(0);
     }
+  });
+});
+
+describe('operator end to end: special nodes and failures', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.close();
+    env = undefined;
+  });
+
+  it('leaves a node cordoned by someone else cordoned (wasUnschedulable), but still heals it', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1 });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    env.cluster.store.patch({ group: '', resource: 'nodes' }, undefined, n!, 'merge', {
+      spec: { unschedulable: true },
+    });
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded');
+    const nr = env.remediationsOn(n!)[0]!;
+    expect(nr.status!.wasUnschedulable).toBe(true);
+    expect(nr.status!.cordonedByUs).toBe(false);
+    expect(isUnschedulable(env.node(n!))).toBe(true);
+    expect(annotations(env.node(n!))[CORDON_MARKER_ANNOTATION]).toBeUndefined();
+    expect(env.cluster.kubeletRestarts(n!)).toBe(1);
+  });
+
+  it('never restarts kubelet on an npm-image-bug node (chains present): Skipped, uncordoned', async () => {
+    env = await startEnv({ linuxNodes: 2 });
+    const n = env.cluster.linuxNodeNames()[0]!;
+    env.cluster.breakNode(n, 'npm-image-bug');
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n)[0]) === 'Skipped', 'Skipped');
+    const nr = env.remediationsOn(n)[0]!;
+    expect(nr.status!.reason).toBe('ChainsPresent');
+    expect(nr.status!.agent?.kubeletRestarted).toBe(false);
+    expect(env.cluster.kubeletRestarts(n)).toBe(0);
+    expect(isUnschedulable(env.node(n))).toBe(false);
+  });
+
+  it('retries after a Job that fails, within the attempt budget, and restarts kubelet once', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1 });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    env.cluster.failNextJob(n!);
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded after a retry');
+    const nr = env.remediationsOn(n!)[0]!;
+    expect(nr.status!.attempts).toHaveLength(2);
+    expect(nr.status!.attempts![0]!.reason).toBe('JobFailed');
+    expect(env.cluster.kubeletRestarts(n!)).toBe(1);
+    expect(isUnschedulable(env.node(n!))).toBe(false);
+  });
+
+  it('gives up after maxAttemptsPerNode failed Jobs: Failed, node kept cordoned for a human', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1, policy: { ...FAST_POLICY, maxAttemptsPerNode: 2 } });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    const cluster = env.cluster;
+    // Every Job pod on that node fails without running anything.
+    const unsubscribe = cluster.store.subscribe({ group: 'batch', resource: 'jobs' }, (e) => {
+      if (e.type === 'ADDED') cluster.failNextJob(n!);
+    });
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Failed', 'Failed');
+    unsubscribe();
+    const nr = env.remediationsOn(n!)[0]!;
+    expect(nr.status!.attempts).toHaveLength(2);
+    expect(nr.status!.message).toMatch(/No attempts left/);
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+    expect(isUnschedulable(env.node(n!))).toBe(true);
+    expect(annotations(env.node(n!))[CORDON_MARKER_ANNOTATION]).toBe(nr.metadata.name);
   });
 });
