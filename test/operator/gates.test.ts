@@ -1,0 +1,212 @@
+import { API_VERSION, NODE_REMEDIATION_KIND, OPT_OUT_ANNOTATION } from '../../src/api/index.js';
+import { PODS, EVENTS, type KubeObject } from '../../src/sim/api/types.js';
+import { DEFAULT_SIGNATURE } from '../../src/config.js';
+import { eventually, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+
+const NODES = { group: '', resource: 'nodes' };
+const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
+const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
+
+describe('operator gates on the simulated cluster', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.close();
+    env = undefined;
+  });
+
+  const everCordoned = (e: Env) => {
+    const seen = new Set<string>();
+    const stop = e.cluster.store.subscribe(NODES, (ev) => {
+      if (isUnschedulable(ev.object)) seen.add(ev.object.metadata.name);
+    });
+    return { seen, stop };
+  };
+
+  it('never acts on an opted-out node, while healing another broken node', async () => {
+    env = await startEnv({ linuxNodes: 3, broken: 2 });
+    const [optedOut, control] = env.cluster.brokenNodes().map((b) => b.node);
+    env.cluster.store.patch(NODES, undefined, optedOut!, 'merge', {
+      metadata: { annotations: { [OPT_OUT_ANNOTATION]: 'true' } },
+    });
+    const cordons = everCordoned(env);
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(control!)[0]) === 'Succeeded', 'control node healed');
+    await eventually(
+      () => env!.remediationsOn(optedOut!).every((r) => phaseOf(r) === 'Skipped'),
+      'opted-out Skipped',
+    );
+    cordons.stop();
+    for (const nr of env.remediationsOn(optedOut!)) expect(nr.status!.reason).toBe('OptedOut');
+    expect(cordons.seen.has(optedOut!)).toBe(false);
+    expect(env.cluster.kubeletRestarts(optedOut!)).toBe(0);
+  });
+
+  it('leaves a windows node with a crash-looping azure-npm-win pod untouched', async () => {
+    env = await startEnv({ linuxNodes: 2, windowsNodes: 1, broken: 1 });
+    const win = env.cluster.windowsNodeNames()[0]!;
+    const [control] = env.cluster.brokenNodes().map((b) => b.node);
+    const winPod = env.cluster.store
+      .list(PODS, { namespace: 'kube-system' })
+      .find((p) => (p.spec as { nodeName?: string }).nodeName === win)!;
+    expect(winPod.metadata.name).toMatch(/^azure-npm-win-/);
+    env.cluster.store.setPodLog('kube-system', winPod.metadata.name, 'azure-npm', {
+      previous: `${DEFAULT_SIGNATURE}\n`,
+    });
+    env.cluster.store.patch(
+      PODS,
+      'kube-system',
+      winPod.metadata.name,
+      'merge',
+      {
+        status: {
+          containerStatuses: [
+            {
+              name: 'azure-npm',
+              restartCount: 9,
+              ready: false,
+              state: { waiting: { reason: 'CrashLoopBackOff' } },
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(control!)[0]) === 'Succeeded', 'control node healed');
+    expect(env.remediationsOn(win)).toHaveLength(0);
+    expect(isUnschedulable(env.node(win))).toBe(false);
+    // A manual request on the windows node is refused too.
+    env.cluster.store.create(REMS, {
+      apiVersion: API_VERSION,
+      kind: NODE_REMEDIATION_KIND,
+      metadata: { name: 'manual-win' },
+      spec: { nodeName: win, trigger: { source: 'Manual' } },
+    });
+    await eventually(
+      () => phaseOf(env!.remediationsOn(win)[0]) === 'Skipped',
+      'manual windows request Skipped',
+    );
+    expect(env.remediationsOn(win)[0]!.status!.reason).toBe('NotLinux');
+  });
+
+  it('counts a crash loop whose previous log matches no signature, and does not remediate it', async () => {
+    env = await startEnv({
+      linuxNodes: 2,
+      broken: 1,
+      policy: { ...FAST_POLICY, signatures: ['some other failure'] },
+    });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    await env.start();
+    await eventually(() => {
+      const status = env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
+        { unconfirmedCrashLoops?: number } | undefined;
+      return (status?.unconfirmedCrashLoops ?? 0) >= 1;
+    }, 'unconfirmed crash loop counted on the policy');
+    const events = env.cluster.store.list(EVENTS) as unknown as {
+      reason: string;
+      involvedObject: { name: string };
+    }[];
+    expect(events.some((e) => e.reason === 'CrashLoopUnconfirmed' && e.involvedObject.name === n)).toBe(true);
+    expect(env.remediationsOn(n!)).toHaveLength(0);
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+  });
+
+  it('waits while the node is NotReady, then proceeds once it is Ready', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1 });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    env.cluster.setNodeReady(n!, false);
+    // A crash loop seen before the node went away: the episode is recorded by hand here.
+    env.cluster.store.create(REMS, {
+      apiVersion: API_VERSION,
+      kind: NODE_REMEDIATION_KIND,
+      metadata: { name: 'notready-episode' },
+      spec: { nodeName: n!, trigger: { source: 'Manual' } },
+    });
+    await env.start();
+    await eventually(
+      () => env!.remediationsOn(n!)[0]?.status?.reason === 'NodeNotReady',
+      'Waiting with reason NodeNotReady',
+    );
+    expect(phaseOf(env.remediationsOn(n!)[0])).toBe('Waiting');
+    expect(isUnschedulable(env.node(n!))).toBe(false);
+    env.cluster.setNodeReady(n!, true);
+    await eventually(
+      () => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded',
+      'Succeeded once Ready',
+      60_000,
+    );
+    expect(env.cluster.kubeletRestarts(n!)).toBe(1);
+  });
+
+  it('storm guard: too many affected nodes -> nobody is touched until maxUnhealthy is raised', async () => {
+    env = await startEnv({
+      linuxNodes: 4,
+      broken: 3,
+      policy: { ...FAST_POLICY, maxUnhealthy: 2, maxConcurrent: 1 },
+    });
+    const broken = env.cluster.brokenNodes().map((b) => b.node);
+    const cordons = everCordoned(env);
+    await env.start();
+    await eventually(
+      () => broken.every((n) => env!.remediationsOn(n).some((r) => r.status?.reason === 'StormGuard')),
+      'every remediation held by the storm guard',
+    );
+    await eventually(() => {
+      const status = env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
+        { stormGuard?: { active: boolean } } | undefined;
+      return status?.stormGuard?.active === true;
+    }, 'storm guard shown on the policy');
+    expect(cordons.seen.size).toBe(0);
+    expect(broken.map((n) => env!.cluster.kubeletRestarts(n))).toEqual([0, 0, 0]);
+    env.setPolicy({ ...FAST_POLICY, maxUnhealthy: 3, maxConcurrent: 1 });
+    await eventually(
+      () => broken.every((n) => phaseOf(env!.remediationsOn(n)[0]) === 'Succeeded'),
+      'all healed once the guard is lifted',
+      90_000,
+    );
+    cordons.stop();
+    expect(broken.map((n) => env!.cluster.kubeletRestarts(n))).toEqual([1, 1, 1]);
+  });
+
+  it('a paused policy holds remediations in Waiting; unpausing lets them run', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1, policy: { ...FAST_POLICY, paused: true } });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    await env.start();
+    await eventually(() => env!.remediationsOn(n!)[0]?.status?.reason === 'Paused', 'Waiting: Paused');
+    expect(isUnschedulable(env.node(n!))).toBe(false);
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+    env.setPolicy({ ...FAST_POLICY, paused: false });
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded after unpause');
+    expect(env.cluster.kubeletRestarts(n!)).toBe(1);
+  });
+
+  it('dry-run only probes: no cordon, no kubelet restart, the verdict recorded', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1, policy: { ...FAST_POLICY, dryRun: true } });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    const cordons = everCordoned(env);
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Skipped', 'Skipped');
+    cordons.stop();
+    const nr = env.remediationsOn(n!)[0]!;
+    expect(nr.status!.reason).toBe('DryRun');
+    expect(nr.status!.agent?.before?.verdict).toBe('missing');
+    expect(cordons.seen.has(n!)).toBe(false);
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+  });
+
+  it('drives a manual NodeRemediation on a healthy node: the probe finds the chains, kubelet untouched', async () => {
+    env = await startEnv({ linuxNodes: 2 });
+    const n = env.cluster.linuxNodeNames()[0]!;
+    await env.start();
+    env.cluster.store.create(REMS, {
+      apiVersion: API_VERSION,
+      kind: NODE_REMEDIATION_KIND,
+      metadata: { name: 'manual-check' },
+      spec: { nodeName: n, trigger: { source: 'Manual' } },
+    } as unknown as KubeObject);
+    await eventually(() => phaseOf(env!.remediationsOn(n)[0]) === 'Skipped', 'Skipped');
+    expect(env.remediationsOn(n)[0]!.status!.reason).toBe('ChainsPresent');
+    expect(env.cluster.kubeletRestarts(n)).toBe(0);
+    expect(isUnschedulable(env.node(n))).toBe(false);
+  });
+});
