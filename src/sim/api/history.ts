@@ -1,13 +1,32 @@
 import type { KubeObject, WatchEventType } from './types.js';
 
-/** A stored object version. `object` is never mutated once stored; `json` caches its serialization. */
-export interface Entry {
-  object: KubeObject;
-  json?: string;
+/**
+ * A stored object version with its JSON. Never mutated once stored. Superseded versions (kept only by the
+ * event history) are "cooled": the parsed object is dropped and re-parsed on demand from the JSON, so the
+ * history costs one string per event rather than a whole object graph.
+ */
+export class Entry {
+  private hot: KubeObject | undefined;
+  readonly apiVersion: string;
+
+  constructor(
+    readonly json: string,
+    object: KubeObject,
+  ) {
+    this.hot = object;
+    this.apiVersion = object.apiVersion;
+  }
+
+  get object(): KubeObject {
+    return this.hot ?? (JSON.parse(this.json) as KubeObject);
+  }
+
+  cool(): void {
+    this.hot = undefined;
+  }
 }
 
 export function entryJson(entry: Entry): string {
-  entry.json ??= JSON.stringify(entry.object);
   return entry.json;
 }
 

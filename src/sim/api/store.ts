@@ -12,7 +12,7 @@ import {
   type WatchEvent,
 } from './types.js';
 import { ResourceRegistry, crdProblem, resourceFromCrd, type ResourceDef } from './resources.js';
-import { EventHistory, entryJson, type Entry, type StoreEvent } from './history.js';
+import { Entry, EventHistory, entryJson, type StoreEvent } from './history.js';
 import { compileFilter, isEmptyFilter, matchesFilter } from './selectors.js';
 import {
   crdStatus,
@@ -602,7 +602,7 @@ class MemoryStore implements SimStoreImpl {
     draft.metadata.resourceVersion = String(this.rv);
     const json = JSON.stringify(draft);
     const object = JSON.parse(json) as KubeObject;
-    const entry: Entry = { object, json };
+    const entry = new Entry(json, object);
     const ref = `${bucket.id}\0${k}`;
     if (prev) this.unindex(prev.object, ref);
     if (type === 'DELETED') {
@@ -650,6 +650,8 @@ class MemoryStore implements SimStoreImpl {
             this.safely(() => subscriber({ type: event.type, object }));
           }
         }
+        event.prev?.cool();
+        if (event.type === 'DELETED') event.entry.cool();
       }
     } finally {
       this.delivering = false;

@@ -4,7 +4,7 @@ import type { ListPage } from '../store.js';
 
 /** The stored JSON, re-stamped with the requested apiVersion when a CRD serves several versions. */
 export function objectJson(entry: Entry, apiVersion: string): string {
-  if (entry.object.apiVersion === apiVersion) return entryJson(entry);
+  if (entry.apiVersion === apiVersion) return entryJson(entry);
   return JSON.stringify({ ...entry.object, apiVersion });
 }
 
