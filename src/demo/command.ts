@@ -1,0 +1,48 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEMO_DEFAULTS, runDemo } from './run-demo.js';
+
+interface DemoFlags {
+  keep: boolean;
+  timeScale: number;
+  timeout: number;
+}
+
+function positive(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`expected a number greater than 0 and at most ${max}.`);
+    }
+    return n;
+  };
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Run the operator against a small simulated cluster with broken nodes and show what it does, live',
+    )
+    .option('--keep', 'leave the cluster and the operator running afterwards (until Ctrl-C)', false)
+    .option(
+      '--time-scale <x>',
+      'simulated durations (back-offs, Job waits) run this many times real time',
+      positive(10),
+      DEMO_DEFAULTS.timeScale,
+    )
+    .option(
+      '--timeout <seconds>',
+      'fail when the fleet has not settled by then',
+      positive(3600),
+      DEMO_DEFAULTS.timeoutMs / 1000,
+    )
+    .action(async (flags: DemoFlags) => {
+      const result = await runDemo({
+        out: process.stdout,
+        keep: flags.keep,
+        timeScale: flags.timeScale,
+        timeoutMs: flags.timeout * 1000,
+      });
+      process.exitCode = result.exitCode;
+    });
+}

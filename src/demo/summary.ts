@@ -1,0 +1,97 @@
+/**
+ * The demo's closing report: what was fixed, skipped and why, how long each took, and whether every node ended
+ * as expected. Pure.
+ */
+import type { FleetTimeline, RemediationTimeline } from '../bench/timeline.js';
+import type { DemoVerdict } from './expectations.js';
+import { ROLE_LABEL, type DemoNode } from './fleet.js';
+import { latestRemediation, seconds, type Style } from './view.js';
+
+export interface SummaryInput {
+  nodes: readonly DemoNode[];
+  timeline: FleetTimeline;
+  verdicts: readonly DemoVerdict[];
+  kubeletRestarts: (node: string) => number;
+  elapsedMs: number;
+  timedOut: boolean;
+  operatorLog: string;
+}
+
+/** How long the parts of one remediation took, as a short phrase. */
+export function timings(r: RemediationTimeline): string {
+  const parts: string[] = [];
+  if (r.suspectMs !== undefined)
+    parts.push(`detected ${seconds(r.createdMs - r.suspectMs)} after the crash loop`);
+  const job = r.jobs[0];
+  if (job?.finishedMs !== undefined) parts.push(`Job ${seconds(job.finishedMs - job.createdMs)}`);
+  const cordoned = r.phases.find((p) => p.phase === 'Cordoning');
+  const released = r.phases.find(
+    (p) => cordoned && p.atMs >= cordoned.atMs && ['Succeeded', 'Skipped', 'Failed'].includes(p.phase),
+  );
+  if (cordoned && released && r.cordonedByUs !== false)
+    parts.push(`cordoned ${seconds(released.atMs - cordoned.atMs)}`);
+  return parts.join(', ');
+}
+
+function firstSentence(text: string | undefined): string {
+  if (!text) return '';
+  const match = /^(.*?[.!?])(\s|$)/.exec(text);
+  return match ? match[1]! : text;
+}
+
+export function renderSummary(input: SummaryInput, style: Style): string[] {
+  const lines: string[] = [];
+  const byRole = new Map(input.nodes.map((n) => [n.name, n.role]));
+  const fixed: string[] = [];
+  const skipped: string[] = [];
+  const untouched: string[] = [];
+  const other: string[] = [];
+  for (const { name, role } of input.nodes) {
+    const nr = latestRemediation(input.timeline, name);
+    const restarts = input.kubeletRestarts(name);
+    const label = `${name} (${ROLE_LABEL[role]})`;
+    if (!nr) {
+      untouched.push(`    ${label}`);
+      continue;
+    }
+    const took = nr.terminalMs !== undefined ? seconds(nr.terminalMs - nr.createdMs) : 'not finished';
+    const detail = timings(nr);
+    if (nr.phase === 'Succeeded') {
+      const cordon = nr.wasUnschedulable ? 'left cordoned (it was cordoned before)' : 'uncordoned';
+      fixed.push(
+        `    ${label}: healed in ${took}, ${restarts} kubelet restart${restarts === 1 ? '' : 's'}, ${cordon}` +
+          (detail ? `\n      ${style.dim(detail)}` : ''),
+      );
+    } else if (nr.phase === 'Skipped') {
+      skipped.push(`    ${label}: ${nr.reason ?? 'Skipped'}: ${firstSentence(nr.message)}`);
+    } else {
+      other.push(
+        `    ${label}: ${nr.phase}${nr.reason ? ` (${nr.reason})` : ''} ${firstSentence(nr.message)}`,
+      );
+    }
+  }
+  lines.push(style.bold('Summary'));
+  if (fixed.length > 0) lines.push(`  ${style.green('Fixed')} (${fixed.length}):`, ...fixed);
+  if (skipped.length > 0) lines.push(`  ${style.yellow('Skipped')} (${skipped.length}):`, ...skipped);
+  if (other.length > 0) lines.push(`  ${style.red('Other')} (${other.length}):`, ...other);
+  if (untouched.length > 0) lines.push(`  Untouched (${untouched.length}):`, ...untouched);
+  lines.push('');
+
+  const wrong = input.verdicts.filter((v) => !v.ok);
+  if (wrong.length === 0 && !input.timedOut) {
+    lines.push(
+      style.green(
+        `PASS: all ${input.verdicts.length} nodes reached the expected outcome in ${seconds(input.elapsedMs)}.`,
+      ),
+    );
+  } else {
+    if (input.timedOut) lines.push(style.red(`The demo did not settle within ${seconds(input.elapsedMs)}.`));
+    lines.push(style.red(`FAIL: ${wrong.length} node(s) did not reach the expected outcome:`));
+    for (const v of wrong) {
+      lines.push(`  ${v.node} (${ROLE_LABEL[byRole.get(v.node) ?? v.role]}): expected ${v.expected}`);
+      for (const p of v.problems) lines.push(`    - ${p}`);
+    }
+  }
+  lines.push(style.dim(`Operator log: ${input.operatorLog}`));
+  return lines;
+}

@@ -1,0 +1,41 @@
+/**
+ * Drawing on the terminal: a block of lines redrawn in place (TTY), or lines appended (anything else).
+ */
+export interface Output {
+  write(text: string): boolean;
+  isTTY?: boolean;
+}
+
+export class LiveBlock {
+  private drawn = 0;
+  private cursorHidden = false;
+
+  constructor(private readonly out: Output) {}
+
+  /** Replaces the block drawn last with these lines. */
+  draw(lines: readonly string[]): void {
+    let text = '';
+    if (!this.cursorHidden) {
+      text += '\x1b[?25l';
+      this.cursorHidden = true;
+    }
+    if (this.drawn > 0) text += `\x1b[${this.drawn}F`;
+    for (const line of lines) text += `\x1b[2K${line}\n`;
+    // A shorter block leaves old lines below: clear them.
+    if (lines.length < this.drawn) text += '\x1b[J';
+    this.drawn = lines.length;
+    this.out.write(text);
+  }
+
+  /** Keeps what is on screen and gives the cursor back. */
+  release(): void {
+    if (this.cursorHidden) this.out.write('\x1b[?25h');
+    this.cursorHidden = false;
+    this.drawn = 0;
+  }
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(out: Output, env: NodeJS.ProcessEnv = process.env): boolean {
+  return out.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
