@@ -45,14 +45,14 @@ describe('operator replicas and crashes', () => {
     async (phase) => {
       env = await startEnv({ linuxNodes: 2, broken: 1 });
       const [n] = env.cluster.brokenNodes().map((b) => b.node);
-      let victim: OperatorHandle | undefined;
+      const victim: { handle?: OperatorHandle } = {};
       let killed: Promise<void> | undefined;
       const stop = env.cluster.store.subscribe(REMS, (e) => {
         const status = e.object.status as { phase?: Phase } | undefined;
         // Synchronously inside the status write: the operator is stopped before it performs the effect.
-        if (!killed && victim && status?.phase === phase) killed = victim.kill();
+        if (!killed && victim.handle && status?.phase === phase) killed = victim.handle.kill();
       });
-      victim = await env.start({ identity: 'victim' });
+      victim.handle = await env.start({ identity: 'victim' });
       await eventually(() => killed !== undefined, `the operator reached ${phase}`);
       await killed;
       stop();
