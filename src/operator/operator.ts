@@ -447,6 +447,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     await policies.waitForSync();
     refreshPolicy();
     await allSynced();
+    log.info('caches synced');
   })();
 
   async function startActing(): Promise<void> {
