@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, privateEncrypt, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
 const { pki } = forge;
@@ -21,6 +21,44 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
+interface KeyPair {
+  publicKey: forge.pki.PublicKey;
+  /** PKCS#8 PEM: Node's TLS and crypto read it as is. */
+  privateKeyPem: string;
+}
+
+/**
+ * Keys and signatures use Node's native crypto; node-forge builds the certificate structure. Forge's own
+ * RSA falls back to pure JavaScript (seconds per key or signature) wherever it does not detect Node's crypto,
+ * e.g. inside test sandboxes.
+ */
+function rsaKeyPair(): KeyPair {
+  const pair = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { publicKey: pki.publicKeyFromPem(pair.publicKey), privateKeyPem: pair.privateKey };
+}
+
+/** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, section 9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/** What `Certificate.sign` needs from a key: a PKCS#1 v1.5 signature of the digest, as a binary string. */
+function nativeSigner(privateKeyPem: string): forge.pki.PrivateKey {
+  const signer = {
+    sign: (md: forge.md.MessageDigest) => {
+      const digest = Buffer.from(md.digest().getBytes(), 'binary');
+      const signature = privateEncrypt(
+        { key: privateKeyPem, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.concat([SHA256_DIGEST_INFO, digest]),
+      );
+      return signature.toString('binary');
+    },
+  };
+  return signer as unknown as forge.pki.PrivateKey;
+}
+
 function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
   cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
@@ -28,7 +66,7 @@ function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
 
 /** A self-signed CA (RSA 2048, SHA-256) that signs only the webhook's serving certificates. */
 export function createCa(now: Date, commonName: string, days = CA_VALIDITY_DAYS): KeyAndCert {
-  const keys = pki.rsa.generateKeyPair({ bits: 2048 });
+  const keys = rsaKeyPair();
   const cert = pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -41,8 +79,8 @@ export function createCa(now: Date, commonName: string, days = CA_VALIDITY_DAYS)
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { certPem: pki.certificateToPem(cert), keyPem: pki.privateKeyToPem(keys.privateKey) };
+  cert.sign(nativeSigner(keys.privateKeyPem), forge.md.sha256.create());
+  return { certPem: pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
 /** A serving certificate for `dnsNames` (the first is the common name), signed by `ca`. */
@@ -54,8 +92,7 @@ export function createServingCertificate(
 ): KeyAndCert {
   if (dnsNames.length === 0) throw new RangeError('a serving certificate needs at least one DNS name');
   const caCert = pki.certificateFromPem(ca.certPem);
-  const caKey = pki.privateKeyFromPem(ca.keyPem);
-  const keys = pki.rsa.generateKeyPair({ bits: 2048 });
+  const keys = rsaKeyPair();
   const cert = pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -70,6 +107,6 @@ export function createServingCertificate(
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: pki.certificateToPem(cert), keyPem: pki.privateKeyToPem(keys.privateKey) };
+  cert.sign(nativeSigner(ca.keyPem), forge.md.sha256.create());
+  return { certPem: pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
