@@ -45,7 +45,7 @@ function rsaKeyPair(): KeyPair {
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
 /** What `Certificate.sign` needs from a key: a PKCS#1 v1.5 signature of the digest, as a binary string. */
-function nativeSigner(privateKeyPem: string): forge.pki.PrivateKey {
+function nativeSigner(privateKeyPem: string): forge.pki.rsa.PrivateKey {
   const signer = {
     sign: (md: forge.md.MessageDigest) => {
       const digest = Buffer.from(md.digest().getBytes(), 'binary');
@@ -56,7 +56,7 @@ function nativeSigner(privateKeyPem: string): forge.pki.PrivateKey {
       return signature.toString('binary');
     },
   };
-  return signer as unknown as forge.pki.PrivateKey;
+  return signer as unknown as forge.pki.rsa.PrivateKey;
 }
 
 function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
