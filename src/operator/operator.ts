@@ -19,6 +19,7 @@ import {
   type FleetCounts,
   type Observed,
 } from '../remediation/index.js';
+import { AGENT_CONTAINER } from '../remediation/job.js';
 import { LogDetector } from './detector.js';
 import { executeStep, NotActingError } from './execute.js';
 import { NodeIndex } from './indexes.js';
@@ -329,8 +330,12 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   async function jobPodsFor(job: TrimmedJob): Promise<TrimmedPod[]> {
     const cached = jobPods.list().filter((p) => p.metadata.labels['job-name'] === job.metadata.name);
     const finished = job.status.complete || job.status.failed;
-    if (cached.length > 0 || !finished) return cached;
-    // The Job finished but its pod is not in the cache yet: read it rather than misjudge the attempt.
+    const agentDone = cached.some((p) =>
+      p.status.containerStatuses.some((c) => c.name === AGENT_CONTAINER && c.state?.terminated),
+    );
+    if (!finished || agentDone) return cached;
+    // The Job finished but the pod cache has not caught up (separate watches): read the pod rather than
+    // misjudge the attempt as "no result", which would retry a Job that may have restarted kubelet.
     const list = await rest.get<{ items?: unknown[] }>(paths.pods(namespace), {
       labelSelector: `job-name=${job.metadata.name}`,
     });

@@ -26,7 +26,7 @@ describe('operator under API faults', () => {
     await eventually(
       () => broken.every((n) => phaseOf(env!.remediationsOn(n)[0]) === 'Succeeded'),
       'every broken node healed despite the faults',
-      90_000,
+      50_000,
     );
     for (const n of broken) {
       expect(env.cluster.kubeletRestarts(n)).toBe(1);

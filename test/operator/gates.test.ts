@@ -162,7 +162,7 @@ describe('operator gates on the simulated cluster', () => {
     await eventually(
       () => broken.every((n) => phaseOf(env!.remediationsOn(n)[0]) === 'Succeeded'),
       'all healed once the guard is lifted',
-      90_000,
+      50_000,
     );
     cordons.stop();
     expect(broken.map((n) => env!.cluster.kubeletRestarts(n))).toEqual([1, 1, 1]);
