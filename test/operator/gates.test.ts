@@ -133,7 +133,7 @@ describe('operator gates on the simulated cluster', () => {
     await eventually(
       () => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded',
       'Succeeded once Ready',
-      60_000,
+      50_000,
     );
     expect(env.cluster.kubeletRestarts(n!)).toBe(1);
   });
