@@ -9,6 +9,8 @@ import type { TrimmedPod } from './trim.js';
 
 interface Verdict {
   restartCount: number;
+  /** The signatures the log was matched against: a policy change re-reads the log. */
+  signatures: string;
   confirmed: { line: string; at: string } | null;
 }
 
@@ -38,8 +40,9 @@ export class LogDetector {
     if (cls.kind !== 'suspect') return { kind: 'none' };
     const uid = pod.metadata.uid ?? '';
     const namespace = pod.metadata.namespace ?? policy.target.namespace;
+    const signatures = policy.signatures.map((r) => r.source).join('\n');
     let verdict = this.verdicts.get(uid);
-    if (!verdict || verdict.restartCount !== cls.restartCount) {
+    if (!verdict || verdict.restartCount !== cls.restartCount || verdict.signatures !== signatures) {
       const log = await this.previousLog(namespace, pod.metadata.name, policy.target.container);
       if (log === null) {
         // No previous container (yet): not a verdict; the next restart brings one.
@@ -53,6 +56,7 @@ export class LogDetector {
       const match = matchSignature(log, policy.signatures);
       verdict = {
         restartCount: cls.restartCount,
+        signatures,
         confirmed: match ? { line: match.line, at: new Date(this.now()).toISOString() } : null,
       };
       this.verdicts.set(uid, verdict);

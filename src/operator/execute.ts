@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { API_VERSION, LABEL_NODE, NODE_REMEDIATION_KIND, labelValue } from '../api/index.js';
+import { isAlreadyExists } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Informer } from '../kube/informer.js';
 import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../kube/patch.js';
@@ -116,7 +117,7 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
         deps.remediations.upsert(created);
       } catch (err) {
         // Deterministic name: a second detection of the same episode finds it there.
-        if (!(err instanceof Error && (err as { reason?: string }).reason === 'AlreadyExists')) throw err;
+        if (!isAlreadyExists(err)) throw err;
       }
       return;
     }

@@ -74,18 +74,22 @@ export function toObservedJob(job: TrimmedJob, pods: readonly TrimmedPod[]): Obs
   };
 }
 
-/**
- * The fleet view for the gate: slot holders on OTHER nodes, and the linux nodes that look affected
- * (a suspect target pod, or an active remediation), this one included.
- */
-export function fleetCounts(
-  nodeName: string,
+/** Fleet-wide facts, computed once and shared by every node's gate (see countsFor). */
+export interface FleetSnapshot {
+  linuxNodes: number;
+  /** Linux nodes with a suspect target pod or an active remediation. */
+  affected: Set<string>;
+  /** Slot-holding remediations per node. */
+  slotsByNode: Map<string, number>;
+}
+
+export function fleetSnapshot(
   nodes: readonly TrimmedNode[],
   targetPods: readonly TrimmedPod[],
   daemonSet: TrimmedDaemonSet | undefined,
   remediations: readonly CachedRemediation[],
   policy: Pick<EffectivePolicy, 'target' | 'crashLoopRestartThreshold'>,
-): FleetCounts {
+): FleetSnapshot {
   const linux = new Map<string, ObservedNode>();
   for (const n of nodes) {
     const o = observeNode(n);
@@ -99,11 +103,33 @@ export function fleetCounts(
       if (classifyPod(pod, policy).kind === 'suspect') affected.add(node.name);
     }
   }
-  let active = 0;
+  const slotsByNode = new Map<string, number>();
   for (const nr of remediations) {
     const observed = toObservedRemediation(nr);
     if (isActive(observed) && linux.has(nr.spec.nodeName)) affected.add(nr.spec.nodeName);
-    if (holdsSlot(observed) && nr.spec.nodeName !== nodeName) active++;
+    if (holdsSlot(observed)) slotsByNode.set(nr.spec.nodeName, (slotsByNode.get(nr.spec.nodeName) ?? 0) + 1);
   }
-  return { activeRemediations: active, affectedNodes: affected.size, linuxNodes: linux.size };
+  return { linuxNodes: linux.size, affected, slotsByNode };
+}
+
+/** The gate's view from one node: slot holders on OTHER nodes; affected nodes this one included. */
+export function countsFor(snapshot: FleetSnapshot, nodeName: string): FleetCounts {
+  let others = 0;
+  for (const [node, n] of snapshot.slotsByNode) if (node !== nodeName) others += n;
+  return {
+    activeRemediations: others,
+    affectedNodes: snapshot.affected.size,
+    linuxNodes: snapshot.linuxNodes,
+  };
+}
+
+export function fleetCounts(
+  nodeName: string,
+  nodes: readonly TrimmedNode[],
+  targetPods: readonly TrimmedPod[],
+  daemonSet: TrimmedDaemonSet | undefined,
+  remediations: readonly CachedRemediation[],
+  policy: Pick<EffectivePolicy, 'target' | 'crashLoopRestartThreshold'>,
+): FleetCounts {
+  return countsFor(fleetSnapshot(nodes, targetPods, daemonSet, remediations, policy), nodeName);
 }

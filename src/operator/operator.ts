@@ -25,8 +25,10 @@ import { executeStep, NotActingError } from './execute.js';
 import { NodeIndex } from './indexes.js';
 import { createLogger } from './logger.js';
 import {
-  fleetCounts,
+  countsFor,
+  fleetSnapshot,
   targetPodOn,
+  type FleetSnapshot,
   toObservedJob,
   toObservedNode,
   toObservedRemediation,
@@ -191,6 +193,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     }
     retarget();
     for (const node of nrIndex.nodes()) enqueue(node);
+    for (const node of podIndex.nodes()) enqueue(node);
   };
   policies.on(() => refreshPolicy());
 
@@ -308,23 +311,20 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     },
   });
   const admission = new Mutex();
-  let fleetCache: { at: number; value: FleetCounts; node: string } | undefined;
+  let fleetCache: { at: number; value: FleetSnapshot } | undefined;
 
   const targetPodsList = () => target?.pods?.list() ?? [];
+  /**
+   * The gate (exact) recomputes from the caches under the admission lock; other phases do not read the
+   * fleet, so they share a snapshot up to a second old (O(fleet) per reconcile would be O(n^2) at start-up).
+   */
   const computeFleet = (nodeName: string, exact: boolean): FleetCounts => {
     const now = Date.now();
-    if (!exact && fleetCache && fleetCache.node === nodeName && now - fleetCache.at < 250)
-      return fleetCache.value;
-    const value = fleetCounts(
-      nodeName,
-      nodes.list(),
-      targetPodsList(),
-      daemonSet(),
-      remediations.list(),
-      policy,
-    );
-    fleetCache = { at: now, value, node: nodeName };
-    return value;
+    if (exact || !fleetCache || now - fleetCache.at > 1000) {
+      const value = fleetSnapshot(nodes.list(), targetPodsList(), daemonSet(), remediations.list(), policy);
+      fleetCache = { at: now, value };
+    }
+    return countsFor(fleetCache.value, nodeName);
   };
 
   async function jobPodsFor(job: TrimmedJob): Promise<TrimmedPod[]> {
