@@ -1,0 +1,162 @@
+import { effectivePolicy } from '../../src/config.js';
+import { countsFor, fleetSnapshot, targetPodOn, toObservedJob } from '../../src/operator/observe.js';
+import { policyStatus } from '../../src/operator/policy-status.js';
+import {
+  podTrimmer,
+  trimJob,
+  trimNode,
+  type CachedRemediation,
+  type TrimmedDaemonSet,
+} from '../../src/operator/trim.js';
+
+const policy = effectivePolicy({ maxUnhealthy: 1 });
+const ds: TrimmedDaemonSet = {
+  metadata: { name: 'azure-npm', namespace: 'kube-system', uid: 'ds-uid' },
+  spec: { selector: { matchLabels: { 'k8s-app': 'azure-npm' } } },
+};
+
+const rawNode = (name: string, os = 'linux', extra: Record<string, unknown> = {}) => ({
+  metadata: {
+    name,
+    resourceVersion: '1',
+    labels: { 'kubernetes.io/os': os, 'node.kubernetes.io/instance-type': 'Standard_D4s_v3' },
+    annotations: { 'chainmedic.io/opt-out': 'true', 'some.vendor/huge': 'x'.repeat(5000) },
+    managedFields: [{ manager: 'kubelet' }],
+  },
+  spec: { podCIDR: '10.0.0.0/24' },
+  status: {
+    conditions: [
+      { type: 'MemoryPressure', status: 'False' },
+      { type: 'Ready', status: 'True', message: 'kubelet is posting ready status' },
+    ],
+    images: [{ names: ['a'], sizeBytes: 1 }],
+  },
+  ...extra,
+});
+
+const rawPod = (name: string, node: string, waiting?: string, restarts = 0, owner = 'ds-uid') => ({
+  metadata: {
+    name,
+    namespace: 'kube-system',
+    uid: `${name}-uid`,
+    labels: { 'k8s-app': 'azure-npm', 'pod-template-generation': '1' },
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'azure-npm', uid: owner, controller: true },
+    ],
+  },
+  spec: { nodeName: node, containers: [{ name: 'azure-npm', image: 'x' }] },
+  status: {
+    conditions: [{ type: 'Ready', status: waiting ? 'False' : 'True' }],
+    containerStatuses: [
+      {
+        name: 'azure-npm',
+        restartCount: restarts,
+        ready: !waiting,
+        image: 'x',
+        state: waiting
+          ? { waiting: { reason: waiting, message: 'back-off' } }
+          : { running: { startedAt: 'now' } },
+      },
+    ],
+  },
+});
+
+const trimPod = podTrimmer(['k8s-app']);
+
+describe('trim', () => {
+  it('keeps only what the operator reads from a Node', () => {
+    const n = trimNode(rawNode('n1'));
+    expect(n).toEqual({
+      metadata: {
+        name: 'n1',
+        resourceVersion: '1',
+        labels: { 'kubernetes.io/os': 'linux' },
+        annotations: { 'chainmedic.io/opt-out': 'true' },
+      },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  });
+  it('keeps the selector labels and container states of a pod', () => {
+    const p = trimPod(rawPod('p', 'n1', 'CrashLoopBackOff', 4));
+    expect(p.metadata.labels).toEqual({ 'k8s-app': 'azure-npm' });
+    expect(p.status.containerStatuses[0]).toEqual({
+      name: 'azure-npm',
+      restartCount: 4,
+      ready: false,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+    });
+  });
+});
+
+describe('observe', () => {
+  const nodes = ['a', 'b', 'c'].map((n) => trimNode(rawNode(n))).concat(trimNode(rawNode('w', 'windows')));
+  const pods = [
+    trimPod(rawPod('pa', 'a', 'CrashLoopBackOff', 5)),
+    trimPod(rawPod('pb', 'b')),
+    trimPod(rawPod('pw', 'w', 'CrashLoopBackOff', 5, 'win-ds-uid')),
+  ];
+  const nr = (name: string, node: string, phase: string): CachedRemediation =>
+    ({
+      apiVersion: 'chainmedic.io/v1alpha1',
+      kind: 'NodeRemediation',
+      metadata: { name },
+      spec: { nodeName: node, trigger: { source: 'Manual' } },
+      status: { phase },
+    }) as unknown as CachedRemediation;
+
+  it('counts affected linux nodes and slot holders on other nodes', () => {
+    const rems = [nr('r1', 'c', 'Remediating'), nr('r2', 'b', 'Succeeded')];
+    const snapshot = fleetSnapshot(nodes, pods, ds, rems, policy);
+    expect(countsFor(snapshot, 'a')).toEqual({ activeRemediations: 1, affectedNodes: 2, linuxNodes: 3 });
+    expect(countsFor(snapshot, 'c')).toEqual({ activeRemediations: 0, affectedNodes: 2, linuxNodes: 3 });
+  });
+
+  it('finds the target pod of a linux node only (the windows DaemonSet has another uid)', () => {
+    expect(targetPodOn(nodes[0], pods, ds)?.metadata.name).toBe('pa');
+    expect(targetPodOn(nodes[3], pods, ds)).toBeUndefined();
+    expect(targetPodOn(nodes[0], pods, undefined)).toBeUndefined();
+  });
+
+  it('reads a finished Job report from its agent pod', () => {
+    const job = trimJob({
+      metadata: { name: 'j', namespace: 'chainmedic-system' },
+      spec: {
+        template: {
+          spec: { nodeName: 'a', containers: [{ name: 'agent', args: ['agent', 'probe', '--json'] }] },
+        },
+      },
+      status: { conditions: [{ type: 'Complete', status: 'True' }] },
+    });
+    const pod = podTrimmer(['job-name'])({
+      metadata: { name: 'j-x', namespace: 'chainmedic-system', labels: { 'job-name': 'j' } },
+      spec: { nodeName: 'a' },
+      status: {
+        containerStatuses: [{ name: 'agent', state: { terminated: { exitCode: 0, message: 'not json' } } }],
+      },
+    });
+    const observed = toObservedJob(job, [pod]);
+    expect(observed).toMatchObject({ name: 'j', state: 'succeeded', report: null, exitCode: 0 });
+    const running = trimJob({ metadata: { name: 'k' }, spec: {}, status: {} });
+    expect(toObservedJob(running, [])).toEqual({ name: 'k', state: 'running' });
+    const noPod = toObservedJob(job, []);
+    expect(noPod).toMatchObject({
+      state: 'succeeded',
+      report: null,
+      reportError: 'no finished agent pod found',
+    });
+  });
+
+  it('publishes the fleet view with the storm guard', () => {
+    const status = policyStatus(policy, nodes, pods, ds, [nr('r1', 'c', 'Cordoning')], 2, 3);
+    expect(status).toMatchObject({
+      linuxNodes: 3,
+      optedOutNodes: 3,
+      affectedNodes: 2,
+      activeRemediations: 1,
+      stormGuard: { active: true, affected: 2, limit: 1 },
+      unconfirmedCrashLoops: 2,
+      observedGeneration: 3,
+    });
+  });
+});
