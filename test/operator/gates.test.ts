@@ -158,13 +158,25 @@ describe('operator gates on the simulated cluster', () => {
     }, 'storm guard shown on the policy');
     expect(cordons.seen.size).toBe(0);
     expect(broken.map((n) => env!.cluster.kubeletRestarts(n))).toEqual([0, 0, 0]);
+    // maxConcurrent 1: never two remediations holding a slot (or two cordons) at the same time.
+    const slots = new Map<string, string>();
+    let maxSlots = 0;
+    const stopSlots = env.cluster.store.subscribe(REMS, (e) => {
+      const phase = (e.object.status as { phase?: string } | undefined)?.phase ?? '';
+      if (['Cordoning', 'Remediating', 'Verifying', 'Uncordoning'].includes(phase) && e.type !== 'DELETED')
+        slots.set(e.object.metadata.name, phase);
+      else slots.delete(e.object.metadata.name);
+      maxSlots = Math.max(maxSlots, slots.size);
+    });
     env.setPolicy({ ...FAST_POLICY, maxUnhealthy: 3, maxConcurrent: 1 });
     await eventually(
       () => broken.every((n) => phaseOf(env!.remediationsOn(n)[0]) === 'Succeeded'),
       'all healed once the guard is lifted',
       50_000,
     );
+    stopSlots();
     cordons.stop();
+    expect(maxSlots).toBe(1);
     expect(broken.map((n) => env!.cluster.kubeletRestarts(n))).toEqual([1, 1, 1]);
   });
 
