@@ -28,6 +28,8 @@ export interface InformerOptions<T extends Cached> {
   backoffMaxMs?: number;
   random?: () => number;
   onError?: (err: unknown) => void;
+  /** Called on every watch restart or relist after the first list (for metrics). */
+  onRestart?: () => void;
 }
 
 const keyOf = (m: Cached['metadata']): string => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
@@ -133,7 +135,7 @@ export class Informer<T extends Cached> {
           this.backoff.reset();
         } catch (err) {
           this.report(err);
-          this.restartCount++;
+          this.countRestart();
           await this.sleep(this.backoff.next());
           continue;
         }
@@ -141,7 +143,7 @@ export class Informer<T extends Cached> {
       const end = await this.watchOnce();
       if (this.stopped) return;
       const action = nextAction(end);
-      if (action.restart) this.restartCount++;
+      if (action.restart) this.countRestart();
       if (action.relist) needList = true;
       if (action.backoff) await this.sleep(this.backoff.next());
     }
@@ -306,6 +308,11 @@ export class Informer<T extends Cached> {
         this.report(err);
       }
     }
+  }
+
+  private countRestart(): void {
+    this.restartCount++;
+    this.options.onRestart?.();
   }
 
   private report(err: unknown): void {

@@ -30,6 +30,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export class KubeRest {
   private readonly http = new IsomorphicFetchHttpLibrary();
+  /** Observes every answered request (verb, HTTP status; 0 = no response), e.g. for metrics. */
+  onResponse: ((verb: string, code: number) => void) | undefined;
 
   constructor(readonly kubeConfig: KubeConfig) {}
 
@@ -57,8 +59,10 @@ export class KubeRest {
       response = await this.http.send(ctx).toPromise();
     } catch (err) {
       // Network failure or timeout: no HTTP status; callers treat it like a 503.
+      this.onResponse?.(method.toLowerCase(), 0);
       throw new KubeApiError(0, 'NetworkError', `${method} ${path}: ${(err as Error).message}`);
     }
+    this.onResponse?.(method.toLowerCase(), response.httpStatusCode);
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
       throw errorFromResponse(response.httpStatusCode, text, method, path, response.headers['retry-after']);
@@ -83,8 +87,10 @@ export class KubeRest {
     try {
       response = await this.http.send(ctx).toPromise();
     } catch (err) {
+      if (!signal.aborted) this.onResponse?.('watch', 0);
       throw new KubeApiError(0, 'NetworkError', `GET ${path} (watch): ${(err as Error).message}`);
     }
+    this.onResponse?.('watch', response.httpStatusCode);
     if (response.httpStatusCode !== 200) {
       const text = await response.body.text().catch(() => '');
       throw errorFromResponse(response.httpStatusCode, text, 'GET', path, response.headers['retry-after']);

@@ -15,6 +15,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--leader-elect', 'elect one active replica through a Lease')
     .option('--agent-image <image>', 'image of the agent Job (unless the policy sets spec.job.image)')
     .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0: disabled)')
     .action(async (flags: RawOperatorOptions) => {
       const parsed = parseOperatorOptions(flags, process.env);
       if (!parsed.ok) {
@@ -31,6 +32,7 @@ export function registerOperatorCommand(program: Command): void {
           namespace: o.namespace,
           leaderElect: o.leaderElect,
           agentImage: o.agentImage,
+          ...(o.metricsPort > 0 ? { metricsPort: o.metricsPort } : {}),
           logger,
         });
       } catch (err) {

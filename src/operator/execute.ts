@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { API_VERSION, LABEL_NODE, NODE_REMEDIATION_KIND, labelValue } from '../api/index.js';
+import {
+  API_VERSION,
+  LABEL_NODE,
+  NODE_REMEDIATION_KIND,
+  isTerminal,
+  labelValue,
+  type NodeRemediationStatus,
+} from '../api/index.js';
 import { isAlreadyExists } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Informer } from '../kube/informer.js';
@@ -17,6 +24,8 @@ export interface ExecutorDeps {
   /** False once this replica must stop acting (leadership lost, or stopped): checked before every write. */
   mayAct: () => boolean;
   log: Logger;
+  /** Called once when a status write moves a remediation into a terminal phase (for metrics). */
+  onFinished?: (nr: CachedRemediation, status: NodeRemediationStatus) => void;
 }
 
 export class NotActingError extends Error {
@@ -100,6 +109,7 @@ async function writeStatus(
   if (!cached) throw new Error(`NodeRemediation ${name} is not in the cache yet`);
   const written = await deps.rest.replace(paths.remediationStatus(name), { ...cached, status });
   deps.remediations.upsert(written);
+  if (isTerminal(status.phase) && !isTerminal(cached.status?.phase)) deps.onFinished?.(cached, status);
 }
 
 async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> {

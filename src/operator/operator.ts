@@ -1,11 +1,24 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { DEFAULT_POLICY_NAME, LABEL_APP, LABEL_APP_VALUE, LABEL_REMEDIATION } from '../api/index.js';
+import {
+  CORDON_MARKER_ANNOTATION,
+  DEFAULT_POLICY_NAME,
+  LABEL_APP,
+  LABEL_APP_VALUE,
+  LABEL_REMEDIATION,
+  isTerminal,
+} from '../api/index.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_NAMESPACE, effectivePolicy, type EffectivePolicy } from '../config.js';
 import { Mutex } from '../controller/mutex.js';
 import { WorkQueue } from '../controller/work-queue.js';
 import { runWorkers, type ReconcileResult, type WorkersHandle } from '../controller/workers.js';
 import { kubeClient, type KubeClient } from '../kube/client.js';
+import {
+  createOperatorMetrics,
+  startHttpServer,
+  type HttpServerHandle,
+  type OperatorMetrics,
+} from '../server/index.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { Informer, type Cached, type InformerEvent } from '../kube/informer.js';
 import { LeaderElector, type LeaderElectionTimings } from '../kube/leader.js';
@@ -35,6 +48,7 @@ import {
   toObservedTargetPod,
 } from './observe.js';
 import { policyStatus } from './policy-status.js';
+import type { NodeRemediationStatus } from '../api/index.js';
 import {
   podTrimmer,
   trimDaemonSet,
@@ -66,6 +80,10 @@ export interface StartOperatorOptions {
   leaderTimings?: Partial<LeaderElectionTimings>;
   workers?: number;
   policyStatusIntervalMs?: number;
+  /** Serve /healthz, /readyz and /metrics on this port (0: any free port); absent: no HTTP server. */
+  metricsPort?: number;
+  metricsHost?: string;
+  metrics?: OperatorMetrics;
   informer?: { silenceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
 }
 
@@ -79,6 +97,8 @@ export interface OperatorHandle {
   kill(): Promise<void>;
   /** Informer restarts (all caches), for metrics. */
   informerRestarts(): number;
+  /** Base URL of the metrics/health server, when one was started. */
+  metricsUrl(): string | undefined;
 }
 
 const LEASE_NAME = 'chainmedic-operator';
@@ -108,6 +128,9 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   const identity =
     options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const log = (options.logger ?? createLogger(options.logLevel ?? 'info')).child({ identity });
+  const metrics =
+    options.metrics ?? (options.metricsPort !== undefined ? createOperatorMetrics() : undefined);
+  if (metrics) rest.onResponse = (verb, code) => metrics.kubeRequest(verb, code);
   const informerTuning = {
     silenceMs: options.informer?.silenceMs,
     backoffMaxMs: options.informer?.backoffMaxMs,
@@ -128,6 +151,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       ...selectors,
       ...Object.fromEntries(Object.entries(informerTuning).filter(([, v]) => v !== undefined)),
       onError: informerError(what),
+      onRestart: () => metrics?.watchRestart(what),
     });
 
   let acting = false;
@@ -285,12 +309,15 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   });
   const detector = new LogDetector({
     rest,
-    onConfirmed: (pod, restarts, line) =>
+    onConfirmed: (pod, restarts, line) => {
+      metrics?.detection('confirmed');
       log.info(
         { node: pod.spec.nodeName, pod: pod.metadata.name, restarts, line },
         'crash loop confirmed by its previous log',
-      ),
+      );
+    },
     onUnconfirmed: (pod, restarts) => {
+      metrics?.detection('unconfirmed');
       log.info(
         { node: pod.spec.nodeName, pod: pod.metadata.name, restarts },
         'crash loop not confirmed: no signature in its previous log',
@@ -399,7 +426,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       );
       const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
       await executeStep(
-        { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog },
+        { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog, onFinished },
         nodeName,
         step,
         forEvents,
@@ -412,6 +439,40 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 
   // ---- the fleet view on the policy's status, debounced ----
   let lastPolicyStatus = '';
+  function onFinished(nr: CachedRemediation, status: NodeRemediationStatus): void {
+    if (!metrics || !isTerminal(status.phase)) return;
+    const start = Date.parse(
+      nr.spec.trigger.observedAt ?? nr.metadata.creationTimestamp ?? status.startTime ?? '',
+    );
+    const end = Date.parse(status.completionTime ?? new Date().toISOString());
+    const seconds = Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0;
+    metrics.remediationFinished(status.phase as 'Succeeded' | 'Skipped' | 'Failed', seconds, status.reason);
+  }
+
+  /** Fleet gauges from the caches (every replica keeps them, leader or not). */
+  function publishFleet(): void {
+    if (!metrics) return;
+    const status = policyStatus(
+      policy,
+      nodes.list(),
+      targetPodsList(),
+      daemonSet(),
+      remediations.list(),
+      0,
+      undefined,
+    );
+    const linux = nodes.list().filter((n) => n.metadata.labels['kubernetes.io/os'] === 'linux');
+    metrics.setFleet({
+      watched: linux.length,
+      optedOut: status.optedOutNodes ?? 0,
+      affected: status.affectedNodes ?? 0,
+      cordonedByUs: linux.filter((n) => n.metadata.annotations[CORDON_MARKER_ANNOTATION] !== undefined)
+        .length,
+      active: remediations.list().filter((r) => !isTerminal(r.status?.phase)).length,
+      stormGuardActive: status.stormGuard?.active === true,
+    });
+  }
+
   async function publishPolicyStatus(): Promise<void> {
     const obj = policies.get(DEFAULT_POLICY_NAME);
     if (!obj || !mayAct()) return;
@@ -459,6 +520,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (acting || killed || stopped) return;
     acting = true;
     log.info('leading: reconciling');
+    metrics?.setLeader(true);
     await readyPromise;
     if (!mayAct()) return;
     await startupSweep();
@@ -502,12 +564,38 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (!acting) return;
     acting = false;
     log.warn('not leading any more: stopped acting');
+    metrics?.setLeader(false);
     queue?.shutDown();
     queue = undefined;
     if (statusTimer) clearInterval(statusTimer);
   }
 
   for (const informer of coreInformers) informer.start();
+
+  let synced = false;
+  void readyPromise.then(() => (synced = true));
+  let http: HttpServerHandle | undefined;
+  let fleetTimer: NodeJS.Timeout | undefined;
+  if (metrics) {
+    metrics.setLeader(false);
+    fleetTimer = setInterval(publishFleet, options.policyStatusIntervalMs ?? 10_000);
+    fleetTimer.unref();
+  }
+  if (options.metricsPort !== undefined && metrics) {
+    try {
+      http = await startHttpServer({
+        port: options.metricsPort,
+        ...(options.metricsHost ? { host: options.metricsHost } : {}),
+        metrics,
+        isReady: () => (synced ? true : { ready: false, reason: 'caches not synced yet' }),
+        onError: (err) => log.warn({ err: (err as Error).message }, 'metrics server error'),
+      });
+      log.info({ url: http.url }, 'serving /healthz, /readyz and /metrics');
+    } catch (err) {
+      await Promise.all(coreInformers.map((i) => i.stop()));
+      throw err;
+    }
+  }
 
   let elector: LeaderElector | undefined;
   if (options.leaderElect) {
@@ -536,6 +624,8 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     stopActing();
     await elector?.stop({ release: graceful });
     if (graceful) await workers?.stopped;
+    if (fleetTimer) clearInterval(fleetTimer);
+    await http?.close();
     await Promise.all([
       ...coreInformers.map((i) => i.stop()),
       target?.daemonSets.stop(),
@@ -549,6 +639,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     isLeader: () => mayAct(),
     stop: () => shutdown(true),
     kill: () => shutdown(false),
+    metricsUrl: () => http?.url,
     informerRestarts: () =>
       coreInformers.reduce((n, i) => n + i.restarts(), 0) +
       (target ? target.daemonSets.restarts() + target.events.restarts() + (target.pods?.restarts() ?? 0) : 0),

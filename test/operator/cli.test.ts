@@ -69,6 +69,9 @@ describe('chainmedic operator (the built CLI)', () => {
       NAMESPACE,
       '--log-level',
       'info',
+      // No metrics server here: other test files may hold the default port.
+      '--metrics-port',
+      '0',
     ];
     const first = run(args);
     children.push(first.child);
