@@ -114,3 +114,34 @@ describe('operator end to end: special nodes and failures', () => {
     expect(annotations(env.node(n!))[CORDON_MARKER_ANNOTATION]).toBe(nr.metadata.name);
   });
 });
+
+describe('operator end to end: the cordon marker', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.close();
+    env = undefined;
+  });
+
+  it('never uncordons a node whose marker someone removed mid-remediation (they own the cordon now)', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1 });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    const cluster = env.cluster;
+    let taken = false;
+    const stop = cluster.store.subscribe({ group: 'chainmedic.io', resource: 'noderemediations' }, (e) => {
+      const phase = (e.object.status as { phase?: string } | undefined)?.phase;
+      if (!taken && phase === 'Remediating') {
+        taken = true;
+        cluster.store.patch({ group: '', resource: 'nodes' }, undefined, n!, 'merge', {
+          metadata: { annotations: { [CORDON_MARKER_ANNOTATION]: null } },
+        });
+      }
+    });
+    await env.start();
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded');
+    stop();
+    expect(taken).toBe(true);
+    expect(isUnschedulable(env.node(n!))).toBe(true);
+    expect(annotations(env.node(n!))[CORDON_MARKER_ANNOTATION]).toBeUndefined();
+    expect(env.cluster.kubeletRestarts(n!)).toBe(1);
+  });
+});
