@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
+import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { registerSimCommand } from './sim/command.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerAgentCommands(program);
   registerOperatorCommand(program);
   registerSimCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

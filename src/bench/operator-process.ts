@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startChild, type ManagedChild } from './child-process.js';
 import { freePort } from './free-port.js';
@@ -20,8 +21,12 @@ export interface OperatorProcess {
   child: ManagedChild;
   metricsPort: number;
   startedAtMs: number;
-  /** Resolves with the time (ms since start) the operator became ready; rejects when it exits or times out. */
-  waitReady(timeoutMs: number): Promise<number>;
+  /**
+   * Resolves with the time (ms since start) the operator became ready: /readyz answers 200 (when the operator
+   * serves it), a log line says so, or `ready()` (e.g. the simulated API server sees all its watches) is true.
+   * Rejects when it exits or times out.
+   */
+  waitReady(timeoutMs: number, ready?: () => boolean | Promise<boolean>): Promise<number>;
   /** The last heap figures from the memory reporter (when memoryFile was given). */
   memory(): MemoryReport | undefined;
 }
@@ -29,8 +34,23 @@ export interface OperatorProcess {
 /** A log line that says the informers' caches are synced (used when /readyz is not served). */
 export const READY_LOG_PATTERN = /caches? (are )?synced|informers? synced|"msg":"ready"/i;
 
+let helpText: string | undefined;
+
+/** Whether this build's `chainmedic operator` accepts a flag (the operator grows while the harness is used). */
+export function operatorHasFlag(flag: string): boolean {
+  if (helpText === undefined) {
+    try {
+      helpText = execFileSync(process.execPath, [cliPath(), 'operator', '--help'], { encoding: 'utf8' });
+    } catch {
+      helpText = '';
+    }
+  }
+  return helpText.includes(flag);
+}
+
 export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
-  const metricsPort = await freePort();
+  const servesHttp = operatorHasFlag('--metrics-port');
+  const metricsPort = servesHttp ? await freePort() : 0;
   const nodeArgs = options.memoryFile ? ['--import', distPath('bench', 'memory-reporter.js')] : [];
   const argv = [
     process.execPath,
@@ -39,8 +59,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     'operator',
     '--kubeconfig',
     options.kubeconfig,
-    '--metrics-port',
-    String(metricsPort),
+    ...(servesHttp ? ['--metrics-port', String(metricsPort)] : []),
     '--log-level',
     options.logLevel ?? 'info',
     ...(options.namespace ? ['--namespace', options.namespace] : []),
@@ -55,8 +74,8 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     child,
     metricsPort,
     startedAtMs,
-    waitReady: (timeoutMs) =>
-      waitReady(child, metricsPort, options.logFile, logStart, startedAtMs, timeoutMs),
+    waitReady: (timeoutMs, ready) =>
+      waitReady(child, metricsPort, options.logFile, logStart, startedAtMs, timeoutMs, ready),
     memory() {
       if (!options.memoryFile) return undefined;
       try {
@@ -69,6 +88,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
 }
 
 async function readyz(port: number): Promise<boolean> {
+  if (port === 0) return false;
   try {
     const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
     await response.arrayBuffer();
@@ -102,11 +122,13 @@ async function waitReady(
   fromByte: number,
   startedAtMs: number,
   timeoutMs: number,
+  ready: (() => boolean | Promise<boolean>) | undefined,
 ): Promise<number> {
   const deadline = startedAtMs + timeoutMs;
   while (Date.now() < deadline) {
     if (!child.running()) throw new Error(`the operator exited before it was ready; see ${logFile}`);
-    if ((await readyz(port)) || logSaysReady(logFile, fromByte)) return Date.now() - startedAtMs;
+    if ((ready && (await ready())) || (await readyz(port)) || logSaysReady(logFile, fromByte))
+      return Date.now() - startedAtMs;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`the operator was not ready within ${timeoutMs / 1000} s; see ${logFile}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { RemediationPolicySpec } from '../api/index.js';
 import { applyPolicy, installCrds, patchNode } from '../bench/cluster-setup.js';
 import { startOperatorProcess, type OperatorProcess } from '../bench/operator-process.js';
+import { allWatchesOpen } from '../bench/readiness.js';
 import { recordStore } from '../bench/store-recorder.js';
 import { FleetTimeline } from '../bench/timeline.js';
 import { KubeRest } from '../kube/rest.js';
@@ -41,7 +42,7 @@ export interface DemoResult {
 }
 
 export const DEMO_DEFAULTS = {
-  timeScale: 0.05,
+  timeScale: 1,
   timeoutMs: 100_000,
   linuxNodes: 8,
   windowsNodes: 2,
@@ -120,7 +121,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     operator = await startOperatorProcess({ kubeconfig: cluster.kubeconfigPath, logFile: operatorLog });
     let readyMs: number;
     try {
-      readyMs = await operator.waitReady(60_000);
+      const sim = cluster;
+      readyMs = await operator.waitReady(60_000, () =>
+        allWatchesOpen((resource) => sim.server.faults.activeWatches({ resource })),
+      );
     } catch (err) {
       print(style.red(`The operator did not start: ${(err as Error).message}`));
       print(logTail(operatorLog));
@@ -175,6 +179,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes,pods -n kube-system -o wide`);
       print(`  tail -f ${operatorLog}`);
       await (options.keepUntil ?? untilSignal)();
+    } else {
+      print(style.dim('Run `chainmedic demo --keep` to explore the cluster with kubectl afterwards.'));
     }
     return {
       exitCode: ok ? 0 : 1,
@@ -228,7 +234,9 @@ async function watchUntilSettled(input: WatchInput): Promise<{
       verdicts,
       nowMs: Date.now(),
     });
-    const status = `  ${seconds(Date.now() - startMs)}  remediations holding a slot: ${timeline.slots()}`;
+    const status =
+      `  ${seconds(Date.now() - startMs)} since the nodes broke; ${verdicts.size}/${fleet.length} nodes settled; ` +
+      `remediations holding a slot: ${timeline.slots()}`;
     block?.draw([...renderTable(rows, style), style.dim(status)]);
   };
   if (!block) {

@@ -28,8 +28,10 @@ export const ANSI_STYLE: Style = {
 const same = (s: string) => s;
 export const PLAIN_STYLE: Style = { bold: same, dim: same, green: same, yellow: same, red: same, cyan: same };
 
+/** A duration for people: "40ms" below a second, "2.5s" above. */
 export function seconds(ms: number): string {
-  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+  const v = Math.max(0, ms);
+  return v < 1000 ? `${Math.round(v)}ms` : `${(v / 1000).toFixed(1)}s`;
 }
 
 /** The node's current (or last) remediation: the one the table shows. */
@@ -140,7 +142,7 @@ export function describeChange(
   startMs: number,
   previousPhase: (remediation: string) => string | undefined,
 ): string | null {
-  const at = `+${seconds(change.atMs - startMs).padStart(6)}`;
+  const at = `+${`${(Math.max(0, change.atMs - startMs) / 1000).toFixed(1)}s`.padStart(6)}`;
   const node = change.node;
   switch (change.kind) {
     case 'remediation': {
