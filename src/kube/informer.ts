@@ -136,7 +136,8 @@ export class Informer<T extends Cached> {
         } catch (err) {
           this.report(err);
           this.countRestart();
-          await this.sleep(this.backoff.next());
+          const retryAfterMs = err instanceof KubeApiError ? (err.retryAfterSeconds ?? 0) * 1000 : 0;
+          await this.sleep(Math.max(this.backoff.next(), retryAfterMs));
           continue;
         }
       }
@@ -145,7 +146,10 @@ export class Informer<T extends Cached> {
       const action = nextAction(end);
       if (action.restart) this.countRestart();
       if (action.relist) needList = true;
-      if (action.backoff) await this.sleep(this.backoff.next());
+      if (action.backoff)
+        await this.sleep(
+          Math.max(this.backoff.next(), (end.kind === 'error' ? (end.retryAfterSeconds ?? 0) : 0) * 1000),
+        );
     }
   }
 
@@ -252,7 +256,11 @@ export class Informer<T extends Cached> {
       if (silent) return { kind: 'silent' };
       if (err instanceof KubeApiError && err.code === 410) return { kind: 'gone' };
       this.report(err);
-      return { kind: 'error', code: err instanceof KubeApiError && err.code > 0 ? err.code : undefined };
+      return {
+        kind: 'error',
+        code: err instanceof KubeApiError && err.code > 0 ? err.code : undefined,
+        retryAfterSeconds: err instanceof KubeApiError ? err.retryAfterSeconds : undefined,
+      };
     } finally {
       clearInterval(watchdog);
     }

@@ -7,7 +7,7 @@ export type WatchEnd =
   /** The watchdog aborted a stream that stayed silent too long. */
   | { kind: 'silent' }
   /** Any other failure: HTTP error, network error, ERROR event with another code. */
-  | { kind: 'error'; code?: number };
+  | { kind: 'error'; code?: number; retryAfterSeconds?: number };
 
 export interface NextAction {
   relist: boolean;

@@ -39,6 +39,20 @@ describe('operator end to end on the simulated cluster', () => {
       expect(nr!.status!.agent?.kubeletRestarted).toBe(true);
       expect(nr!.status!.cordonedByUs).toBe(true);
     }
+    // Events are written right after the status: wait for the last one.
+    type Ev = { reason: string; involvedObject: { kind: string; name: string } };
+    const reasonsOn = (kind: string, name: string) =>
+      (env!.cluster.store.list({ group: '', resource: 'events' }) as unknown as Ev[])
+        .filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
+        .map((e) => e.reason);
+    for (const n of broken) {
+      await eventually(() => reasonsOn('Node', n).includes('RemediationSucceeded'), 'the node event');
+      expect(reasonsOn('Node', n)).toContain('CrashLoopConfirmed');
+      const nrName = env.remediationsOn(n)[0]!.metadata.name;
+      expect(reasonsOn('NodeRemediation', nrName)).toEqual(
+        expect.arrayContaining(['AttemptStarted', 'KubeletRestarted']),
+      );
+    }
     for (const n of healthy) {
       expect(env.remediationsOn(n)).toHaveLength(0);
       expect(env.cluster.kubeletRestarts(n)).toBe(0);
