@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
+import { registerBenchCommand } from './bench/command.js';
 import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerOperatorCommand(program);
   registerSimCommand(program);
   registerDemoCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

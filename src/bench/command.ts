@@ -1,0 +1,109 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { renderBench, runBench } from './run-bench.js';
+
+interface BenchFlags {
+  nodes: number;
+  windows?: number;
+  broken?: number;
+  churn?: number;
+  maxConcurrent: number;
+  timeScale: number;
+  steadySeconds?: number;
+  seed: number;
+  out: string;
+  baseline: boolean;
+  healTimeout: number;
+}
+
+const whole =
+  (min: number, max: number) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    }
+    return Number(value);
+  };
+
+const positive = (max: number) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw new InvalidArgumentError(`expected a number greater than 0 and at most ${max}.`);
+  }
+  return n;
+};
+
+/**
+ * Defaults that scale with --nodes: windows 10%, a burst of 1% (at least 2), and one status update per node per
+ * minute of churn (AKS nodes report status every few minutes when nothing changes: this is a harder load).
+ */
+export function benchDefaults(
+  flags: Pick<BenchFlags, 'nodes' | 'windows' | 'broken' | 'churn' | 'steadySeconds'>,
+) {
+  const windows = flags.windows ?? Math.round(flags.nodes / 10);
+  return {
+    windows,
+    broken: flags.broken ?? Math.max(2, Math.round(flags.nodes / 100)),
+    churn: flags.churn ?? Math.ceil((flags.nodes + windows) / 60),
+    steadySeconds: flags.steadySeconds ?? (flags.nodes >= 2000 ? 20 : 5),
+  };
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description(
+      'Benchmark the operator against a simulated cluster (separate processes, real HTTP) and a naive baseline',
+    )
+    .option('--nodes <n>', 'linux nodes (500 for a quick run)', whole(1, 20_000), 5000)
+    .option('--windows <n>', 'windows nodes (default: 10% of --nodes)', whole(0, 20_000))
+    .option(
+      '--broken <n>',
+      'nodes broken at once in the burst (default: 1% of --nodes, at least 2)',
+      whole(1, 2000),
+    )
+    .option(
+      '--churn <r>',
+      'node status updates per second (default: one per node per minute)',
+      whole(0, 100_000),
+    )
+    .option('--max-concurrent <n>', 'the policy maxConcurrent during the burst', whole(1, 1000), 5)
+    .option(
+      '--time-scale <x>',
+      'simulated durations (back-offs, Job waits) run this many times real time',
+      positive(10),
+      1,
+    )
+    .option(
+      '--steady-seconds <s>',
+      'length of the steady-state window (default 20 at >= 2000 nodes, else 5)',
+      whole(1, 3600),
+    )
+    .option('--seed <n>', 'seed of the simulated cluster', whole(0, 2 ** 31 - 1), 1)
+    .option('--no-baseline', 'skip the naive baseline')
+    .option(
+      '--heal-timeout <s>',
+      'give up waiting for the burst to heal after this long',
+      whole(10, 86_400),
+      900,
+    )
+    .option('--out <dir>', 'where the JSON results and logs go', 'results/bench')
+    .action(async (flags: BenchFlags) => {
+      const d = benchDefaults(flags);
+      const result = await runBench({
+        nodes: flags.nodes,
+        windows: d.windows,
+        broken: Math.min(d.broken, flags.nodes),
+        churnPerSecond: d.churn,
+        maxConcurrent: flags.maxConcurrent,
+        timeScale: flags.timeScale,
+        steadySeconds: d.steadySeconds,
+        seed: flags.seed,
+        outDir: flags.out,
+        baseline: flags.baseline,
+        healTimeoutMs: flags.healTimeout * 1000,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${renderBench(result).join('\n')}\n`);
+      process.stdout.write(`results: ${flags.out}/latest.json\n`);
+    });
+}
