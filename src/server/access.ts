@@ -24,12 +24,9 @@ export interface AccessContext {
   eventNamespace: string;
   webhookSecret: string;
   webhookConfiguration: string;
-  leaseName: string;
   /** false with the cert-manager overlay: the operator does not touch certificates or caBundles. */
   manageCertificates: boolean;
 }
-
-export const DEFAULT_LEASE_NAME = 'chainmedic-leader';
 
 export function operatorAccess(ctx: AccessContext): ApiAccess[] {
   const watch = ['get', 'list', 'watch'];

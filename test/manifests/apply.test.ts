@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimCluster, type SimCluster } from '../../src/sim/cluster.js';
+import { kubectl } from '../helpers/kubectl.js';
+import { MISSING_SIM_KINDS, serveMissingKinds } from '../server/sim-support.js';
+import { BUILDS, kustomize } from './build.js';
+
+let cluster: SimCluster;
+let cacheDir: string;
+let added: string[];
+const run = (args: string[], input?: string) =>
+  kubectl(cluster.kubeconfigPath, args, { cacheDir, ...(input !== undefined ? { input } : {}) });
+
+beforeAll(async () => {
+  // No chainmedic-system namespace yet: the manifests create it.
+  cluster = await startSimCluster({ linuxNodes: 2, timeScale: 0.01, namespaces: [] });
+  cacheDir = await mkdtemp(join(tmpdir(), 'chainmedic-kubectl-cache-'));
+  added = serveMissingKinds(cluster.store);
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+test('every kind in the install is either served by the sim or in the documented list of additions', async () => {
+  const kinds = new Set((await kustomize(BUILDS.base)).map((o) => o.kind));
+  const served = new Set([...cluster.store.registry.all().map((d) => d.kind), 'CustomResourceDefinition']);
+  for (const kind of kinds) expect([...served]).toContain(kind);
+  // What the sim lacked before this test registered it (reported to the lead, see docs/install.md).
+  expect(added.length).toBeLessThanOrEqual(MISSING_SIM_KINDS.length);
+});
+
+test('kubectl apply -k manifests/ installs everything, twice, and the CRDs are usable', async () => {
+  const first = await run(['apply', '-k', BUILDS.base]);
+  expect(first.stderr).toBe('');
+  expect(first.code).toBe(0);
+  expect(first.stdout).toContain(
+    'customresourcedefinition.apiextensions.k8s.io/noderemediations.chainmedic.io',
+  );
+  expect(first.stdout).toContain('deployment.apps/chainmedic-operator');
+  expect(first.stdout).toContain(
+    'validatingwebhookconfiguration.admissionregistration.k8s.io/chainmedic-webhook',
+  );
+
+  const established = await run([
+    'get',
+    'crd',
+    'noderemediations.chainmedic.io',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+  ]);
+  expect(established.stdout).toBe('True');
+
+  const node = cluster.linuxNodeNames()[0]!;
+  const created = await run(
+    ['create', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'chainmedic.io/v1alpha1',
+      kind: 'NodeRemediation',
+      metadata: { name: 'manual-1' },
+      spec: { nodeName: node, trigger: { source: 'Manual' } },
+    }),
+  );
+  expect(created.code).toBe(0);
+  const listed = await run(['get', 'nrem', '-o', 'name']);
+  expect(listed.stdout.trim()).toBe('noderemediation.chainmedic.io/manual-1');
+
+  const again = await run(['apply', '-k', BUILDS.base]);
+  expect(again.code).toBe(0);
+  expect(again.stdout).not.toMatch(/ created$/m);
+
+  const sa = await run([
+    'get',
+    'serviceaccount',
+    'chainmedic-agent',
+    '-n',
+    'chainmedic-system',
+    '-o',
+    'json',
+  ]);
+  expect(JSON.parse(sa.stdout).automountServiceAccountToken).toBe(false);
+});

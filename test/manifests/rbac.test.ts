@@ -1,0 +1,131 @@
+import { AGENT_SERVICE_ACCOUNT } from '../../src/api/index.js';
+import { DEFAULT_NAMESPACE } from '../../src/config.js';
+import { paths } from '../../src/kube/paths.js';
+import { operatorAccess, type AccessContext } from '../../src/server/access.js';
+import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
+import { secretPath, webhookConfigPath } from '../../src/server/certs/ensure.js';
+import { accessForRequest, grantedAccess, isAllowed, permissionsOf } from '../../src/server/rbac.js';
+import { BUILDS, kustomize, type KubeObject } from './build.js';
+
+const OPERATOR = { name: 'chainmedic-operator', namespace: DEFAULT_NAMESPACE };
+const CONTEXT: AccessContext = {
+  namespace: DEFAULT_NAMESPACE,
+  targetNamespace: 'kube-system',
+  eventNamespace: 'default',
+  webhookSecret: WEBHOOK_SECRET,
+  webhookConfiguration: WEBHOOK_CONFIGURATION,
+  manageCertificates: true,
+};
+
+let base: KubeObject[];
+let certManager: KubeObject[];
+beforeAll(async () => {
+  [base, certManager] = await Promise.all([kustomize(BUILDS.base), kustomize(BUILDS.certManager)]);
+});
+
+/** Missing and extra permissions, so a failure says exactly which rule to add or drop. */
+function diff(granted: string[], needed: string[]) {
+  return {
+    missing: needed.filter((p) => !granted.includes(p)),
+    extra: granted.filter((p) => !needed.includes(p)),
+  };
+}
+
+test('base: the operator is granted exactly what it declares it uses', () => {
+  const granted = permissionsOf(grantedAccess(base, OPERATOR));
+  expect(diff(granted, permissionsOf(operatorAccess(CONTEXT)))).toEqual({ missing: [], extra: [] });
+});
+
+test('cert-manager overlay: the same minus certificates and caBundle', () => {
+  const granted = permissionsOf(grantedAccess(certManager, OPERATOR));
+  const needed = permissionsOf(operatorAccess({ ...CONTEXT, manageCertificates: false }));
+  expect(diff(granted, needed)).toEqual({ missing: [], extra: [] });
+  expect(granted.some((p) => p.includes('secrets'))).toBe(false);
+});
+
+test('the comparison notices a missing and an extra rule', () => {
+  const needed = permissionsOf(operatorAccess(CONTEXT));
+  const tampered = base.map((o) => structuredClone(o));
+  const role = tampered.find((o) => o.kind === 'ClusterRole') as unknown as {
+    rules: { resources: string[]; verbs: string[] }[];
+  };
+  role.rules[0]!.verbs = ['get', 'list', 'watch', 'update'];
+  expect(diff(permissionsOf(grantedAccess(tampered, OPERATOR)), needed)).toEqual({
+    missing: ['patch core/nodes * *'],
+    extra: ['update core/nodes * *'],
+  });
+});
+
+test('no wildcards, and Secrets only by name in the operator namespace', () => {
+  const granted = grantedAccess(base, OPERATOR);
+  for (const a of granted) {
+    expect(a.verbs).not.toContain('*');
+    expect(a.resource).not.toContain('*');
+    expect(a.group).not.toBe('*');
+    if (a.resource === 'secrets') {
+      expect(a.namespace).toBe(DEFAULT_NAMESPACE);
+      expect(a.resourceNames).toEqual([WEBHOOK_SECRET]);
+    }
+  }
+});
+
+test('the agent ServiceAccount has no RBAC at all', () => {
+  expect(grantedAccess(base, { name: AGENT_SERVICE_ACCOUNT, namespace: DEFAULT_NAMESPACE })).toEqual([]);
+});
+
+describe('REST calls map onto the declared access', () => {
+  const access = operatorAccess(CONTEXT);
+  const allowed: [string, string, string?][] = [
+    ['GET', paths.nodes(), 'watch=true'],
+    ['PATCH', paths.node('aks-nodepool1-1-vmss000000')],
+    ['GET', paths.pods('kube-system'), 'labelSelector=k8s-app%3Dazure-npm'],
+    ['GET', paths.podLog('kube-system', 'azure-npm-abcde'), 'previous=true'],
+    ['DELETE', paths.pod('kube-system', 'azure-npm-abcde')],
+    ['GET', paths.events('kube-system'), 'watch=1'],
+    ['POST', paths.events('default')],
+    ['PATCH', paths.event('default', 'node-1.abc')],
+    ['GET', paths.daemonSet('kube-system', 'azure-npm')],
+    ['POST', paths.jobs(DEFAULT_NAMESPACE)],
+    ['GET', paths.pods(DEFAULT_NAMESPACE)],
+    ['PUT', paths.lease(DEFAULT_NAMESPACE, 'chainmedic')],
+    ['POST', paths.remediations()],
+    ['PATCH', paths.remediationStatus('nr-1')],
+    ['GET', paths.policy('default')],
+    ['PATCH', paths.policyStatus('default')],
+    ['PUT', secretPath(DEFAULT_NAMESPACE, WEBHOOK_SECRET)],
+    ['PATCH', webhookConfigPath(WEBHOOK_CONFIGURATION)],
+  ];
+  test.each(allowed)('%s %s %s is allowed', (method, path, query) => {
+    const call = accessForRequest(method, path, query);
+    expect(call).toBeDefined();
+    expect(isAllowed(call!, access)).toBe(true);
+  });
+
+  const refused: [string, string][] = [
+    ['DELETE', paths.node('n')],
+    ['POST', paths.jobs('kube-system')],
+    ['DELETE', paths.pod(DEFAULT_NAMESPACE, 'x')],
+    ['GET', '/api/v1/secrets'],
+    ['GET', secretPath('kube-system', WEBHOOK_SECRET)],
+    ['GET', secretPath(DEFAULT_NAMESPACE, 'other')],
+    ['POST', '/api/v1/namespaces/chainmedic-system/secrets'],
+    ['PUT', paths.policy('default')],
+    ['PATCH', webhookConfigPath('someone-elses')],
+    ['DELETE', paths.remediations()],
+  ];
+  test.each(refused)('%s %s is refused', (method, path) => {
+    expect(isAllowed(accessForRequest(method, path)!, access)).toBe(false);
+  });
+
+  test('paths the RBAC does not cover', () => {
+    expect(accessForRequest('GET', '/version')).toBeUndefined();
+    expect(accessForRequest('GET', '/apis')).toBeUndefined();
+    expect(accessForRequest('GET', '/api/v1/namespaces/default/pods/p/log?previous=true')).toEqual({
+      verb: 'get',
+      group: '',
+      resource: 'pods/log',
+      namespace: 'default',
+      name: 'p',
+    });
+  });
+});
