@@ -91,3 +91,34 @@ test('discovery documents', async () => {
   const v3 = (await call('GET', '/openapi/v3')).body as { paths: Record<string, unknown> };
   expect(Object.keys(v3.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/batch/v1']));
 });
+
+test('legacy /watch/ paths and sendInitialEvents with the initial-events-end bookmark', async () => {
+  await call(
+    'POST',
+    '/api/v1/namespaces/default/pods',
+    JSON.stringify({ metadata: { name: 'w1' }, spec: { containers: [{ name: 'c', image: 'i' }] } }),
+  );
+  const stream = async (path: string): Promise<string> => (await fetch(`${h.server.url}${path}`)).text();
+  const legacy = await stream('/api/v1/watch/namespaces/default/pods/w1?timeoutSeconds=1');
+  const lines = legacy
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string } } });
+  expect(lines.map((l) => `${l.type}:${l.object.metadata.name}`)).toEqual(['ADDED:w1']);
+
+  const initial = await stream(
+    '/api/v1/pods?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1',
+  );
+  const events = initial
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as { type: string; object: { metadata: { annotations?: Record<string, string> } } },
+    );
+  expect(events[0]!.type).toBe('ADDED');
+  expect(events[1]).toMatchObject({
+    type: 'BOOKMARK',
+    object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } },
+  });
+});
