@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { registerSimCommand } from './sim/command.js';
+import { registerSoakCommand } from './soak/command.js';
 
 export function buildProgram(): Command {
   const program = new Command('chainmedic')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerDemoCommand(program);
   registerBenchCommand(program);
+  registerSoakCommand(program);
   return program;
 }
 

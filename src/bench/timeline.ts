@@ -124,6 +124,12 @@ export class FleetTimeline {
   maxSlotsInUse = 0;
   /** Storm guard as the operator publishes it on the default RemediationPolicy. */
   stormGuard: { active: boolean; sinceMs?: number; activations: number } = { active: false, activations: 0 };
+  /**
+   * Whether an attempt starting while the published storm guard is on counts as a violation. The published
+   * status lags the operator's own view (it is refreshed periodically), so a harness enables this only while it
+   * knows breakage exceeds maxUnhealthy.
+   */
+  checkStormGuard = true;
   /** Set by the harness: remediations holding a slot above this are violations. */
   maxConcurrent: number | undefined;
   private readonly listeners: ((change: TimelineChange) => void)[] = [];
@@ -302,7 +308,7 @@ export class FleetTimeline {
       entry.phases.push({ phase, reason: status.reason, atMs });
       if (TERMINAL_PHASES.includes(phase) && entry.terminalMs === undefined) entry.terminalMs = atMs;
       const fromGate = previousPhase === 'Pending' || previousPhase === 'Waiting';
-      if (phase === 'Cordoning' && fromGate && this.stormGuard.active) {
+      if (phase === 'Cordoning' && fromGate && this.stormGuard.active && this.checkStormGuard) {
         this.violations.push({
           kind: 'stormGuard',
           atMs,
