@@ -18,10 +18,10 @@ export interface DemoNode {
 
 /** What the role means, as the table and the summary show it. */
 export const ROLE_LABEL: Record<DemoRole, string> = {
-  race: 'kubelet init race',
-  'npm-image-bug': 'azure-npm image bug',
+  race: 'init race',
+  'npm-image-bug': 'npm image bug',
   'opted-out': 'race, opted out',
-  'pre-cordoned': 'race, admin cordoned',
+  'pre-cordoned': 'race, cordoned',
   windows: 'windows',
   healthy: 'healthy',
 };

@@ -17,7 +17,15 @@ import { isSettled, judge, type DemoNodeFacts, type DemoVerdict } from './expect
 import { breakCauseOf, planDemoFleet, type DemoNode } from './fleet.js';
 import { renderSummary } from './summary.js';
 import { LiveBlock, useColor, type Output } from './terminal.js';
-import { ANSI_STYLE, PLAIN_STYLE, buildRows, describeChange, renderTable, seconds } from './view.js';
+import {
+  ANSI_STYLE,
+  PLAIN_STYLE,
+  buildRows,
+  describeChange,
+  fitTable,
+  renderTable,
+  seconds,
+} from './view.js';
 
 export interface DemoOptions {
   out: Output;
@@ -237,7 +245,7 @@ async function watchUntilSettled(input: WatchInput): Promise<{
     const status =
       `  ${seconds(Date.now() - startMs)} since the nodes broke; ${verdicts.size}/${fleet.length} nodes settled; ` +
       `remediations holding a slot: ${timeline.slots()}`;
-    block?.draw([...renderTable(rows, style), style.dim(status)]);
+    block?.draw([...fitTable(rows, style, out.columns), style.dim(status)]);
   };
   if (!block) {
     timeline.onChange((change) => {

@@ -4,6 +4,8 @@
 export interface Output {
   write(text: string): boolean;
   isTTY?: boolean;
+  /** Terminal width (a TTY stream has it). */
+  columns?: number;
 }
 
 export class LiveBlock {

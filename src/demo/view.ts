@@ -108,10 +108,22 @@ const COLUMNS: Array<{ key: keyof Row; title: string }> = [
   { key: 'phase', title: 'REMEDIATION' },
   { key: 'reason', title: 'REASON' },
   { key: 'cordon', title: 'CORDON' },
-  { key: 'restarts', title: 'KUBELET RESTARTS' },
+  { key: 'restarts', title: 'RESTARTS' },
   { key: 'time', title: 'TIME' },
-  { key: 'mark', title: 'AS EXPECTED' },
+  { key: 'mark', title: 'OK?' },
 ];
+
+/**
+ * The table to redraw in place: wider than the terminal, lines would wrap and the redraw would smear, so a
+ * narrow terminal gets it without colour and cut at its width.
+ */
+export function fitTable(rows: readonly Row[], style: Style, columns: number | undefined): string[] {
+  const plain = renderTable(rows, PLAIN_STYLE);
+  const width = Math.max(...plain.map((l) => l.length));
+  if (columns === undefined || width < columns)
+    return style === PLAIN_STYLE ? plain : renderTable(rows, style);
+  return plain.map((l) => l.slice(0, Math.max(10, columns - 1)));
+}
 
 /** The table, one string per line; colour only changes what is drawn, never the widths. */
 export function renderTable(rows: readonly Row[], style: Style): string[] {

@@ -22,9 +22,9 @@ describe('chainmedic demo', () => {
     // The summary names what was fixed and skipped, and why.
     expect(output).toMatch(/Fixed \(4\):/);
     expect(output).toMatch(/Skipped \(2\):/);
-    expect(output).toMatch(/\(azure-npm image bug\): ChainsPresent:/);
+    expect(output).toMatch(/\(npm image bug\): ChainsPresent:/);
     expect(output).toMatch(/\(race, opted out\): OptedOut:/);
-    expect(output).toMatch(/\(race, admin cordoned\): healed in .*left cordoned/);
+    expect(output).toMatch(/\(race, cordoned\): healed in .*left cordoned/);
     // Plain progress lines, no cursor movement, when the output is not a terminal.
     expect(output).toMatch(/Cordoning -> Remediating/);
     expect(output).not.toContain('\x1b[');

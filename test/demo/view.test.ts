@@ -1,6 +1,13 @@
 import { FleetTimeline } from '../../src/bench/timeline.js';
 import { LiveBlock } from '../../src/demo/terminal.js';
-import { ANSI_STYLE, PLAIN_STYLE, buildRows, describeChange, renderTable } from '../../src/demo/view.js';
+import {
+  ANSI_STYLE,
+  PLAIN_STYLE,
+  buildRows,
+  describeChange,
+  fitTable,
+  renderTable,
+} from '../../src/demo/view.js';
 
 function fleetTimeline(): FleetTimeline {
   const t = new FleetTimeline();
@@ -46,6 +53,14 @@ describe('demo view', () => {
     expect(colored).toEqual(plain);
     expect(plain[0]).toMatch(/^NODE\s+CASE\s+AZURE-NPM\s+REMEDIATION/);
     expect(plain[1]!.indexOf('Remediating')).toBe(plain[0]!.indexOf('REMEDIATION'));
+  });
+
+  it('cuts the table to a narrow terminal, without colour so nothing wraps', () => {
+    const wide = fitTable(rows(), ANSI_STYLE, 500);
+    expect(wide.join('')).toContain('\x1b[');
+    const narrow = fitTable(rows(), ANSI_STYLE, 60);
+    expect(narrow.every((l) => l.length <= 59)).toBe(true);
+    expect(narrow.join('')).not.toContain('\x1b[');
   });
 
   it('describes a phase change with the time since start', () => {
