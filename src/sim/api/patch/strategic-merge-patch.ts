@@ -20,7 +20,9 @@ function listStrategy(path: string[]): ListStrategy | undefined {
     case 'env':
       return { mergeKey: 'name' };
     case 'ports':
-      return parent === 'spec' ? undefined : { mergeKey: 'containerPort' };
+      return parent === 'spec' ? { mergeKey: 'port' } : { mergeKey: 'containerPort' };
+    case 'webhooks':
+      return { mergeKey: 'name' };
     case 'volumeMounts':
       return { mergeKey: 'mountPath' };
     case 'volumeDevices':
