@@ -234,7 +234,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   const daemonSet = (): TrimmedDaemonSet | undefined => target?.daemonSets.list()[0];
 
   function startPods(selector: string | undefined): void {
-    if (!target) return;
+    if (!target || stopped) return;
     const old = target.pods;
     podIndex.clear();
     target.selector = selector;
@@ -265,7 +265,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 
   function retarget(): void {
     const key = `${policy.target.namespace}/${policy.target.daemonSet}`;
-    if (target?.key === key) return;
+    if (target?.key === key || stopped) return;
     const old = target;
     if (old) {
       void old.daemonSets.stop();
