@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSoak, runSoak } from './run-soak.js';
 
@@ -67,6 +68,9 @@ export function registerSoakCommand(program: Command): void {
         log: (line) => process.stdout.write(`${line}\n`),
       });
       process.stdout.write(`${renderSoak(result).join('\n')}\n`);
+      mkdirSync(flags.out, { recursive: true });
+      writeFileSync(join(flags.out, 'latest.json'), JSON.stringify(result, null, 2));
+      process.stdout.write(`results: ${join(flags.out, 'latest.json')}\n`);
       process.exitCode = result.exitCode;
     });
 }

@@ -69,7 +69,7 @@ export const SOAK_FAULT_RULES: FaultRule[] = [
 
 const LEASE_NAME = 'chainmedic-operator';
 const TICK_MS = 250;
-const KILL_MEAN_INTERVAL_MS = 30_000;
+const KILL_MEAN_INTERVAL_MS = 45_000;
 /** The policy status is published every 10 s, after a failover that can take a lease duration (15 s). */
 const STORM_ENGAGE_TIMEOUT_MS = 60_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -230,7 +230,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const firstKill = replicas.kills === 0 && elapsed >= o.durationMs * 0.15;
       if (!stormOn && bothRunning && (firstKill || perTick(KILL_MEAN_INTERVAL_MS))) {
         const leaderSlot = replicas.slotOfPid(leaderPid());
-        const both = !firstKill && random() < 0.15;
+        const both = !firstKill && random() < 0.1;
         const slots = both
           ? [0, 1]
           : [
