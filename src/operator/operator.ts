@@ -48,7 +48,7 @@ import {
   toObservedTargetPod,
 } from './observe.js';
 import { policyStatus } from './policy-status.js';
-import type { NodeRemediationStatus } from '../api/index.js';
+import type { Condition, NodeRemediationStatus } from '../api/index.js';
 import {
   podTrimmer,
   trimDaemonSet,
@@ -473,6 +473,24 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     });
   }
 
+  let validity: { valid: boolean; message: string; since: string } | undefined;
+  /** Condition Valid: False (with every problem) while the spec is invalid and the operator acts as paused. */
+  function validCondition(generation: number | undefined): Condition {
+    const valid = policyError === undefined;
+    const message = valid ? 'The spec is valid.' : `${policyError}; acting as if paused until it is fixed.`;
+    if (!validity || validity.valid !== valid || validity.message !== message) {
+      validity = { valid, message, since: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    }
+    return {
+      type: 'Valid',
+      status: valid ? 'True' : 'False',
+      reason: valid ? 'SpecValid' : 'InvalidSpec',
+      message: message.slice(0, 32768),
+      lastTransitionTime: validity.since,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
+  }
+
   async function publishPolicyStatus(): Promise<void> {
     const obj = policies.get(DEFAULT_POLICY_NAME);
     if (!obj || !mayAct()) return;
@@ -485,6 +503,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       detector.unconfirmedPods(),
       obj.metadata.generation,
     );
+    status.conditions = [validCondition(obj.metadata.generation)];
     const text = JSON.stringify(status);
     if (text === lastPolicyStatus) return;
     try {

@@ -222,3 +222,29 @@ describe('operator gates on the simulated cluster', () => {
     expect(isUnschedulable(env.node(n))).toBe(false);
   });
 });
+
+describe('operator with an invalid policy', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.close();
+    env = undefined;
+  });
+
+  it('acts as paused and says why on the policy status until the spec is fixed', async () => {
+    env = await startEnv({ linuxNodes: 2, broken: 1, policy: { ...FAST_POLICY, cooldown: 'soon' } });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    await env.start();
+    await eventually(() => env!.remediationsOn(n!)[0]?.status?.reason === 'Paused', 'held as paused');
+    await eventually(() => {
+      const conditions = (
+        env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
+          { conditions?: { type: string; status: string; message: string }[] } | undefined
+      )?.conditions;
+      const valid = conditions?.find((c) => c.type === 'Valid');
+      return valid?.status === 'False' && valid.message.includes('spec.cooldown');
+    }, 'Valid=False naming spec.cooldown');
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+    env.setPolicy(FAST_POLICY);
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded once fixed');
+  });
+});
