@@ -119,10 +119,10 @@ describe('Informer against the simulated API server', () => {
   });
 
   it('bookmarks keep a quiet watch alive', async () => {
-    const inf = start({ silenceMs: 1500 });
+    const inf = start({ silenceMs: 3000 });
     await inf.waitForSync();
-    // With bookmarks every 200 ms the watchdog never fires during several silence periods.
-    await new Promise((r) => setTimeout(r, 3500));
+    // With bookmarks every 200 ms (15 per silence period) the watchdog never fires in two silence periods.
+    await new Promise((r) => setTimeout(r, 6500));
     expect(inf.restarts()).toBe(0);
   });
 });

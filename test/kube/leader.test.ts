@@ -27,13 +27,13 @@ describe('LeaderElector on the simulated API server', () => {
     await sim.close();
   });
 
-  const candidate = (identity: string, log: string[]) => {
+  const candidate = (identity: string, log: string[], timings = FAST) => {
     const e = new LeaderElector({
       rest: sim.client.rest,
       namespace: 'chainmedic-system',
       leaseName: 'chainmedic-leader',
       identity,
-      timings: FAST,
+      timings,
       onStartedLeading: () => log.push(`${identity}:start`),
       onStoppedLeading: () => log.push(`${identity}:stop`),
     });
@@ -61,14 +61,21 @@ describe('LeaderElector on the simulated API server', () => {
 
   it('takes over from a leader that vanished without releasing, only after the lease duration', async () => {
     const log: string[] = [];
-    const a = candidate('a', log);
+    const slow = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 100 };
+    const a = candidate('a', log, slow);
     a.start();
     await eventually(() => a.isLeader(), 'a leads');
     await a.stop({ release: false }); // like a SIGKILL: the lease still names a
-    const b = candidate('b', log);
+    const b = candidate('b', log, slow);
+    const leaseReads = () =>
+      sim.server.requests.recent().filter((r) => r.resource === 'leases' && r.verb === 'get').length;
+    const before = leaseReads();
     b.start();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(b.isLeader()).toBe(false); // lease still valid
+    // b has looked at the lease a few times: still a's, and b does not lead.
+    await eventually(() => leaseReads() >= before + 3, 'b tried a few times');
+    expect(b.isLeader()).toBe(false);
+    const held = sim.store.get(LEASES, 'chainmedic-system', 'chainmedic-leader')!;
+    expect((held.spec as { holderIdentity: string }).holderIdentity).toBe('a');
     await eventually(() => b.isLeader(), 'b takes over after expiry');
     const lease = sim.store.get(LEASES, 'chainmedic-system', 'chainmedic-leader')!;
     expect((lease.spec as { leaseTransitions: number }).leaseTransitions).toBe(1);
