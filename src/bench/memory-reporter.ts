@@ -3,7 +3,7 @@
  * read its V8 heap without changing the program: every 200 ms the current and the highest heap use are written
  * to the file named by CHAINMEDIC_BENCH_MEMORY_FILE. The timer is unref'd: it never keeps the process alive.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 
 export interface MemoryReport {
@@ -28,7 +28,9 @@ if (file) {
       heapTotalBytes: heap.total_heap_size,
     };
     try {
-      writeFileSync(file, JSON.stringify(report));
+      // Write and rename, so a reader never sees a half-written file.
+      writeFileSync(`${file}.tmp`, JSON.stringify(report));
+      renameSync(`${file}.tmp`, file);
     } catch {
       // The harness may have removed its directory while we exit.
     }
