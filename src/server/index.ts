@@ -22,6 +22,12 @@ export {
   type WebhookServerOptions,
 } from './admission/webhook-server.js';
 export type { AdmissionLookups } from './admission/lookups.js';
+export {
+  startAdmissionWebhook,
+  type AdmissionHandle,
+  type StartAdmissionOptions,
+  type WebhookCertificates,
+} from './admission/start.js';
 export { admit } from './admission/admit.js';
 export {
   ensureWebhookCertificates,
