@@ -62,6 +62,8 @@ export class Informer<T extends Cached> {
   private restartCount = 0;
   private resourceVersion = '';
   private abort: AbortController | undefined;
+  /** Aborts list requests when the informer stops. */
+  private lifetime = new AbortController();
   private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private loop: Promise<void> | undefined;
 
@@ -112,12 +114,14 @@ export class Informer<T extends Cached> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.lifetime = new AbortController();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort?.abort();
+    this.lifetime.abort();
     if (this.sleeping) {
       clearTimeout(this.sleeping.timer);
       this.sleeping.resolve();
@@ -134,6 +138,7 @@ export class Informer<T extends Cached> {
           needList = false;
           this.backoff.reset();
         } catch (err) {
+          if (this.stopped) return;
           this.report(err);
           this.countRestart();
           const retryAfterMs = err instanceof KubeApiError ? (err.retryAfterSeconds ?? 0) * 1000 : 0;
@@ -167,7 +172,7 @@ export class Informer<T extends Cached> {
       const page = await this.options.rest.get<{
         metadata?: { resourceVersion?: string; continue?: string };
         items?: unknown[];
-      }>(this.options.path, query);
+      }>(this.options.path, query, this.lifetime.signal);
       for (const raw of page.items ?? []) {
         const obj = this.options.transform(raw);
         fresh.set(keyOf(obj.metadata), obj);

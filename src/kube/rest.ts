@@ -15,6 +15,8 @@ export interface RestOptions {
   contentType?: string;
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
+  /** Cancels the request (e.g. an informer that is stopping). */
+  signal?: AbortSignal;
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -52,7 +54,8 @@ export class KubeRest {
       ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(options.body));
     }
-    ctx.setSignal(AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    ctx.setSignal(options.signal ? AbortSignal.any([timeout, options.signal]) : timeout);
     await this.kubeConfig.applySecurityAuthentication(ctx);
     let response;
     try {
@@ -105,8 +108,8 @@ export class KubeRest {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  get<T = unknown>(path: string, query?: Query): Promise<T> {
-    return this.request<T>(HttpMethod.GET, path, { query });
+  get<T = unknown>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
+    return this.request<T>(HttpMethod.GET, path, { query, ...(signal ? { signal } : {}) });
   }
 
   create<T = unknown>(path: string, body: unknown): Promise<T> {

@@ -126,3 +126,26 @@ describe('Informer against the simulated API server', () => {
     expect(inf.restarts()).toBe(0);
   });
 });
+
+describe('Informer stop', () => {
+  it('stops at once even while a list request hangs', async () => {
+    const sim = await startSimApi();
+    try {
+      sim.server.faults.add({ verb: 'list', resource: 'nodes', latencyMs: 20_000 });
+      const inf = new Informer<TrimmedNode>({
+        rest: sim.client.rest,
+        path: '/api/v1/nodes',
+        transform: trimNode,
+      });
+      inf.start();
+      await new Promise((r) => setTimeout(r, 100));
+      let stopped = false;
+      const stopping = inf.stop().then(() => (stopped = true));
+      await eventually(() => stopped, 'stop resolved long before the 20 s list would answer', 5_000);
+      await stopping;
+      expect(inf.hasSynced()).toBe(false);
+    } finally {
+      await sim.close();
+    }
+  });
+});
