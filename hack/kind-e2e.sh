@@ -129,7 +129,7 @@ docker exec "$NODE" sh -c '
   masked=""
   for bin in xtables-nft-multi xtables-legacy-multi; do
     path=$(command -v "$bin" || true)
-    [ -n "$path" ] && mount --bind /bin/false "$path" && masked="$masked $path"
+    if [ -n "$path" ]; then mount --bind /bin/false "$path"; masked="$masked $path"; fi
   done
   systemctl start kubelet
   sleep 20
