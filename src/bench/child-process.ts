@@ -33,13 +33,25 @@ export interface StartChildOptions {
 const live = new Set<ManagedChild>();
 let exitHookInstalled = false;
 
-/** A harness that dies must not leave operators or simulators behind. */
+/**
+ * A harness that dies must not leave operators or simulators behind: they run in their own process groups,
+ * so neither the terminal's Ctrl-C nor our death reaches them by itself.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = () => {
     for (const child of live) child.signal('SIGKILL');
-  });
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      killAll();
+      // Someone else listens (e.g. `demo --keep` waiting for Ctrl-C): let them finish; else exit as killed.
+      if (process.listenerCount(signal) === 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /**

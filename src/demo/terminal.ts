@@ -20,6 +20,8 @@ export class LiveBlock {
     if (!this.cursorHidden) {
       text += '\x1b[?25l';
       this.cursorHidden = true;
+      // Ctrl-C ends the process through process.exit: give the cursor back then too.
+      process.once('exit', this.showCursor);
     }
     if (this.drawn > 0) text += `\x1b[${this.drawn}F`;
     for (const line of lines) text += `\x1b[2K${line}\n`;
@@ -29,10 +31,15 @@ export class LiveBlock {
     this.out.write(text);
   }
 
-  /** Keeps what is on screen and gives the cursor back. */
-  release(): void {
+  private readonly showCursor = () => {
     if (this.cursorHidden) this.out.write('\x1b[?25h');
     this.cursorHidden = false;
+  };
+
+  /** Keeps what is on screen and gives the cursor back. */
+  release(): void {
+    process.off('exit', this.showCursor);
+    this.showCursor();
     this.drawn = 0;
   }
 }
