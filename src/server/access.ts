@@ -29,19 +29,20 @@ export interface AccessContext {
 }
 
 export function operatorAccess(ctx: AccessContext): ApiAccess[] {
-  const watch = ['get', 'list', 'watch'];
+  const watch = ['list', 'watch'];
   const list: ApiAccess[] = [
     // Cordon/uncordon (merge patch with marker; json-patch with a test).
-    { group: '', resource: 'nodes', verbs: [...watch, 'patch'] },
+    { group: '', resource: 'nodes', verbs: ['get', ...watch, 'patch'] },
     // The azure-npm pods: detection, previous logs, deleting the crash-looping pod after the fix.
-    { group: '', resource: 'pods', verbs: [...watch, 'delete'], namespace: ctx.targetNamespace },
+    { group: '', resource: 'pods', verbs: ['get', ...watch, 'delete'], namespace: ctx.targetNamespace },
     { group: '', resource: 'pods/log', verbs: ['get'], namespace: ctx.targetNamespace },
-    { group: '', resource: 'events', verbs: ['list', 'watch'], namespace: ctx.targetNamespace },
+    // BackOff Events of those pods, and their DaemonSet (watched by name through a field selector).
+    { group: '', resource: 'events', verbs: watch, namespace: ctx.targetNamespace },
     { group: 'apps', resource: 'daemonsets', verbs: watch, namespace: ctx.targetNamespace },
     // Events about Nodes and NodeRemediations (cluster-scoped: written to the event namespace).
     { group: '', resource: 'events', verbs: ['create', 'patch'], namespace: ctx.eventNamespace },
-    // The remediation Jobs and their pods (termination message) in the operator's namespace.
-    { group: 'batch', resource: 'jobs', verbs: [...watch, 'create', 'delete'], namespace: ctx.namespace },
+    // The remediation Jobs (never deleted: ttlSecondsAfterFinished) and their pods (termination message).
+    { group: 'batch', resource: 'jobs', verbs: [...watch, 'create'], namespace: ctx.namespace },
     { group: '', resource: 'pods', verbs: watch, namespace: ctx.namespace },
     // Leader election.
     {
@@ -50,11 +51,11 @@ export function operatorAccess(ctx: AccessContext): ApiAccess[] {
       verbs: ['get', 'create', 'update'],
       namespace: ctx.namespace,
     },
-    // The API.
-    { group: 'chainmedic.io', resource: 'noderemediations', verbs: [...watch, 'create', 'patch', 'delete'] },
-    { group: 'chainmedic.io', resource: 'noderemediations/status', verbs: ['get', 'patch', 'update'] },
+    // The API: remediations are created and their status replaced; the policy status is merge-patched.
+    { group: 'chainmedic.io', resource: 'noderemediations', verbs: [...watch, 'create'] },
+    { group: 'chainmedic.io', resource: 'noderemediations/status', verbs: ['update'] },
     { group: 'chainmedic.io', resource: 'remediationpolicies', verbs: watch },
-    { group: 'chainmedic.io', resource: 'remediationpolicies/status', verbs: ['get', 'patch', 'update'] },
+    { group: 'chainmedic.io', resource: 'remediationpolicies/status', verbs: ['patch'] },
   ];
   if (ctx.manageCertificates) {
     list.push(
