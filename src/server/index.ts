@@ -21,7 +21,7 @@ export {
   type WebhookServerHandle,
   type WebhookServerOptions,
 } from './admission/webhook-server.js';
-export type { AdmissionLookups } from './admission/lookups.js';
+export { cacheLookups, type AdmissionLookups, type RemediationLike } from './admission/lookups.js';
 export {
   startAdmissionWebhook,
   type AdmissionHandle,

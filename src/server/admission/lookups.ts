@@ -1,3 +1,4 @@
+import { isTerminal, type Phase } from '../../api/index.js';
 import type { NodeLike } from '../../remediation/observe-node.js';
 
 /**
@@ -9,4 +10,24 @@ export interface AdmissionLookups {
   getNode(name: string): Promise<NodeLike | undefined> | NodeLike | undefined;
   /** The name of a non-terminal NodeRemediation of `node`, or undefined when there is none. */
   activeRemediationFor(node: string): Promise<string | undefined> | string | undefined;
+}
+
+/** The shape of a cached NodeRemediation the lookups need (the operator's trimmed cache entries fit). */
+export interface RemediationLike {
+  metadata: { name: string };
+  spec: { nodeName: string };
+  status?: { phase?: Phase };
+}
+
+/** Lookups over informer caches: no API calls on the admission path. */
+export function cacheLookups(caches: {
+  node(name: string): NodeLike | undefined;
+  remediations(): readonly RemediationLike[];
+}): AdmissionLookups {
+  return {
+    getNode: (name) => caches.node(name),
+    activeRemediationFor: (node) =>
+      caches.remediations().find((r) => r.spec.nodeName === node && !isTerminal(r.status?.phase))?.metadata
+        .name,
+  };
 }
