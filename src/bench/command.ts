@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { renderBench, runBench } from './run-bench.js';
+import { renderBench } from './report.js';
+import { runBench } from './run-bench.js';
 
 interface BenchFlags {
   nodes: number;

@@ -5,7 +5,7 @@
  * heap from a preloaded reporter, requests from the sim's request log, latencies from the sim's store.
  */
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPolicy } from './cluster-setup.js';
 import { startChild, type ManagedChild } from './child-process.js';
@@ -15,18 +15,11 @@ import { startOperatorProcess } from './operator-process.js';
 import { distPath } from './paths.js';
 import { readCpuSeconds, readProcMemory } from './proc-stats.js';
 import { allWatchesOpen } from './readiness.js';
-import {
-  evaluateTargets,
-  renderBench,
-  type BenchResult,
-  type BenchScenario,
-  type ProcessFigures,
-} from './report.js';
+import { evaluateTargets, type BenchResult, type BenchScenario, type ProcessFigures } from './report.js';
 import { RssSampler } from './sampler.js';
 import { SimAdminClient, byVerbAndResource } from './sim-client.js';
 import { KubeRest } from '../kube/rest.js';
 import { loadKubeConfig } from '../kube/client.js';
-import { readFileSync } from 'node:fs';
 
 export interface BenchOptions extends BenchScenario {
   outDir: string;
@@ -266,5 +259,3 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await sim.child.stop(10_000);
   }
 }
-
-export { renderBench };

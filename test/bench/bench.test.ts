@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderBench, runBench } from '../../src/bench/run-bench.js';
-import type { BenchResult } from '../../src/bench/report.js';
+import { renderBench, type BenchResult } from '../../src/bench/report.js';
+import { runBench } from '../../src/bench/run-bench.js';
 
 // The whole benchmark at a tiny scale, to keep it working: the sim, the baseline and the operator (dist/cli.js,
 // built by `make build`) are real processes. It checks the report's shape, never timings.
