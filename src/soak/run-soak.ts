@@ -125,6 +125,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await sleep(100);
     }
 
+    // The chaos clock starts once a replica leads (start-up is not chaos time).
+    const chaosStartMs = Date.now();
     const faults = cluster.server.faults;
     faults.reseed(o.seed);
     faults.set(SOAK_FAULT_RULES);
@@ -183,7 +185,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const broken = new Set(cluster.brokenNodes().map((b) => b.node));
         return cluster.linuxNodeNames().filter((n) => !brokeAs.has(n) && !broken.has(n));
       };
-      const elapsed = now - startMs;
+      const elapsed = now - chaosStartMs;
       if (state.storm === 'before' && chaos && elapsed >= o.durationMs * 0.35) {
         for (const node of healthyLinux().slice(0, limit + 3)) {
           brokeAs.set(node, 'kubelet-init-race');
@@ -266,14 +268,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     };
 
-    const chaosEnd = startMs + o.durationMs;
+    const chaosEnd = chaosStartMs + o.durationMs;
     while (Date.now() < chaosEnd) {
       await tick(true);
       await sleep(TICK_MS);
     }
     faults.clear();
     o.log(
-      `chaos over after ${Math.round((Date.now() - startMs) / 1000)} s; draining (${unsettled().length} unsettled)...`,
+      `chaos over after ${Math.round((Date.now() - chaosStartMs) / 1000)} s; draining (${unsettled().length} unsettled)...`,
     );
     const drainEnd = Date.now() + o.drainTimeoutMs;
     let drained = false;
