@@ -17,6 +17,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export const DEFAULT_NAMESPACE = 'chainmedic-system';
 export const DEFAULT_AGENT_IMAGE = 'chainmedic:dev';
 export const DEFAULT_METRICS_PORT = 8080;
+export const DEFAULT_WEBHOOK_PORT = 9443;
+export const WEBHOOK_CERT_MODES = ['self-managed', 'cert-manager'] as const;
 
 /** Environment fallbacks, used when the flag is absent. */
 export const OPERATOR_ENV = {
@@ -26,6 +28,9 @@ export const OPERATOR_ENV = {
   agentImage: 'CHAINMEDIC_AGENT_IMAGE',
   logLevel: 'CHAINMEDIC_LOG_LEVEL',
   metricsPort: 'CHAINMEDIC_METRICS_PORT',
+  webhookPort: 'CHAINMEDIC_WEBHOOK_PORT',
+  webhookCerts: 'CHAINMEDIC_WEBHOOK_CERTS',
+  webhookCertDir: 'CHAINMEDIC_WEBHOOK_CERT_DIR',
 } as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -43,6 +48,9 @@ export const OperatorOptionsSchema = z.object({
   agentImage: z.string().max(512).regex(IMAGE, 'must be an image reference').default(DEFAULT_AGENT_IMAGE),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   metricsPort: z.number().int().min(0).max(65535).default(DEFAULT_METRICS_PORT),
+  webhookPort: z.number().int().min(0).max(65535).default(DEFAULT_WEBHOOK_PORT),
+  webhookCerts: z.enum(WEBHOOK_CERT_MODES).default('self-managed'),
+  webhookCertDir: z.string().min(1).optional(),
 });
 export type OperatorOptions = z.infer<typeof OperatorOptionsSchema>;
 
@@ -54,6 +62,9 @@ export interface RawOperatorOptions {
   agentImage?: string;
   logLevel?: string;
   metricsPort?: string | number;
+  webhookPort?: string | number;
+  webhookCerts?: string;
+  webhookCertDir?: string;
 }
 
 export type OperatorOptionsResult = { ok: true; options: OperatorOptions } | { ok: false; error: string };
@@ -65,6 +76,9 @@ const FLAG: Record<keyof OperatorOptions, string> = {
   agentImage: '--agent-image',
   logLevel: '--log-level',
   metricsPort: '--metrics-port',
+  webhookPort: '--webhook-port',
+  webhookCerts: '--webhook-certs',
+  webhookCertDir: '--webhook-cert-dir',
 };
 
 function toBoolean(value: boolean | string | undefined): boolean | string | undefined {
@@ -96,9 +110,20 @@ export function parseOperatorOptions(
     agentImage: pick('agentImage'),
     logLevel: pick('logLevel'),
     metricsPort: toPort(pick('metricsPort')),
+    webhookPort: toPort(pick('webhookPort')),
+    webhookCerts: pick('webhookCerts'),
+    webhookCertDir: pick('webhookCertDir'),
   };
   const parsed = OperatorOptionsSchema.safeParse(candidate);
-  if (parsed.success) return { ok: true, options: parsed.data };
+  if (parsed.success) {
+    const o = parsed.data;
+    if (o.webhookCerts === 'cert-manager' && o.webhookPort > 0 && !o.webhookCertDir)
+      return {
+        ok: false,
+        error: `--webhook-certs cert-manager needs --webhook-cert-dir (or ${OPERATOR_ENV.webhookCertDir}): the directory where the certificate Secret is mounted`,
+      };
+    return { ok: true, options: o };
+  }
   const issue = parsed.error.issues[0];
   const key = issue?.path[0] as keyof OperatorOptions | undefined;
   if (!issue || !key) return { ok: false, error: 'invalid operator options' };

@@ -16,6 +16,9 @@ export function registerOperatorCommand(program: Command): void {
     .option('--agent-image <image>', 'image of the agent Job (unless the policy sets spec.job.image)')
     .option('--log-level <level>', 'trace, debug, info, warn or error')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0: disabled)')
+    .option('--webhook-port <port>', 'HTTPS port of the validating admission webhook (0: disabled)')
+    .option('--webhook-certs <mode>', 'self-managed (a CA and certificate kept in a Secret) or cert-manager')
+    .option('--webhook-cert-dir <dir>', 'with cert-manager: where its Secret (tls.crt, tls.key) is mounted')
     .action(async (flags: RawOperatorOptions) => {
       const parsed = parseOperatorOptions(flags, process.env);
       if (!parsed.ok) {
@@ -33,6 +36,16 @@ export function registerOperatorCommand(program: Command): void {
           leaderElect: o.leaderElect,
           agentImage: o.agentImage,
           ...(o.metricsPort > 0 ? { metricsPort: o.metricsPort } : {}),
+          ...(o.webhookPort > 0
+            ? {
+                webhook: {
+                  port: o.webhookPort,
+                  ...(o.webhookCerts === 'cert-manager' && o.webhookCertDir
+                    ? { certManagerDir: o.webhookCertDir }
+                    : {}),
+                },
+              }
+            : {}),
           logger,
         });
       } catch (err) {

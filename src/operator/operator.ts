@@ -14,7 +14,9 @@ import { WorkQueue } from '../controller/work-queue.js';
 import { runWorkers, type ReconcileResult, type WorkersHandle } from '../controller/workers.js';
 import { kubeClient, type KubeClient } from '../kube/client.js';
 import {
+  cacheLookups,
   createOperatorMetrics,
+  startAdmissionWebhook,
   startHttpServer,
   type HttpServerHandle,
   type OperatorMetrics,
@@ -84,6 +86,8 @@ export interface StartOperatorOptions {
   metricsPort?: number;
   metricsHost?: string;
   metrics?: OperatorMetrics;
+  /** Serve the validating admission webhook (every replica); absent: no webhook. */
+  webhook?: { port: number; host?: string; certManagerDir?: string; refreshIntervalMs?: number };
   informer?: { silenceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
 }
 
@@ -99,6 +103,8 @@ export interface OperatorHandle {
   informerRestarts(): number;
   /** Base URL of the metrics/health server, when one was started. */
   metricsUrl(): string | undefined;
+  /** Port of the admission webhook, when it is served. */
+  webhookPort(): number | undefined;
 }
 
 const LEASE_NAME = 'chainmedic-operator';
@@ -616,6 +622,40 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     }
   }
 
+  const webhook = options.webhook ? await startWebhook(options.webhook) : undefined;
+
+  /** The webhook fails open (failurePolicy Ignore): a webhook that cannot start is logged, never fatal. */
+  async function startWebhook(config: NonNullable<StartOperatorOptions['webhook']>) {
+    const caches = cacheLookups({ node: (name) => nodes.get(name), remediations: () => remediations.list() });
+    // Before the caches are complete "no such node" would be a wrong answer: a failed lookup is let through.
+    const notYet = () => {
+      throw new Error('caches not synced yet');
+    };
+    try {
+      const handle = await startAdmissionWebhook({
+        port: config.port,
+        ...(config.host ? { host: config.host } : {}),
+        lookups: {
+          getNode: (name) => (synced ? caches.getNode(name) : notYet()),
+          activeRemediationFor: (node) => (synced ? caches.activeRemediationFor(node) : notYet()),
+        },
+        certificates: config.certManagerDir
+          ? { mode: 'cert-manager', dir: config.certManagerDir }
+          : { mode: 'self-managed', api: rest, namespace },
+        ...(config.refreshIntervalMs ? { refreshIntervalMs: config.refreshIntervalMs } : {}),
+        onError: (err) => log.warn({ err: (err as Error).message }, 'admission webhook error'),
+      });
+      log.info({ port: handle.port }, 'serving the validating admission webhook');
+      return handle;
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message },
+        'admission webhook not started; the API server lets requests through (failurePolicy Ignore)',
+      );
+      return undefined;
+    }
+  }
+
   let elector: LeaderElector | undefined;
   if (options.leaderElect) {
     elector = new LeaderElector({
@@ -645,6 +685,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (graceful) await workers?.stopped;
     if (fleetTimer) clearInterval(fleetTimer);
     await http?.close();
+    await webhook?.close();
     await Promise.all([
       ...coreInformers.map((i) => i.stop()),
       target?.daemonSets.stop(),
@@ -659,6 +700,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     stop: () => shutdown(true),
     kill: () => shutdown(false),
     metricsUrl: () => http?.url,
+    webhookPort: () => webhook?.port,
     informerRestarts: () =>
       coreInformers.reduce((n, i) => n + i.restarts(), 0) +
       (target ? target.daemonSets.restarts() + target.events.restarts() + (target.pods?.restarts() ?? 0) : 0),

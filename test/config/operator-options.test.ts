@@ -10,6 +10,8 @@ describe('parseOperatorOptions', () => {
         agentImage: 'chainmedic:dev',
         logLevel: 'info',
         metricsPort: 8080,
+        webhookPort: 9443,
+        webhookCerts: 'self-managed',
       },
     });
   });
@@ -32,6 +34,8 @@ describe('parseOperatorOptions', () => {
         agentImage: 'registry.example/chainmedic@sha256:abc',
         logLevel: 'debug',
         metricsPort: 9090,
+        webhookPort: 9443,
+        webhookCerts: 'self-managed',
       },
     });
   });
