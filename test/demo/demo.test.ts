@@ -32,4 +32,19 @@ describe('chainmedic demo', () => {
     expect(readFileSync(join(dir, 'operator.log'), 'utf8')).toContain('"component":"chainmedic-operator"');
     expect(output).not.toContain('"component"');
   });
+
+  it('fails with an explanation when the fleet does not settle in time', async () => {
+    let output = '';
+    const result = await runDemo({
+      out: { write: (s: string) => ((output += s), true), isTTY: false },
+      timeScale: 0.05,
+      timeoutMs: 300,
+      resultsDir: dir,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.timedOut).toBe(true);
+    expect(output).toMatch(/The demo did not settle within/);
+    expect(output).toMatch(/FAIL: \d+ node\(s\) did not reach the expected outcome:/);
+    expect(output).toMatch(/expected Succeeded with exactly one kubelet restart, uncordoned/);
+  });
 });
