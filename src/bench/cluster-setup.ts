@@ -11,7 +11,7 @@ import { MERGE_PATCH, type KubeRest } from '../kube/rest.js';
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-/** Installs the NodeRemediation and RemediationPolicy CRDs, as `kubectl apply -f manifests/crds` would. */
+/** Installs the NodeRemediation and RemediationPolicy CRDs, as `kubectl apply -k manifests/crds` would. */
 export async function installCrds(rest: KubeRest): Promise<void> {
   for (const crd of Object.values(buildCrds())) {
     try {

@@ -12,11 +12,14 @@ import type { SimStoreImpl } from '../../src/sim/api/store.js';
 
 export const CRD_DIR = join(process.cwd(), 'manifests', 'crds');
 
-/** Creates the committed CRDs through the API, as `kubectl apply` of manifests/crds would. */
+/** Creates the committed CRDs through the API, as `kubectl apply -k manifests/crds` would. */
 export async function installCrds(rest: KubeRest): Promise<void> {
   for (const file of (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml')).sort()) {
     for (const doc of parseAllDocuments(await readFile(join(CRD_DIR, file), 'utf8'))) {
-      await rest.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', doc.toJS());
+      const object = doc.toJS() as { kind?: string };
+      // The directory also holds its kustomization.yaml.
+      if (object.kind !== 'CustomResourceDefinition') continue;
+      await rest.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', object);
     }
   }
 }
