@@ -1,4 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { positiveNumber, wholeNumber } from '../cli-values.js';
 import { renderBench } from './report.js';
 import { runBench } from './run-bench.js';
 
@@ -15,23 +16,6 @@ interface BenchFlags {
   baseline: boolean;
   healTimeout: number;
 }
-
-const whole =
-  (min: number, max: number) =>
-  (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-  };
-
-const positive = (max: number) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new InvalidArgumentError(`expected a number greater than 0 and at most ${max}.`);
-  }
-  return n;
-};
 
 /**
  * Defaults that scale with --nodes: windows 10%, a burst of 1% (at least 2), and one status update per node per
@@ -55,36 +39,36 @@ export function registerBenchCommand(program: Command): void {
     .description(
       'Benchmark the operator against a simulated cluster (separate processes, real HTTP) and a naive baseline',
     )
-    .option('--nodes <n>', 'linux nodes (500 for a quick run)', whole(1, 20_000), 5000)
-    .option('--windows <n>', 'windows nodes (default: 10% of --nodes)', whole(0, 20_000))
+    .option('--nodes <n>', 'linux nodes (500 for a quick run)', wholeNumber(1, 20_000), 5000)
+    .option('--windows <n>', 'windows nodes (default: 10% of --nodes)', wholeNumber(0, 20_000))
     .option(
       '--broken <n>',
       'nodes broken at once in the burst (default: 1% of --nodes, at least 2)',
-      whole(1, 2000),
+      wholeNumber(1, 2000),
     )
     .option(
       '--churn <r>',
       'node status updates per second (default: one per node per minute)',
-      whole(0, 100_000),
+      wholeNumber(0, 100_000),
     )
-    .option('--max-concurrent <n>', 'the policy maxConcurrent during the burst', whole(1, 1000), 5)
+    .option('--max-concurrent <n>', 'the policy maxConcurrent during the burst', wholeNumber(1, 1000), 5)
     .option(
       '--time-scale <x>',
       'simulated durations (back-offs, Job waits) run this many times real time',
-      positive(10),
+      positiveNumber(10),
       1,
     )
     .option(
       '--steady-seconds <s>',
       'length of the steady-state window (default 20 at >= 2000 nodes, else 5)',
-      whole(1, 3600),
+      wholeNumber(1, 3600),
     )
-    .option('--seed <n>', 'seed of the simulated cluster', whole(0, 2 ** 31 - 1), 1)
+    .option('--seed <n>', 'seed of the simulated cluster', wholeNumber(0, 2 ** 31 - 1), 1)
     .option('--no-baseline', 'skip the naive baseline')
     .option(
       '--heal-timeout <s>',
       'give up waiting for the burst to heal after this long',
-      whole(10, 86_400),
+      wholeNumber(10, 86_400),
       900,
     )
     .option('--out <dir>', 'where the JSON results and logs go', 'results/bench')

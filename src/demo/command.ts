@@ -1,20 +1,11 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { positiveNumber } from '../cli-values.js';
 import { DEMO_DEFAULTS, runDemo } from './run-demo.js';
 
 interface DemoFlags {
   keep: boolean;
   timeScale: number;
   timeout: number;
-}
-
-function positive(max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-      throw new InvalidArgumentError(`expected a number greater than 0 and at most ${max}.`);
-    }
-    return n;
-  };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -27,13 +18,13 @@ export function registerDemoCommand(program: Command): void {
     .option(
       '--time-scale <x>',
       'simulated durations (back-offs, Job waits) run this many times real time',
-      positive(10),
+      positiveNumber(10),
       DEMO_DEFAULTS.timeScale,
     )
     .option(
       '--timeout <seconds>',
       'fail when the fleet has not settled by then',
-      positive(3600),
+      positiveNumber(3600),
       DEMO_DEFAULTS.timeoutMs / 1000,
     )
     .action(async (flags: DemoFlags) => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { positiveNumber, wholeNumber } from '../cli-values.js';
 import { EXIT_USAGE } from '../exit-codes.js';
 import { startSimCluster } from './cluster.js';
 
@@ -14,23 +15,6 @@ export interface SimFlags {
 }
 
 const MAX_NODES = 20_000;
-
-const integer =
-  (min: number, max: number) =>
-  (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-  };
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1000) {
-    throw new InvalidArgumentError('expected a number greater than 0 and at most 1000.');
-  }
-  return n;
-}
 
 function churnRate(value: string): number {
   const n = Number(value);
@@ -88,16 +72,21 @@ export function registerSimCommand(program: Command): void {
   program
     .command('sim')
     .description('Run a simulated AKS cluster (API server, kubelets, azure-npm, Job controller) on 127.0.0.1')
-    .requiredOption('--nodes <n>', 'Linux nodes', integer(1, MAX_NODES))
-    .option('--windows <n>', 'Windows nodes', integer(0, MAX_NODES), 0)
-    .option('--broken <n>', 'Linux nodes broken by the kubelet iptables init race', integer(0, MAX_NODES), 0)
-    .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65_535), 0)
+    .requiredOption('--nodes <n>', 'Linux nodes', wholeNumber(1, MAX_NODES))
+    .option('--windows <n>', 'Windows nodes', wholeNumber(0, MAX_NODES), 0)
+    .option(
+      '--broken <n>',
+      'Linux nodes broken by the kubelet iptables init race',
+      wholeNumber(0, MAX_NODES),
+      0,
+    )
+    .option('--port <port>', 'port to listen on (0 picks a free one)', wholeNumber(0, 65_535), 0)
     .option('--kubeconfig <path>', 'where to write the kubeconfig (default: a new file in the OS temp dir)')
-    .option('--seed <n>', 'seed for names and uids', integer(0, 2 ** 31 - 1), 1)
+    .option('--seed <n>', 'seed for names and uids', wholeNumber(0, 2 ** 31 - 1), 1)
     .option(
       '--time-scale <x>',
       'simulated durations run this many times real time (0.01: 10 s back-off is 100 ms)',
-      positiveNumber,
+      positiveNumber(1000),
       1,
     )
     .option('--churn <r>', 'node status updates per second across the cluster', churnRate, 0)

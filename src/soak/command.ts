@@ -1,4 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { positiveNumber, wholeNumber } from '../cli-values.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSoak, runSoak } from './run-soak.js';
@@ -13,47 +14,30 @@ interface SoakFlags {
   out: string;
 }
 
-const whole =
-  (min: number, max: number) =>
-  (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-  };
-
-const positive = (max: number) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new InvalidArgumentError(`expected a number greater than 0 and at most ${max}.`);
-  }
-  return n;
-};
-
 export function registerSoakCommand(program: Command): void {
   program
     .command('soak')
     .description(
       'Run the operator (2 replicas, leader election) for a bounded time under random breakage, API faults and kills; check the invariants',
     )
-    .option('--minutes <m>', 'how long the chaos lasts', whole(1, 1440), 10)
+    .option('--minutes <m>', 'how long the chaos lasts', wholeNumber(1, 1440), 10)
     .option(
       '--seconds <s>',
       'how long the chaos lasts, in seconds (a CI smoke run); overrides --minutes',
-      whole(5, 86_400),
+      wholeNumber(5, 86_400),
     )
-    .option('--nodes <n>', 'linux nodes', whole(10, 20_000), 1000)
-    .option('--seed <n>', 'seed of the chaos and the cluster', whole(0, 2 ** 31 - 1), 1)
+    .option('--nodes <n>', 'linux nodes', wholeNumber(10, 20_000), 1000)
+    .option('--seed <n>', 'seed of the chaos and the cluster', wholeNumber(0, 2 ** 31 - 1), 1)
     .option(
       '--time-scale <x>',
       'simulated durations (back-offs, Job waits) run this many times real time',
-      positive(10),
+      positiveNumber(10),
       0.05,
     )
     .option(
       '--drain-seconds <s>',
       'how long the fleet may take to settle after the chaos',
-      whole(10, 3600),
+      wholeNumber(10, 3600),
       180,
     )
     .option('--out <dir>', 'where the operator logs go', join('results', 'soak'))
