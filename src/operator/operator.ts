@@ -33,11 +33,14 @@ import {
   sweepCordons,
   type FleetCounts,
   type Observed,
+  type Step,
 } from '../remediation/index.js';
+import { resolveMaxUnhealthy } from '../config/policy.js';
 import { AGENT_CONTAINER } from '../remediation/job.js';
 import { LogDetector } from './detector.js';
 import { executeStep, NotActingError } from './execute.js';
 import { NodeIndex } from './indexes.js';
+import { GateWaiters } from './waiting.js';
 import { createLogger } from './logger.js';
 import {
   countsFor,
@@ -89,6 +92,8 @@ export interface StartOperatorOptions {
   /** Serve the validating admission webhook (every replica); absent: no webhook. */
   webhook?: { port: number; host?: string; certManagerDir?: string; refreshIntervalMs?: number };
   informer?: { silenceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
+  /** Tests: changes the requeue delay `decide` asked for (e.g. a timer that never fires first). */
+  adjustRequeueMs?: (requeueAfterMs: number, step: Step) => number;
 }
 
 export interface OperatorHandle {
@@ -108,6 +113,7 @@ export interface OperatorHandle {
 }
 
 const LEASE_NAME = 'chainmedic-operator';
+const STORM_CHECK_MS = 250;
 const JOB_LABEL_SELECTOR = `${LABEL_APP}=${LABEL_APP_VALUE}`;
 
 function labelSelectorOf(ds: TrimmedDaemonSet | undefined): string | undefined {
@@ -186,17 +192,32 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     labelSelector: LABEL_REMEDIATION,
   });
   const nrIndex = new NodeIndex();
+  const waiters = new GateWaiters();
+  /** A slot came free or the storm guard lifted: the gates get another look now, not on their timer. */
+  const wakeWaiters = () => {
+    for (const node of waiters.nodes()) enqueue(node);
+  };
   const jobIndex = new NodeIndex();
   const podIndex = new NodeIndex();
 
   nodes.on((e) => {
     if (e.type === 'update' && sameExceptVersion(e.old, e.object)) return;
     enqueue(e.object.metadata.name);
+    checkStormGuardSoon();
   });
   remediations.on((e) => {
-    if (e.type === 'delete') nrIndex.delete(e.object.metadata.name);
-    else nrIndex.set(e.object.metadata.name, e.object.spec?.nodeName);
+    const key = e.object.metadata.name;
+    let freed: boolean;
+    if (e.type === 'delete') {
+      nrIndex.delete(key);
+      freed = waiters.forget(key);
+    } else {
+      nrIndex.set(key, e.object.spec?.nodeName);
+      freed = waiters.observe(key, e.object.spec?.nodeName, e.object.status?.phase, e.object.status?.reason);
+    }
     enqueue(e.object.spec?.nodeName);
+    if (freed) wakeWaiters();
+    else checkStormGuardSoon();
   });
   jobs.on((e) => {
     if (e.type === 'delete') jobIndex.delete(keyOf(e.object));
@@ -225,7 +246,12 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     for (const node of nrIndex.nodes()) enqueue(node);
     for (const node of podIndex.nodes()) enqueue(node);
   };
-  policies.on(() => refreshPolicy());
+  policies.on((e) => {
+    // The operator's own status updates change nothing it acts on: re-queueing every node for them would
+    // also wake waiting gates on a timer that has nothing to do with a freed slot.
+    if (e.type === 'update' && JSON.stringify(e.old.spec) === JSON.stringify(e.object.spec)) return;
+    refreshPolicy();
+  });
 
   // ---- the target DaemonSet, its pods and BackOff events (re-created when the policy's target changes) ----
   let target:
@@ -264,6 +290,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         detector.forget(e.object.metadata.uid ?? '');
       } else podIndex.set(keyOf(e.object), e.object.spec.nodeName);
       enqueue(e.object.spec.nodeName);
+      checkStormGuardSoon();
     });
     target.pods = pods;
     pods.start();
@@ -347,6 +374,22 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   let fleetCache: { at: number; value: FleetSnapshot } | undefined;
 
   const targetPodsList = () => target?.pods?.list() ?? [];
+
+  /**
+   * While a remediation waits for the storm guard, fleet changes re-check it (coalesced: one O(fleet) pass
+   * per STORM_CHECK_MS at most) and wake the waiting gates once it has lifted.
+   */
+  let stormCheck: NodeJS.Timeout | undefined;
+  function checkStormGuardSoon(): void {
+    if (stormCheck || !queue || !waiters.heldByStormGuard()) return;
+    stormCheck = setTimeout(() => {
+      stormCheck = undefined;
+      if (!mayAct() || !waiters.heldByStormGuard()) return;
+      const fleet = fleetSnapshot(nodes.list(), targetPodsList(), daemonSet(), remediations.list(), policy);
+      if (fleet.affected.size <= resolveMaxUnhealthy(policy.maxUnhealthy, fleet.linuxNodes)) wakeWaiters();
+    }, STORM_CHECK_MS);
+    stormCheck.unref();
+  }
   /**
    * The gate (exact) recomputes from the caches under the admission lock; other phases do not read the
    * fleet, so they share a snapshot up to a second old (O(fleet) per reconcile would be O(n^2) at start-up).
@@ -437,7 +480,9 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         step,
         forEvents,
       );
-      return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : {};
+      if (step.requeueAfterMs === undefined) return {};
+      const adjust = options.adjustRequeueMs;
+      return { requeueAfterMs: adjust ? adjust(step.requeueAfterMs, step) : step.requeueAfterMs };
     };
     // Admission into a slot is serialized: two gates must not both see a free slot.
     return atGate ? admission.run(run) : run();
@@ -593,6 +638,8 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     queue?.shutDown();
     queue = undefined;
     if (statusTimer) clearInterval(statusTimer);
+    if (stormCheck) clearTimeout(stormCheck);
+    stormCheck = undefined;
   }
 
   for (const informer of coreInformers) informer.start();
