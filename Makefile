@@ -58,7 +58,7 @@ crds: build
 
 image:
 	@command -v docker >/dev/null || { echo "make image: no container engine (docker) on this machine"; exit 2; }
-	docker build -t chainmedic:dev .
+	docker build $(if $(NODE_IMAGE),--build-arg NODE_IMAGE=$(NODE_IMAGE)) -t chainmedic:dev .
 
 clean:
 	rm -rf dist coverage results
