@@ -57,7 +57,7 @@ crds: build
 	node dist/api/generate-crds.js manifests/crds
 
 image:
-	@command -v docker >/dev/null || { echo "make image: no container engine (docker) on this machine"; exit 2; }
+	@docker info >/dev/null 2>&1 || { echo "make image: needs a running container engine (docker info failed here)"; exit 2; }
 	docker build $(if $(NODE_IMAGE),--build-arg NODE_IMAGE=$(NODE_IMAGE)) -t chainmedic:dev .
 
 clean:
