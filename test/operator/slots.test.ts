@@ -9,6 +9,8 @@ const TERMINAL = ['Succeeded', 'Skipped', 'Failed'];
 
 /** A gate that found no slot would only be re-checked after an hour: only a freed slot can wake it. */
 const noTimerForNoSlot = (ms: number) => (ms === REQUEUE.noSlot ? 3_600_000 : ms);
+/** The same for the storm guard: only the guard lifting can wake the gate. */
+const noTimerForStormGuard = (ms: number) => (ms === REQUEUE.stormGuard ? 3_600_000 : ms);
 
 describe('operator: a queued remediation takes a freed slot at once', () => {
   let env: Env | undefined;
@@ -54,5 +56,40 @@ describe('operator: a queued remediation takes a freed slot at once', () => {
     expect(firstDone).toBeGreaterThanOrEqual(0);
     expect(lastNoSlot).toBeLessThan(queuedStarts);
     expect(firstDone).toBeLessThan(queuedStarts);
+  });
+
+  it('a remediation held by the storm guard starts once the fleet recovers, not on its timer', async () => {
+    env = await startEnv({ linuxNodes: 4, policy: { ...FAST_POLICY, maxUnhealthy: 1 } });
+    const [other, healthy] = env.cluster.linuxNodeNames();
+    // Crash-looping for another reason (not remediated): it counts as affected until its image is fixed.
+    env.cluster.breakNode(other!, 'npm-image-bug');
+    const log: { name: string; phase: string; reason: string }[] = [];
+    const stop = env.cluster.store.subscribe(REMS, (e) => {
+      const status = (e.object.status ?? {}) as { phase?: string; reason?: string };
+      log.push({ name: e.object.metadata.name, phase: status.phase ?? '', reason: status.reason ?? '' });
+    });
+    await env.start({ adjustRequeueMs: noTimerForStormGuard });
+    // A request on a healthy node (no pod churn re-queues it): with the other node, 2 affected > 1.
+    env.cluster.store.create(REMS, {
+      apiVersion: API_VERSION,
+      kind: NODE_REMEDIATION_KIND,
+      metadata: { name: 'held-check' },
+      spec: { nodeName: healthy!, trigger: { source: 'Manual' } },
+    } as unknown as KubeObject);
+    await eventually(
+      () => env!.remediationsOn(healthy!)[0]?.status?.reason === 'StormGuard',
+      'held by the storm guard',
+    );
+    const repairedAt = log.length;
+    env.cluster.repairNpmImage(other!);
+    await eventually(
+      () => TERMINAL.includes(phaseOf(env!.remediationsOn(healthy!)[0]) ?? ''),
+      'the held remediation finished although its storm-guard wait is requeued after an hour',
+      30_000,
+    );
+    stop();
+    const started = log.findIndex((e) => e.name === 'held-check' && SLOT_PHASES.includes(e.phase));
+    expect(started).toBeGreaterThanOrEqual(repairedAt);
+    expect(env.remediationsOn(healthy!)[0]!.status!.reason).toBe('ChainsPresent');
   });
 });
