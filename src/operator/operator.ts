@@ -199,6 +199,12 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   });
   const nrIndex = new NodeIndex();
   const waiters = new GateWaiters();
+  /**
+   * Bumped by every change a fleet snapshot reads (nodes, target pods, the DaemonSet, remediations, the policy,
+   * and this operator's own status writes): an unchanged version lets the gates share one exact snapshot
+   * when a freed slot wakes many of them at once.
+   */
+  let fleetVersion = 0;
   /** A slot came free or the storm guard lifted: the gates get another look now, not on their timer. */
   const wakeWaiters = () => {
     for (const node of waiters.nodes()) enqueue(node);
@@ -208,6 +214,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 
   nodes.on((e) => {
     if (e.type === 'update' && sameExceptVersion(e.old, e.object)) return;
+    fleetVersion++;
     enqueue(e.object.metadata.name);
     checkStormGuardSoon();
   });
@@ -221,6 +228,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       nrIndex.set(key, e.object.spec?.nodeName);
       freed = waiters.observe(key, e.object.spec?.nodeName, e.object.status?.phase, e.object.status?.reason);
     }
+    fleetVersion++;
     enqueue(e.object.spec?.nodeName);
     if (freed) wakeWaiters();
     else checkStormGuardSoon();
@@ -248,6 +256,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         'invalid RemediationPolicy: acting as paused',
       );
     }
+    fleetVersion++;
     retarget();
     for (const node of nrIndex.nodes()) enqueue(node);
     for (const node of podIndex.nodes()) enqueue(node);
@@ -275,6 +284,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (!target || stopped) return;
     const old = target.pods;
     podIndex.clear();
+    fleetVersion++;
     target.selector = selector;
     target.pods = undefined;
     void old?.stop();
@@ -295,6 +305,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         podIndex.delete(keyOf(e.object));
         detector.forget(e.object.metadata.uid ?? '');
       } else podIndex.set(keyOf(e.object), e.object.spec.nodeName);
+      fleetVersion++;
       enqueue(e.object.spec.nodeName);
       checkStormGuardSoon();
     });
@@ -312,6 +323,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       void old.pods?.stop();
     }
     podIndex.clear();
+    fleetVersion++;
     const ns = policy.target.namespace;
     const daemonSets = makeInformer<TrimmedDaemonSet>(
       'daemonsets',
@@ -324,6 +336,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     });
     target = { key, daemonSets, events };
     daemonSets.on(() => {
+      fleetVersion++;
       const selector = labelSelectorOf(daemonSet());
       if (target && selector !== target.selector) startPods(selector);
       for (const node of podIndex.nodes()) enqueue(node);
@@ -377,7 +390,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     },
   });
   const admission = new Mutex();
-  let fleetCache: { at: number; value: FleetSnapshot } | undefined;
+  let fleetCache: { at: number; version: number; value: FleetSnapshot } | undefined;
 
   const targetPodsList = () => target?.pods?.list() ?? [];
 
@@ -402,9 +415,10 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
    */
   const computeFleet = (nodeName: string, exact: boolean): FleetCounts => {
     const now = Date.now();
-    if (exact || !fleetCache || now - fleetCache.at > 1000) {
+    const unchanged = fleetCache?.version === fleetVersion;
+    if (!fleetCache || (exact ? !unchanged : !unchanged && now - fleetCache.at > 1000)) {
       const value = fleetSnapshot(nodes.list(), targetPodsList(), daemonSet(), remediations.list(), policy);
-      fleetCache = { at: now, value };
+      fleetCache = { at: now, version: fleetVersion, value };
     }
     return countsFor(fleetCache.value, nodeName);
   };
@@ -480,12 +494,17 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         'reconciled',
       );
       const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
-      await executeStep(
-        { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog, onFinished },
-        nodeName,
-        step,
-        forEvents,
-      );
+      try {
+        await executeStep(
+          { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog, onFinished },
+          nodeName,
+          step,
+          forEvents,
+        );
+      } finally {
+        // Writes go into the cache (read-your-writes) before their watch events arrive.
+        if (step.status || step.effect.type === 'createRemediation') fleetVersion++;
+      }
       if (step.requeueAfterMs === undefined) return {};
       const adjust = options.adjustRequeueMs;
       return { requeueAfterMs: adjust ? adjust(step.requeueAfterMs, step) : step.requeueAfterMs };
