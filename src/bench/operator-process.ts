@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { OPERATOR_NODE_OPTIONS } from '../operator/runtime.js';
 import { startChild, type ManagedChild } from './child-process.js';
 import { freePort } from './free-port.js';
 import { MEMORY_FILE_ENV, type MemoryReport } from './memory-reporter.js';
@@ -22,8 +22,7 @@ export interface OperatorProcess {
   metricsPort: number;
   startedAtMs: number;
   /**
-   * Resolves with the time (ms since start) the operator became ready: /readyz answers 200 (when the operator
-   * serves it), a log line says so, or `ready()` (e.g. the simulated API server sees all its watches) is true.
+   * Resolves with the time (ms since start) the operator became ready: /readyz answers 200, a log line says so, or `ready()` (e.g. the simulated API server sees all its watches) is true.
    * Rejects when it exits or times out.
    */
   waitReady(timeoutMs: number, ready?: () => boolean | Promise<boolean>): Promise<number>;
@@ -34,23 +33,8 @@ export interface OperatorProcess {
 /** A log line that says the informers' caches are synced (used when /readyz is not served). */
 export const READY_LOG_PATTERN = /caches? (are )?synced|informers? synced|"msg":"ready"/i;
 
-let helpText: string | undefined;
-
-/** Whether this build's `chainmedic operator` accepts a flag (the operator grows while the harness is used). */
-export function operatorHasFlag(flag: string): boolean {
-  if (helpText === undefined) {
-    try {
-      helpText = execFileSync(process.execPath, [cliPath(), 'operator', '--help'], { encoding: 'utf8' });
-    } catch {
-      helpText = '';
-    }
-  }
-  return helpText.includes(flag);
-}
-
 export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
-  const servesHttp = operatorHasFlag('--metrics-port');
-  const metricsPort = servesHttp ? await freePort() : 0;
+  const metricsPort = await freePort();
   const nodeArgs = options.memoryFile ? ['--import', distPath('bench', 'memory-reporter.js')] : [];
   const argv = [
     process.execPath,
@@ -59,13 +43,15 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     'operator',
     '--kubeconfig',
     options.kubeconfig,
-    ...(servesHttp ? ['--metrics-port', String(metricsPort)] : []),
+    '--metrics-port',
+    String(metricsPort),
     '--log-level',
     options.logLevel ?? 'info',
     ...(options.namespace ? ['--namespace', options.namespace] : []),
     ...(options.leaderElect ? ['--leader-elect'] : []),
   ];
-  const env = { ...process.env, ...options.env };
+  // Measure the operator as it is deployed.
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: OPERATOR_NODE_OPTIONS, ...options.env };
   if (options.memoryFile) env[MEMORY_FILE_ENV] = options.memoryFile;
   const logStart = logSize(options.logFile);
   const startedAtMs = Date.now();

@@ -8,6 +8,7 @@ import {
   WEBHOOK_SERVICE,
 } from '../../src/server/certs/names.js';
 import { DEFAULT_METRICS_PORT, DEFAULT_NAMESPACE } from '../../src/config.js';
+import { OPERATOR_NODE_OPTIONS } from '../../src/operator/runtime.js';
 import { BUILDS, find, kustomize, type KubeObject } from './build.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- walking YAML objects */
@@ -91,6 +92,11 @@ describe('the operator Deployment', () => {
     const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env.CHAINMEDIC_AGENT_IMAGE).toBe(container.image);
     expect(env.CHAINMEDIC_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+  });
+
+  test('the runtime flags are the ones the benchmark measures', () => {
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    expect(env.NODE_OPTIONS).toBe(OPERATOR_NODE_OPTIONS);
   });
 
   test('probes, ports and resources', () => {
