@@ -47,18 +47,7 @@ export async function startSimApi(
   };
 }
 
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  limitMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { eventually } from '../helpers/eventually.js';
 
 export function node(
   name: string,

@@ -84,18 +84,7 @@ export async function startEnv(
   return env;
 }
 
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  limitMs = 45_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { eventually } from '../helpers/eventually.js';
 
 export const phaseOf = (r: NodeRemediation | undefined) => r?.status?.phase;
 export const isUnschedulable = (n: KubeObject) =>

@@ -58,6 +58,11 @@ function sendJson(
   res.end(json);
 }
 
+/** What the real API server answers for a path it does not serve. */
+function notFound(res: ServerResponse): void {
+  sendJson(res, 404, failureStatus(404, 'NotFound', 'the server could not find the requested resource'));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function resourceLabel(target: RequestTarget): { verb: string; resource: string; facts?: RequestFacts } {
@@ -115,43 +120,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return sendJson(res, 200, apiGroupList(defs));
       case 'group': {
         const doc = apiGroupDocument(defs, target.group);
-        return doc
-          ? sendJson(res, 200, doc)
-          : sendJson(
-              res,
-              404,
-              failureStatus(404, 'NotFound', 'the server could not find the requested resource'),
-            );
+        return doc ? sendJson(res, 200, doc) : notFound(res);
       }
       case 'resource-list': {
         const doc = apiResourceList(defs, target.group, target.version);
-        return doc
-          ? sendJson(res, 200, doc)
-          : sendJson(
-              res,
-              404,
-              failureStatus(404, 'NotFound', 'the server could not find the requested resource'),
-            );
+        return doc ? sendJson(res, 200, doc) : notFound(res);
       }
       case 'openapi-v3-index':
         return sendJson(res, 200, openapiV3Index(defs));
       case 'openapi-v3-gv': {
         const doc = openapiV3GroupVersion(defs, target.group, target.version);
-        return doc
-          ? sendJson(res, 200, doc)
-          : sendJson(
-              res,
-              404,
-              failureStatus(404, 'NotFound', 'the server could not find the requested resource'),
-            );
+        return doc ? sendJson(res, 200, doc) : notFound(res);
       }
       case 'openapi':
       case 'unknown':
-        return sendJson(
-          res,
-          404,
-          failureStatus(404, 'NotFound', 'the server could not find the requested resource'),
-        );
+        return notFound(res);
       case 'resource':
         break;
     }
