@@ -578,8 +578,13 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       remediations.list(),
       detector.unconfirmedPods(),
       obj.metadata.generation,
+      {
+        validity: policyError === undefined ? { ok: true, policy } : { ok: false, errors: [policyError] },
+        ...(obj.status ? { previous: obj.status } : {}),
+      },
     );
-    status.conditions = [validCondition(obj.metadata.generation)];
+    // Ready/Paused/StormActive come from the fleet view; Valid says whether the spec itself is valid.
+    status.conditions = [...(status.conditions ?? []), validCondition(obj.metadata.generation)];
     const text = JSON.stringify(status);
     if (text === lastPolicyStatus) return;
     try {

@@ -1,12 +1,13 @@
-import type { EffectivePolicy } from '../config/policy.js';
-import { resolveMaxUnhealthy } from '../config/policy.js';
-import type { RemediationPolicyStatus } from '../api/index.js';
-import { holdsSlot } from '../remediation/index.js';
-import { fleetCounts, toObservedRemediation } from './observe.js';
+import { OPT_OUT_ANNOTATION, type RemediationPolicyStatus } from '../api/index.js';
+import type { EffectivePolicy, PolicyResult } from '../config/policy.js';
+import { policyStatus as fleetPolicyStatus } from '../remediation/fleet.js';
+import { fleetSnapshot, toObservedRemediation } from './observe.js';
 import type { CachedRemediation, TrimmedDaemonSet, TrimmedNode, TrimmedPod } from './trim.js';
-import { OPT_OUT_ANNOTATION } from '../api/index.js';
 
-/** The fleet view published on the `default` RemediationPolicy's status. Pure. */
+/**
+ * The fleet view published on the `default` RemediationPolicy's status, from the caches: the core's
+ * `policyStatus` (counts, storm guard, conditions Ready/Paused/StormActive) over what the informers hold. Pure.
+ */
 export function policyStatus(
   policy: EffectivePolicy,
   nodes: readonly TrimmedNode[],
@@ -15,22 +16,29 @@ export function policyStatus(
   remediations: readonly CachedRemediation[],
   unconfirmedCrashLoops: number,
   generation: number | undefined,
+  context: { validity?: PolicyResult; previous?: RemediationPolicyStatus; now?: number } = {},
 ): RemediationPolicyStatus {
-  const fleet = fleetCounts('', nodes, targetPods, daemonSet, remediations, policy);
-  const linux = nodes.filter((n) => n.metadata.labels['kubernetes.io/os'] === 'linux');
-  const limit = resolveMaxUnhealthy(policy.maxUnhealthy, fleet.linuxNodes);
+  const snapshot = fleetSnapshot(nodes, targetPods, daemonSet, remediations, policy);
+  const optedOutNodes = nodes.filter(
+    (n) =>
+      n.metadata.labels['kubernetes.io/os'] === 'linux' &&
+      n.metadata.annotations[OPT_OUT_ANNOTATION] === 'true',
+  ).length;
   const detections = remediations
     .map((r) => r.spec.trigger.observedAt)
     .filter((t): t is string => typeof t === 'string')
     .sort();
-  return {
-    linuxNodes: fleet.linuxNodes,
-    optedOutNodes: linux.filter((n) => n.metadata.annotations[OPT_OUT_ANNOTATION] === 'true').length,
-    affectedNodes: fleet.affectedNodes,
-    activeRemediations: remediations.filter((r) => holdsSlot(toObservedRemediation(r))).length,
-    stormGuard: { active: fleet.affectedNodes > limit, affected: fleet.affectedNodes, limit },
+  const lastDetection = detections[detections.length - 1];
+  return fleetPolicyStatus({
+    linuxNodes: snapshot.linuxNodes,
+    optedOutNodes,
+    affected: snapshot.affected,
+    remediations: remediations.map(toObservedRemediation),
     unconfirmedCrashLoops,
-    ...(detections.length > 0 ? { lastDetection: detections[detections.length - 1] } : {}),
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-  };
+    ...(lastDetection ? { lastDetection } : {}),
+    policy: context.validity ?? { ok: true, policy },
+    ...(context.previous ? { previous: context.previous } : {}),
+    ...(generation !== undefined ? { generation } : {}),
+    now: context.now ?? Date.now(),
+  });
 }

@@ -158,5 +158,19 @@ describe('observe', () => {
       unconfirmedCrashLoops: 2,
       observedGeneration: 3,
     });
+    const conditions = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c]));
+    expect(conditions.StormActive).toMatchObject({ status: 'True', reason: 'TooManyAffected' });
+    expect(conditions.Paused).toMatchObject({ status: 'False' });
+    expect(conditions.Ready).toMatchObject({ status: 'True' });
+  });
+
+  it('says Ready False with every problem when the policy is invalid', () => {
+    const status = policyStatus(policy, [], [], undefined, [], 0, 1, {
+      validity: { ok: false, errors: ['spec.maxUnhealthy: bad', 'spec.cooldown: bad'] },
+      now: Date.parse('2026-11-24T00:00:00Z'),
+    });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'InvalidPolicy' });
+    expect(ready?.message).toMatch(/spec\.maxUnhealthy: bad; spec\.cooldown: bad/);
   });
 });
