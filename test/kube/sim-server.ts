@@ -1,14 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  createSimStore,
-  startApiServer,
-  writeKubeconfig,
-  type ApiServerHandle,
-} from '../../src/sim/api/index.js';
-import type { SimStoreImpl } from '../../src/sim/api/store.js';
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
+import type { ApiServerHandle } from '../../src/sim/api/index.js';
+import type { SimStoreImpl } from '../../src/sim/api/store.js';
+import { nodeObject, startHarness } from '../sim/api/harness.js';
 
 export interface SimApi {
   server: ApiServerHandle;
@@ -18,52 +11,25 @@ export interface SimApi {
   close(): Promise<void>;
 }
 
-/** A bare simulated API server (no actors) and a real client-node client talking to it over HTTP. */
+/** A bare simulated API server (no actors) and the project's client talking to it over HTTP. */
 export async function startSimApi(
   options: { bookmarkIntervalMs?: number; historySize?: number } = {},
 ): Promise<SimApi> {
-  const store = createSimStore({
-    namespaces: ['default', 'kube-system', 'chainmedic-system'],
-    ...(options.historySize ? { historySize: options.historySize } : {}),
-  });
-  const server = await startApiServer({
-    store,
-    host: '127.0.0.1',
-    port: 0,
-    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 200,
-  });
-  const dir = await mkdtemp(join(tmpdir(), 'chainmedic-kube-test-'));
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  await writeKubeconfig(kubeconfigPath, server.url);
-  return {
-    server,
-    store,
-    client: kubeClient(kubeconfigPath),
-    kubeconfigPath,
-    async close() {
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
+  const harness = await startHarness(
+    {
+      namespaces: ['default', 'kube-system', 'chainmedic-system'],
+      ...(options.historySize ? { historySize: options.historySize } : {}),
     },
+    { host: '127.0.0.1', port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 200 },
+  );
+  return {
+    server: harness.server,
+    store: harness.store,
+    client: kubeClient(harness.kubeconfigPath),
+    kubeconfigPath: harness.kubeconfigPath,
+    close: harness.stop,
   };
 }
 
 export { eventually } from '../helpers/eventually.js';
-
-export function node(
-  name: string,
-  labels: Record<string, string> = {},
-): {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels: Record<string, string> };
-  spec: Record<string, unknown>;
-  status: Record<string, unknown>;
-} {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/os': 'linux', ...labels } },
-    spec: {},
-    status: { conditions: [{ type: 'Ready', status: 'True' }] },
-  };
-}
+export { nodeObject as node };
