@@ -117,6 +117,13 @@ export function renderBench(r: BenchResult): string[] {
     const v = ratio(a, base ?? null);
     return v === null ? '' : `${v.toFixed(1)}x`;
   };
+  type MemoryField = 'steadyRssBytes' | 'peakRssBytes' | 'steadyHeapBytes' | 'peakHeapBytes';
+  const compare = (label: string, field: MemoryField) => [
+    label,
+    mb(r.operator[field]),
+    b ? mb(b[field]) : 'n/a',
+    x(r.operator[field], b?.[field]),
+  ];
   const lines: string[] = [];
   lines.push(
     `chainmedic bench: ${s.nodes} linux + ${s.windows} windows nodes, churn ${s.churnPerSecond}/s, burst of ${s.broken} ` +
@@ -130,30 +137,10 @@ export function renderBench(r: BenchResult): string[] {
     ...pad([
       ['', 'chainmedic', 'naive baseline', 'baseline/ours'],
       ['caches synced', ms(r.operator.syncMs), b ? ms(b.syncMs) : 'n/a', x(r.operator.syncMs, b?.syncMs)],
-      [
-        'RSS steady',
-        mb(r.operator.steadyRssBytes),
-        b ? mb(b.steadyRssBytes) : 'n/a',
-        x(r.operator.steadyRssBytes, b?.steadyRssBytes),
-      ],
-      [
-        'RSS peak (VmHWM)',
-        mb(r.operator.peakRssBytes),
-        b ? mb(b.peakRssBytes) : 'n/a',
-        x(r.operator.peakRssBytes, b?.peakRssBytes),
-      ],
-      [
-        'heap steady',
-        mb(r.operator.steadyHeapBytes),
-        b ? mb(b.steadyHeapBytes) : 'n/a',
-        x(r.operator.steadyHeapBytes, b?.steadyHeapBytes),
-      ],
-      [
-        'heap peak',
-        mb(r.operator.peakHeapBytes),
-        b ? mb(b.peakHeapBytes) : 'n/a',
-        x(r.operator.peakHeapBytes, b?.peakHeapBytes),
-      ],
+      compare('RSS steady', 'steadyRssBytes'),
+      compare('RSS peak (VmHWM)', 'peakRssBytes'),
+      compare('heap steady', 'steadyHeapBytes'),
+      compare('heap peak', 'peakHeapBytes'),
       [
         `CPU in steady state (${s.steadySeconds} s)`,
         r.operator.cpuSeconds.steady === null ? 'n/a' : `${r.operator.cpuSeconds.steady.toFixed(2)} s`,
