@@ -58,6 +58,9 @@ describe('chainmedic bench (tiny)', () => {
     ]);
     const text = renderBench(result).join('\n');
     expect(text).toMatch(/caches synced\s+\S+ m?s\s+\S+ m?s/);
+    for (const row of ['RSS steady', 'RSS peak \\(VmHWM\\)', 'heap steady', 'heap peak']) {
+      expect(text).toMatch(new RegExp(`${row}\\s+[\\d.]+ MB\\s+[\\d.]+ MB\\s+[\\d.]+x`));
+    }
     expect(text).toMatch(/(All targets met\.|Missed \d target)/);
   });
 });
