@@ -12,17 +12,7 @@ import { resolveMaxUnhealthy } from '../../src/config/policy.js';
 import { decide } from '../../src/remediation/decide.js';
 import type { Observed, ObservedJob } from '../../src/remediation/types.js';
 import { NOW, NR, finished, iso, node, observed, remediation } from './fixtures.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/sim/api/faults.js';
 
 function randomObserved(rand: () => number): Observed {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
@@ -107,7 +97,7 @@ function randomObserved(rand: () => number): Observed {
 const CASES = 4000;
 
 describe('invariants over random observations', () => {
-  const samples = Array.from({ length: CASES }, (_, i) => randomObserved(prng(i + 1)));
+  const samples = Array.from({ length: CASES }, (_, i) => randomObserved(seededRandom(i + 1)));
   const steps = samples.map((o) => decide(o));
   // Uncordoning only releases: it may always run.
   const slotPhases = ['Cordoning', 'Remediating', 'Verifying'];

@@ -1,3 +1,5 @@
+import { seededRandom } from '../api/faults.js';
+
 /** Deterministic randomness for the simulated cluster: the same seed gives the same names and uids. */
 export interface SimRandom {
   /** Uniform in [0, 1). */
@@ -15,15 +17,7 @@ const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const HEX = '0123456789abcdef';
 
 export function createRandom(seed: number): SimRandom {
-  // mulberry32: small, fast, good enough for names.
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (maxExclusive: number) => Math.floor(next() * maxExclusive);
   const fromAlphabet = (alphabet: string, length: number) => {
     let out = '';
