@@ -1,6 +1,7 @@
 # One image runs both the operator (non-root) and the node agent (the Job runs it privileged).
-# Build: make image (needs a container engine).
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Build: make image (needs a container engine). The base follows .node-version (a unit test checks it);
+# pin it by digest too with `make image NODE_IMAGE=node:<version>-bookworm-slim@sha256:<digest>` (docs/install.md).
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

