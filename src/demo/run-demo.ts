@@ -15,6 +15,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import { isSettled, judge, type DemoNodeFacts, type DemoVerdict } from './expectations.js';
 import { breakCauseOf, planDemoFleet, type DemoNode } from './fleet.js';
+import { nextSettleState } from './settle.js';
 import { renderSummary } from './summary.js';
 import { LiveBlock, useColor, type Output } from './terminal.js';
 import {
@@ -34,6 +35,8 @@ export interface DemoOptions {
   timeScale?: number;
   /** Give up (and fail) when the fleet has not settled by then. */
   timeoutMs?: number;
+  /** Merged over DEMO_POLICY (e.g. `{ paused: true }`: a fleet that cannot settle, to show the time-out). */
+  policy?: RemediationPolicySpec;
   resultsDir?: string;
   linuxNodes?: number;
   windowsNodes?: number;
@@ -45,6 +48,8 @@ export interface DemoOptions {
 export interface DemoResult {
   exitCode: number;
   verdicts: DemoVerdict[];
+  /** Nodes still in progress when the demo gave up (empty unless it timed out or the operator died). */
+  unsettled: string[];
   elapsedMs: number;
   timedOut: boolean;
 }
@@ -94,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const style = useColor(out) ? ANSI_STYLE : PLAIN_STYLE;
   const print = (line = '') => out.write(`${line}\n`);
   mkdirSync(o.resultsDir, { recursive: true });
+  const policy: RemediationPolicySpec = { ...DEMO_POLICY, ...options.policy };
   const operatorLog = join(o.resultsDir, 'operator.log');
   writeFileSync(operatorLog, '');
   const startMs = Date.now();
@@ -116,9 +122,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const rest = new KubeRest(loadKubeConfig(cluster.kubeconfigPath));
     await installCrds(rest);
-    await applyPolicy(rest, DEMO_POLICY);
+    await applyPolicy(rest, policy);
     const fleet = planDemoFleet(cluster.linuxNodeNames(), cluster.windowsNodeNames());
-    const timeline = new FleetTimeline({ maxConcurrent: DEMO_POLICY.maxConcurrent });
+    const timeline = new FleetTimeline({ maxConcurrent: policy.maxConcurrent });
     stopRecorder = recordStore(cluster.store, timeline);
     for (const node of fleet) {
       if (node.role === 'opted-out')
@@ -136,10 +142,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     } catch (err) {
       print(style.red(`The operator did not start: ${(err as Error).message}`));
       print(logTail(operatorLog));
-      return { exitCode: 1, verdicts: [], elapsedMs: Date.now() - startMs, timedOut: false };
+      return { exitCode: 1, verdicts: [], unsettled: [], elapsedMs: Date.now() - startMs, timedOut: false };
     }
     print(
-      `Operator ready after ${seconds(readyMs)}; breaking nodes now (policy: maxConcurrent ${DEMO_POLICY.maxConcurrent}).`,
+      `Operator ready after ${seconds(readyMs)}; breaking nodes now (policy: maxConcurrent ${policy.maxConcurrent}` +
+        `${policy.paused ? ', paused' : ''}).`,
     );
     print('');
     const breakMs = Date.now();
@@ -168,6 +175,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         kubeletRestarts: (n) => cluster!.kubeletRestarts(n),
         elapsedMs: result.elapsedMs,
         timedOut: result.timedOut,
+        unsettled: result.unsettled,
+        operatorExited: result.operatorExited,
         operatorLog,
       },
       style,
@@ -193,6 +202,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     return {
       exitCode: ok ? 0 : 1,
       verdicts: result.verdicts,
+      unsettled: result.unsettled,
       elapsedMs: result.elapsedMs,
       timedOut: result.timedOut,
     };
@@ -218,6 +228,8 @@ interface WatchInput {
 /** Shows progress until every node settled (plus a grace period), the time is up, or the operator died. */
 async function watchUntilSettled(input: WatchInput): Promise<{
   verdicts: DemoVerdict[];
+  /** Nodes still in progress when the watch ended (empty once the fleet settled). */
+  unsettled: string[];
   elapsedMs: number;
   timedOut: boolean;
   operatorExited: boolean;
@@ -259,27 +271,34 @@ async function watchUntilSettled(input: WatchInput): Promise<{
   }
 
   let settledSince: number | undefined;
+  let unsettled: string[] = [];
   let timedOut = false;
   try {
     for (;;) {
       const now = Date.now();
       verdicts.clear();
-      let all = true;
+      unsettled = [];
       for (const node of fleet) {
         const f = facts(node);
         if (isSettled(f)) verdicts.set(node.name, judge(f));
-        else all = false;
+        else unsettled.push(node.name);
       }
       draw();
       if (!input.operator.child.running()) break;
-      if (all) {
-        settledSince ??= now;
-        if (now - settledSince >= SETTLE_GRACE_MS) break;
-      } else settledSince = undefined;
-      if (now - startMs > input.timeoutMs) {
+      const state = nextSettleState({
+        unsettled,
+        settledSinceMs: settledSince,
+        nowMs: now,
+        startMs,
+        timeoutMs: input.timeoutMs,
+        graceMs: SETTLE_GRACE_MS,
+      });
+      if (state.kind === 'timedOut') {
         timedOut = true;
         break;
       }
+      settledSince = state.settledSinceMs;
+      if (state.kind === 'settled') break;
       await sleep(FRAME_MS);
     }
   } finally {
@@ -300,6 +319,7 @@ async function watchUntilSettled(input: WatchInput): Promise<{
   }
   return {
     verdicts: final,
+    unsettled,
     elapsedMs: (settledSince ?? Date.now()) - startMs,
     timedOut,
     operatorExited: !input.operator.child.running(),

@@ -4,7 +4,7 @@
  */
 import type { FleetTimeline, RemediationTimeline } from '../bench/timeline.js';
 import type { DemoVerdict } from './expectations.js';
-import { ROLE_LABEL, type DemoNode } from './fleet.js';
+import { ROLE_LABEL, type DemoNode, type DemoRole } from './fleet.js';
 import { latestRemediation, seconds, type Style } from './view.js';
 
 export interface SummaryInput {
@@ -13,7 +13,11 @@ export interface SummaryInput {
   verdicts: readonly DemoVerdict[];
   kubeletRestarts: (node: string) => number;
   elapsedMs: number;
+  /** The deadline passed before every node settled. */
   timedOut: boolean;
+  /** Nodes still in progress when the demo stopped watching. */
+  unsettled: readonly string[];
+  operatorExited?: boolean;
   operatorLog: string;
 }
 
@@ -77,21 +81,48 @@ export function renderSummary(input: SummaryInput, style: Style): string[] {
   if (untouched.length > 0) lines.push(`  Untouched (${untouched.length}):`, ...untouched);
   lines.push('');
 
+  lines.push(...verdictLines(input, byRole, style));
+  lines.push(style.dim(`Operator log: ${input.operatorLog}`));
+  return lines;
+}
+
+/**
+ * PASS only when every node reached its outcome, the fleet settled and the operator lived; every FAIL says why:
+ * the nodes still in progress at the deadline, the nodes that ended wrong, or the operator's exit.
+ */
+function verdictLines(input: SummaryInput, byRole: ReadonlyMap<string, DemoRole>, style: Style): string[] {
+  const label = (node: string, fallback?: DemoRole) => {
+    const role = byRole.get(node) ?? fallback;
+    return role ? `${node} (${ROLE_LABEL[role]})` : node;
+  };
   const wrong = input.verdicts.filter((v) => !v.ok);
-  if (wrong.length === 0 && !input.timedOut) {
-    lines.push(
+  if (wrong.length === 0 && !input.timedOut && !input.operatorExited) {
+    return [
       style.green(
         `PASS: all ${input.verdicts.length} nodes reached the expected outcome in ${seconds(input.elapsedMs)}.`,
       ),
+    ];
+  }
+  const lines: string[] = [];
+  if (input.timedOut) {
+    const still = input.unsettled.map((n) => label(n));
+    lines.push(
+      style.red(
+        `The demo did not settle within ${seconds(input.elapsedMs)}: ` +
+          (still.length > 0 ? `still in progress on ${still.join(', ')}.` : 'no node was still in progress.'),
+      ),
     );
-  } else {
-    if (input.timedOut) lines.push(style.red(`The demo did not settle within ${seconds(input.elapsedMs)}.`));
+  }
+  if (wrong.length > 0) {
     lines.push(style.red(`FAIL: ${wrong.length} node(s) did not reach the expected outcome:`));
     for (const v of wrong) {
-      lines.push(`  ${v.node} (${ROLE_LABEL[byRole.get(v.node) ?? v.role]}): expected ${v.expected}`);
+      lines.push(`  ${label(v.node, v.role)}: expected ${v.expected}`);
       for (const p of v.problems) lines.push(`    - ${p}`);
     }
+  } else if (input.operatorExited) {
+    lines.push(style.red('FAIL: the operator exited during the demo.'));
+  } else {
+    lines.push(style.red('FAIL: the fleet did not settle in time.'));
   }
-  lines.push(style.dim(`Operator log: ${input.operatorLog}`));
   return lines;
 }
