@@ -5,7 +5,7 @@ import { ensureWebhookCertificates } from '../../src/server/certs/ensure.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';
 import { accessForRequest, isAllowed, permissionsOf, type RequestAccess } from '../../src/server/rbac.js';
 import type { RequestRecord } from '../../src/sim/api/request-log.js';
-import { eventually, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
+import { eventually, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
 import { serveMissingKinds } from '../server/sim-support.js';
 
 const CONTEXT: AccessContext = {
@@ -35,6 +35,11 @@ function covers(permission: string, call: RequestAccess): boolean {
 let env: Env;
 const calls: RequestRecord[] = [];
 
+const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
+const policyStatusOf = () =>
+  env.cluster.store.get(POLICIES, undefined, 'default') as
+    { metadata: { generation?: number }; status?: { observedGeneration?: number } } | undefined;
+
 beforeAll(async () => {
   expect(NAMESPACE).toBe(DEFAULT_NAMESPACE);
   env = await startEnv({ linuxNodes: 3, broken: 1 });
@@ -45,6 +50,14 @@ beforeAll(async () => {
     calls.push(entry);
     record(entry);
   };
+  // Watches are recorded when they end: count the ones opened, to know when every one of them was recorded.
+  const faults = env.cluster.server.faults;
+  const trackWatch = faults.trackWatch.bind(faults);
+  let watchesOpened = 0;
+  faults.trackWatch = (facts, close) => {
+    watchesOpened++;
+    return trackWatch(facts, close);
+  };
   const [broken] = env.cluster.brokenNodes().map((b) => b.node);
   await env.start({
     leaderElect: true,
@@ -53,6 +66,17 @@ beforeAll(async () => {
   await eventually(
     () => env.remediationsOn(broken!).some((r) => phaseOf(r) === 'Succeeded'),
     'the broken node healed',
+  );
+  // The fleet view on the policy's status: a spec change the operator must acknowledge (observedGeneration), so
+  // every run writes that status, not only a run where the periodic publisher happened to fire in time.
+  env.setPolicy({ ...FAST_POLICY, maxConcurrent: (FAST_POLICY.maxConcurrent ?? 1) + 1 });
+  const generation = policyStatusOf()?.metadata.generation;
+  expect(generation).toBeGreaterThan(1);
+  await eventually(
+    () =>
+      policyStatusOf()?.status?.observedGeneration === generation &&
+      calls.some((c) => /\/remediationpolicies\/default\/status$/.test(c.path.split('?')[0]!)),
+    `the operator wrote the policy status for generation ${generation}`,
   );
   // The webhook's certificate management, as every replica runs it.
   const rest = kubeClient(env.cluster.kubeconfigPath).rest;
@@ -74,9 +98,12 @@ beforeAll(async () => {
     service: WEBHOOK_SERVICE,
     webhookName: WEBHOOK_CONFIGURATION,
   });
-  // Watches are recorded when they end: stop the operator so its watches close.
+  // Watches are recorded when they end: stop the operator so its watches close, then wait for their records.
   for (const op of env.operators) await op.stop();
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await eventually(
+    () => faults.activeWatches() === 0 && calls.filter((c) => c.verb === 'watch').length >= watchesOpened,
+    `the operator's ${watchesOpened} watches closed and recorded`,
+  );
   // The two creates above are this test's setup (the manifests ship both objects), not the operator's.
   const setup = (c: RequestRecord) =>
     c.method === 'POST' && /\/(validatingwebhookconfigurations|namespaces\/[^/]+\/secrets)$/.test(c.path);
