@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
 import { registerBenchCommand } from './bench/command.js';
 import { registerBenchSimCommand } from './bench/sim-command.js';
+import { registerControlPlaneCommand } from './control-plane/command.js';
 import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerBenchSimCommand(program);
   registerSoakCommand(program);
+  registerControlPlaneCommand(program);
   return program;
 }
 

@@ -7,5 +7,7 @@ import { fileURLToPath } from 'node:url';
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The repository (or installed package) root. */
+export const projectRoot = (): string => root;
 export const distPath = (...parts: string[]): string => join(root, 'dist', ...parts);
 export const cliPath = (): string => distPath('cli.js');

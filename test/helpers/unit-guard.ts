@@ -11,5 +11,5 @@ const cp = createRequire(import.meta.url)('node:child_process') as typeof childP
 for (const name of ['spawnSync', 'execSync', 'execFileSync'] as const) {
   (cp as unknown as Record<string, unknown>)[name] = refuse(`child_process.${name}`);
 }
-ChildProcess.prototype.spawn = refuse('starting a child process');
+(ChildProcess.prototype as unknown as { spawn: unknown }).spawn = refuse('starting a child process');
 net.Server.prototype.listen = refuse('listening on a socket');
