@@ -52,16 +52,16 @@ test-only: deps
 	$(JEST) $(JEST_ARGS)
 
 test-unit: deps
-	$(JEST) --selectProjects unit $(JEST_ARGS)
+	$(JEST) $(JEST_ARGS) --selectProjects unit
 
 test-integration: build control-plane
-	$(IN_NETNS) $(JEST) --selectProjects integration $(JEST_ARGS)
+	$(IN_NETNS) $(JEST) $(JEST_ARGS) --selectProjects integration
 
 test-root: build
-	$(IN_NETNS) $(JEST) --selectProjects root $(JEST_ARGS)
+	$(IN_NETNS) $(JEST) $(JEST_ARGS) --selectProjects root
 
 test-control-plane: build control-plane
-	$(IN_NETNS) $(JEST) --selectProjects control-plane $(JEST_ARGS)
+	$(IN_NETNS) $(JEST) $(JEST_ARGS) --selectProjects control-plane
 
 control-plane:
 	hack/control-plane/build.sh
