@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PODS } from '../../src/sim/api/types.js';
 import { startSimCluster, type SimCluster } from '../../src/sim/cluster.js';
-import { clientsFor, eventually } from './actors/helpers.js';
+import { eventually } from '../helpers/eventually.js';
+import { clientsFor } from './actors/helpers.js';
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), 'dist', 'cli.js');

@@ -1,7 +1,8 @@
 import { PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { agentResultSchema } from '../../../src/agent/result.js';
 import { startSimCluster, type SimCluster } from '../../../src/sim/cluster.js';
-import { clientsFor, eventually, type Clients } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { clientsFor, type Clients } from './helpers.js';
 
 const NS = 'default';
 

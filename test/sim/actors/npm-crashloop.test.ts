@@ -2,7 +2,8 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { backoffAfterCrash, formatBackoff } from '../../../src/sim/actors/backoff.js';
 import { NPM_DETECTION_FAILURE } from '../../../src/sim/actors/npm-detection.js';
 import { startSimCluster, type SimCluster } from '../../../src/sim/cluster.js';
-import { clientsFor, eventually, type Clients } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { clientsFor, type Clients } from './helpers.js';
 
 // 10 s of simulated back-off is 50 ms here; 5 minutes is 1.5 s.
 const TIME_SCALE = 0.005;
