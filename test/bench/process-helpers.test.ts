@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startChild } from '../../src/bench/child-process.js';
 import { pickSpread } from '../../src/bench/sim-routes.js';
 import { pidOfIdentity } from '../../src/soak/replicas.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe('process helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-child-test-'));
@@ -33,8 +34,7 @@ describe('process helpers', () => {
         return false;
       }
     };
-    for (let i = 0; i < 50 && running(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(running()).toBe(false);
+    await eventually(() => !running(), `grandchild ${grandchild} gone`);
   });
 
   it('rejects waitForLine when the child exits without printing it', async () => {

@@ -6,6 +6,7 @@ import { createClock } from '../../../src/sim/actors/clock.js';
 import { SimHost } from '../../../src/sim/actors/host.js';
 import { LEGACY_TABLES_WARNING, NO_CHAIN_MESSAGE } from '../../../src/sim/actors/iptables-command.js';
 import { simHostRunner, simProbeRunner } from '../../../src/sim/actors/node-runners.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const BOOT = Date.parse('2026-11-24T18:00:00Z');
 const newHost = () => new SimHost('aks-nodepool1-12345678-vmss000000', { bootWallMs: BOOT, pid: 2825 });
@@ -153,10 +154,10 @@ describe("kubelet's Monitor in the simulated cluster", () => {
       expect((await cluster.runOnHost(node, ['systemctl', 'restart', 'iptables.service'])).exitCode).toBe(0);
       expect(cluster.iptables(node).hasChain(hint)).toBe(false);
       expect(cluster.kubeletRestarts(node)).toBe(0);
-      for (let i = 0; i < 400 && !cluster.iptables(node).hasChain(hint); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      expect(cluster.iptables(node).hasChain(hint)).toBe(true);
+      await eventually(
+        () => cluster.iptables(node).hasChain(hint),
+        "kubelet's Monitor re-created the chains",
+      );
     } finally {
       await cluster.stop();
     }
