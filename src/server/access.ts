@@ -54,6 +54,9 @@ export function operatorAccess(ctx: AccessContext): ApiAccess[] {
     // The API: remediations are created and their status replaced; the policy status is merge-patched.
     { group: 'chainmedic.io', resource: 'noderemediations', verbs: [...watch, 'create'] },
     { group: 'chainmedic.io', resource: 'noderemediations/status', verbs: ['update'] },
+    // No REST call: OwnerReferencesPermissionEnforcement checks it when a Job names its NodeRemediation as owner
+    // with blockOwnerDeletion (docs/adr/0006; see ownerReferenceChecks in rbac.ts).
+    { group: 'chainmedic.io', resource: 'noderemediations/finalizers', verbs: ['update'] },
     { group: 'chainmedic.io', resource: 'remediationpolicies', verbs: watch },
     { group: 'chainmedic.io', resource: 'remediationpolicies/status', verbs: ['patch'] },
   ];

@@ -159,3 +159,38 @@ export function isAllowed(call: RequestAccess, access: readonly ApiAccess[]): bo
       (a.resourceNames === undefined || (call.name !== undefined && a.resourceNames.includes(call.name))),
   );
 }
+
+/** The parts of an object that OwnerReferencesPermissionEnforcement reads on create (a V1Job fits). */
+export interface OwnedObject {
+  metadata: {
+    namespace?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; blockOwnerDeletion?: boolean }[];
+  };
+}
+
+/** An owner kind's plural resource and scope (what the API server's REST mapping knows). */
+export type OwnerMapping = (kind: string) => { resource: string; namespaced: boolean };
+
+/**
+ * The authorization checks the admission plugin OwnerReferencesPermissionEnforcement makes when `object` is
+ * created: for every ownerReference with blockOwnerDeletion, `update` on the owner's `finalizers`
+ * subresource, by the owner's name; in the object's namespace for a namespaced owner, cluster-wide for a
+ * cluster-scoped one (kube-apiserver v1.34, plugin/pkg/admission/gc). A cluster-wide check is only allowed by
+ * a ClusterRole bound cluster-wide.
+ */
+export function ownerReferenceChecks(object: OwnedObject, mappingOf: OwnerMapping): RequestAccess[] {
+  return (object.metadata.ownerReferences ?? [])
+    .filter((ref) => ref.blockOwnerDeletion === true)
+    .map((ref) => {
+      const slash = ref.apiVersion.lastIndexOf('/');
+      const mapping = mappingOf(ref.kind);
+      const namespace = mapping.namespaced ? object.metadata.namespace : undefined;
+      return {
+        verb: 'update',
+        group: slash < 0 ? '' : ref.apiVersion.slice(0, slash),
+        resource: `${mapping.resource}/finalizers`,
+        ...(namespace !== undefined ? { namespace } : {}),
+        name: ref.name,
+      };
+    });
+}

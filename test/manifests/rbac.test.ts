@@ -1,10 +1,21 @@
-import { AGENT_SERVICE_ACCOUNT } from '../../src/api/index.js';
+import {
+  AGENT_SERVICE_ACCOUNT,
+  NODE_REMEDIATION_KIND,
+  NODE_REMEDIATION_PLURAL,
+} from '../../src/api/index.js';
 import { DEFAULT_NAMESPACE } from '../../src/config.js';
 import { paths } from '../../src/kube/paths.js';
 import { operatorAccess, type AccessContext } from '../../src/server/access.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
 import { secretPath, webhookConfigPath } from '../../src/server/certs/ensure.js';
-import { accessForRequest, grantedAccess, isAllowed, permissionsOf } from '../../src/server/rbac.js';
+import { buildAgentJob } from '../../src/remediation/job.js';
+import {
+  accessForRequest,
+  grantedAccess,
+  isAllowed,
+  ownerReferenceChecks,
+  permissionsOf,
+} from '../../src/server/rbac.js';
 import { BUILDS, kustomize, type KubeObject } from './build.js';
 
 const OPERATOR = { name: 'chainmedic-operator', namespace: DEFAULT_NAMESPACE };
@@ -67,6 +78,43 @@ test('no wildcards, and Secrets only by name in the operator namespace', () => {
       expect(a.resourceNames).toEqual([WEBHOOK_SECRET]);
     }
   }
+});
+
+describe('the agent Job passes OwnerReferencesPermissionEnforcement (docs/adr/0006)', () => {
+  const job = buildAgentJob({
+    remediation: { name: 'nr-1', uid: '00000000-0000-0000-0000-000000000001' },
+    nodeName: 'aks-nodepool1-1-vmss000000',
+    attempt: 1,
+    dryRun: false,
+    namespace: DEFAULT_NAMESPACE,
+    image: 'chainmedic:0.1.0',
+    timeoutSeconds: 300,
+    agentWaitSeconds: 90,
+    ttlAfterFinishedSeconds: 3600,
+  });
+  const checks = ownerReferenceChecks(job, (kind) => {
+    expect(kind).toBe(NODE_REMEDIATION_KIND);
+    return { resource: NODE_REMEDIATION_PLURAL, namespaced: false };
+  });
+
+  test('its ownerReference blocks the deletion of its owner, so the create is checked', () => {
+    // Cluster-wide: the owner is cluster-scoped, so only a ClusterRole bound cluster-wide can allow it.
+    expect(checks).toEqual([
+      { verb: 'update', group: 'chainmedic.io', resource: 'noderemediations/finalizers', name: 'nr-1' },
+    ]);
+  });
+
+  test('the declared access and the shipped RBAC both allow it', () => {
+    for (const check of checks) {
+      expect(isAllowed(check, operatorAccess(CONTEXT))).toBe(true);
+      expect(isAllowed(check, grantedAccess(base, OPERATOR))).toBe(true);
+    }
+  });
+
+  test('without the finalizers rule it is refused', () => {
+    const trimmed = operatorAccess(CONTEXT).filter((a) => a.resource !== 'noderemediations/finalizers');
+    expect(checks.every((check) => isAllowed(check, trimmed))).toBe(false);
+  });
 });
 
 test('the agent ServiceAccount has no RBAC at all', () => {

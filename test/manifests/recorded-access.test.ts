@@ -1,9 +1,17 @@
+import { NODE_REMEDIATION_KIND, NODE_REMEDIATION_PLURAL } from '../../src/api/index.js';
 import { DEFAULT_NAMESPACE } from '../../src/config.js';
 import { kubeClient } from '../../src/kube/client.js';
+import { buildAgentJob } from '../../src/remediation/job.js';
 import { operatorAccess, type AccessContext } from '../../src/server/access.js';
 import { ensureWebhookCertificates } from '../../src/server/certs/ensure.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';
-import { accessForRequest, isAllowed, permissionsOf, type RequestAccess } from '../../src/server/rbac.js';
+import {
+  accessForRequest,
+  isAllowed,
+  ownerReferenceChecks,
+  permissionsOf,
+  type RequestAccess,
+} from '../../src/server/rbac.js';
 import type { RequestRecord } from '../../src/sim/api/request-log.js';
 import { eventually, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
 import { serveMissingKinds } from '../server/sim-support.js';
@@ -122,8 +130,35 @@ test('every API call the operator made during a remediation is allowed by the de
   expect([...new Set(denied)]).toEqual([]);
 });
 
+/**
+ * What a call makes the API server check besides the call itself: creating the agent Job, whose ownerReference
+ * blocks its NodeRemediation's deletion, is also an `update noderemediations/finalizers` check
+ * (OwnerReferencesPermissionEnforcement; the Job is built as the operator builds it).
+ */
+function impliedChecks(call: RequestAccess): RequestAccess[] {
+  if (call.verb !== 'create' || call.group !== 'batch' || call.resource !== 'jobs') return [];
+  const job = buildAgentJob({
+    remediation: { name: 'nr', uid: 'uid' },
+    nodeName: 'node',
+    attempt: 1,
+    dryRun: false,
+    namespace: call.namespace ?? DEFAULT_NAMESPACE,
+    image: 'chainmedic:dev',
+    timeoutSeconds: 300,
+    agentWaitSeconds: 90,
+    ttlAfterFinishedSeconds: 3600,
+  });
+  return ownerReferenceChecks(job, (kind) => {
+    if (kind !== NODE_REMEDIATION_KIND) throw new Error(`unexpected owner kind ${kind}`);
+    return { resource: NODE_REMEDIATION_PLURAL, namespaced: false };
+  });
+}
+
 test('declared permissions this scenario did not exercise are only the known ones', () => {
-  const used = calls.map((c) => accessForRequest(c.method, c.path)).filter((c): c is RequestAccess => !!c);
+  const used = calls
+    .map((c) => accessForRequest(c.method, c.path))
+    .filter((c): c is RequestAccess => !!c)
+    .flatMap((c) => [c, ...impliedChecks(c)]);
   const unused = permissionsOf(operatorAccess(CONTEXT)).filter((p) => !used.some((call) => covers(p, call)));
   // Kept on purpose: single-object reads of nodes and azure-npm pods, which the RBAC brief lists (cheap, and
   // what a fresh read before a decision would need). Anything else unused is a rule to drop.
