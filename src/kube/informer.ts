@@ -40,6 +40,14 @@ function isNewer(a: string | undefined, b: string | undefined): boolean {
   return BigInt(a) > BigInt(b);
 }
 
+/** The cache already holds this version of the object, or a newer one: nothing to apply or announce. */
+function alreadyHeld(cached: Cached | undefined, incoming: Cached): boolean {
+  if (!cached) return false;
+  const had = cached.metadata.resourceVersion;
+  const got = incoming.metadata.resourceVersion;
+  return (had !== undefined && had === got) || isNewer(had, got);
+}
+
 interface RawWatchEvent {
   type?: string;
   object?: { metadata?: { resourceVersion?: string }; code?: number; kind?: string; message?: string };
@@ -85,16 +93,20 @@ export class Informer<T extends Cached> {
   }
 
   /**
-   * Read-your-writes: puts an object this process just wrote (the server's answer) into the cache, unless
-   * the cache already holds a newer version, so the next reconcile does not act on what it just changed.
-   * The watch event that follows is applied as usual.
+   * Read-your-writes: puts an object this process just wrote or read (the server's answer) into the cache,
+   * unless the cache already holds that version or a newer one, so the next reconcile does not act on what it
+   * just changed. Like every change to the cache it is announced to the handlers (add or update), so what
+   * they keep (indexes, waiters) never misses an object the cache holds; the watch event of the same version
+   * that follows is then not announced again. Returns whether the cache changed.
    */
-  upsert(raw: unknown): void {
+  upsert(raw: unknown): boolean {
     const obj = this.options.transform(raw);
     const key = keyOf(obj.metadata);
     const before = this.cache.get(key);
-    if (before && isNewer(before.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
+    if (alreadyHeld(before, obj)) return false;
     this.cache.set(key, obj);
+    this.emit(before ? { type: 'update', object: obj, old: before } : { type: 'add', object: obj });
+    return true;
   }
 
   hasSynced(): boolean {
@@ -181,7 +193,7 @@ export class Informer<T extends Cached> {
       rv = page.metadata?.resourceVersion ?? rv;
       if (this.stopped) return;
     } while (token);
-    this.replace(fresh);
+    this.replace(fresh, rv);
     this.resourceVersion = rv;
     if (!this.synced) {
       this.synced = true;
@@ -189,18 +201,24 @@ export class Informer<T extends Cached> {
     }
   }
 
-  /** Swaps the cache for a fresh list and emits the differences, so handlers never miss a change. */
-  private replace(fresh: Map<string, T>): void {
+  /**
+   * Swaps the cache for a fresh list and emits the differences, so handlers never miss a change. A version
+   * newer than the list (a read-your-writes upsert) is kept: the watch that starts at the list's
+   * resourceVersion delivers every change after it, so the cache never steps back to an older version.
+   */
+  private replace(fresh: Map<string, T>, listRv: string): void {
     const old = new Map(this.cache);
+    const next = new Map(fresh);
+    for (const [key, obj] of old) if (isNewer(obj.metadata.resourceVersion, listRv)) next.set(key, obj);
     this.cache.clear();
-    for (const [key, obj] of fresh) this.cache.set(key, obj);
-    for (const [key, obj] of fresh) {
+    for (const [key, obj] of next) this.cache.set(key, obj);
+    for (const [key, obj] of next) {
       const before = old.get(key);
       if (!before) this.emit({ type: 'add', object: obj });
       else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion)
         this.emit({ type: 'update', object: obj, old: before });
     }
-    for (const [key, obj] of old) if (!fresh.has(key)) this.emit({ type: 'delete', object: obj });
+    for (const [key, obj] of old) if (!next.has(key)) this.emit({ type: 'delete', object: obj });
   }
 
   private async watchOnce(): Promise<WatchEnd> {
@@ -305,7 +323,8 @@ export class Informer<T extends Cached> {
     if (event.type === 'DELETED') {
       this.cache.delete(key);
       this.emit({ type: 'delete', object: before ?? obj });
-    } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+    } else if ((event.type === 'ADDED' || event.type === 'MODIFIED') && !alreadyHeld(before, obj)) {
+      // A version the cache already holds came in by read-your-writes (and was announced then).
       this.cache.set(key, obj);
       this.emit(before ? { type: 'update', object: obj, old: before } : { type: 'add', object: obj });
     }
