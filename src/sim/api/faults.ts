@@ -14,6 +14,11 @@ export interface FaultRule {
   /** 500 by default; 429 and 503 carry a Retry-After header. */
   errorCode?: number;
   retryAfterSeconds?: number;
+  /**
+   * Writes (create, update, patch, delete): the request is served first (the write commits and its watch
+   * events go out), then answered with the error, as an API server that timed out after etcd committed.
+   */
+  afterCommit?: boolean;
   /** Watches: close the stream after this many events. */
   dropWatchAfterEvents?: number;
   /** Watches: probability (0..1) of closing the stream after each event. */
@@ -44,7 +49,8 @@ export interface OneShotTarget {
 
 export interface FaultDecision {
   latencyMs: number;
-  error?: { code: number; retryAfterSeconds?: number };
+  /** With `afterCommit`, a write is served before the error replaces its answer. */
+  error?: { code: number; retryAfterSeconds?: number; afterCommit?: boolean };
   forceGone: boolean;
   conflict: boolean;
   dropWatchAfterEvents?: number;
@@ -57,6 +63,19 @@ export interface FaultsSnapshot {
   rules: StoredFaultRule[];
   pendingGone: OneShotTarget[];
   pendingConflicts: OneShotTarget[];
+}
+
+/** The error a fault rule injects; thrown by a write served first (`afterCommit`) so the server answers with it. */
+export class InjectedFault extends Error {
+  readonly code: number;
+  readonly retryAfterSeconds?: number;
+
+  constructor(error: { code: number; retryAfterSeconds?: number }) {
+    super(`injected fault ${error.code}`);
+    this.name = 'InjectedFault';
+    this.code = error.code;
+    if (error.retryAfterSeconds !== undefined) this.retryAfterSeconds = error.retryAfterSeconds;
+  }
 }
 
 /** mulberry32: small, fast, good enough for reproducible fault sequences. */
@@ -94,6 +113,7 @@ function targetMatches(target: OneShotTarget, facts: RequestFacts): boolean {
 }
 
 const WRITE_VERBS = new Set(['update', 'patch']);
+const WRITE_AFTER_COMMIT_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 export class FaultInjector {
   private rules: StoredFaultRule[] = [];
@@ -209,7 +229,11 @@ export class FaultInjector {
         fired = true;
       }
       if (rule.errorRate !== undefined && !decision.error && this.random() < rule.errorRate) {
-        decision.error = { code: rule.errorCode ?? 500, retryAfterSeconds: rule.retryAfterSeconds };
+        decision.error = {
+          code: rule.errorCode ?? 500,
+          retryAfterSeconds: rule.retryAfterSeconds,
+          ...(rule.afterCommit && WRITE_AFTER_COMMIT_VERBS.has(facts.verb) ? { afterCommit: true } : {}),
+        };
         fired = true;
       }
       if (

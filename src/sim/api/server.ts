@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiError } from './types.js';
 import type { SimStoreImpl } from './store.js';
-import { FaultInjector, type RequestFacts } from './faults.js';
+import { FaultInjector, InjectedFault, type RequestFacts } from './faults.js';
 import { RequestLog } from './request-log.js';
 import { AdminRoutes } from './admin.js';
 import { registerBuiltinAdminRoutes } from './admin-routes.js';
@@ -64,6 +64,26 @@ function notFound(res: ServerResponse): void {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Answers with an injected fault: a v1 Status, and Retry-After on 429 and 503 (or when the rule sets one). */
+function sendFault(res: ServerResponse, fault: InjectedFault): void {
+  const { code, retryAfterSeconds } = fault;
+  const retry = retryAfterSeconds ?? (code === 429 || code === 503 ? 1 : undefined);
+  const headers: Record<string, string> = retry !== undefined ? { 'Retry-After': String(retry) } : {};
+  const message =
+    code === 429 ? 'Too many requests, please try again later.' : `injected fault: ${reasonForCode(code)}`;
+  sendJson(
+    res,
+    code,
+    failureStatus(
+      code,
+      reasonForCode(code),
+      message,
+      retry !== undefined ? { retryAfterSeconds: retry } : undefined,
+    ),
+    headers,
+  );
+}
 
 function resourceLabel(target: RequestTarget): { verb: string; resource: string; facts?: RequestFacts } {
   if (target.kind !== 'resource') return { verb: 'discovery', resource: target.kind };
@@ -154,26 +174,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     };
     const decision = faults.decide(facts);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    if (decision.error) {
-      const { code, retryAfterSeconds } = decision.error;
-      const retry = retryAfterSeconds ?? (code === 429 || code === 503 ? 1 : undefined);
-      const headers: Record<string, string> = retry !== undefined ? { 'Retry-After': String(retry) } : {};
-      const message =
-        code === 429
-          ? 'Too many requests, please try again later.'
-          : `injected fault: ${reasonForCode(code)}`;
-      return sendJson(
-        res,
-        code,
-        failureStatus(
-          code,
-          reasonForCode(code),
-          message,
-          retry !== undefined ? { retryAfterSeconds: retry } : undefined,
-        ),
-        headers,
-      );
-    }
+    if (decision.error && !decision.error.afterCommit)
+      return sendFault(res, new InjectedFault(decision.error));
     await serveResource({
       req,
       res,
@@ -213,6 +215,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         res.destroy();
         return;
       }
+      // A write served before its injected fault: the commit stands, the answer is the fault.
+      if (err instanceof InjectedFault) return sendFault(res, err);
       const status = statusFromError(err);
       const code = err instanceof ApiError ? err.code : 500;
       sendJson(res, code, status);

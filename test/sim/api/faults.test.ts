@@ -54,6 +54,48 @@ test('error rates are deterministic for a seed', async () => {
   expect(a).toContain('.');
 });
 
+test('an after-commit 503 on a POST: the object is stored, the watch delivers it, the answer is the fault', async () => {
+  const added: string[] = [];
+  await new Watch(h.kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: h.store.resourceVersion() },
+    (type, obj: { metadata?: { name?: string } }) => added.push(`${type}:${obj.metadata?.name ?? ''}`),
+    () => undefined,
+  );
+  await eventually(() => h.server.faults.activeWatches({ resource: 'nodes' }) === 1);
+  h.server.faults.add({
+    verb: 'create',
+    resource: 'nodes',
+    errorRate: 1,
+    errorCode: 503,
+    afterCommit: true,
+    remaining: 1,
+  });
+  const response = await fetch(`${h.server.url}/api/v1/nodes`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(nodeObject('committed')),
+  });
+  expect(response.status).toBe(503);
+  expect(response.headers.get('retry-after')).toBe('1');
+  expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+  expect(h.store.get(NODES, undefined, 'committed')).toBeDefined();
+  await eventually(() => added.includes('ADDED:committed'));
+  // The client's retry finds it there.
+  const again = await apiFailure(() => core.createNode({ body: nodeObject('committed') }));
+  expect(again.status.reason).toBe('AlreadyExists');
+  // Reads have nothing to commit: an after-commit rule fails them like any other.
+  h.server.faults.add({
+    verb: 'get',
+    resource: 'nodes',
+    errorRate: 1,
+    errorCode: 500,
+    afterCommit: true,
+    remaining: 1,
+  });
+  expect((await apiFailure(() => core.readNode({ name: 'committed' }))).code).toBe(500);
+});
+
 test('latency rules delay but still serve', async () => {
   h.server.faults.add({ verb: 'get', resource: 'nodes', latencyMs: 30, remaining: 1 });
   expect((await core.readNode({ name: 'n1' })).metadata?.name).toBe('n1');

@@ -11,7 +11,7 @@ import { serveWatch } from './watch.js';
 import { trimLog } from './logs.js';
 import { tableJson, tableRequest, type TableRequest } from './table.js';
 import type { Verb } from './request-target.js';
-import type { FaultDecision } from '../faults.js';
+import { InjectedFault, type FaultDecision } from '../faults.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -77,6 +77,11 @@ async function readObject(r: ResourceRequest): Promise<KubeObject> {
 
 export async function serveResource(r: ResourceRequest): Promise<void> {
   const { def, store, url, res } = r;
+  /** The answer to a write, once it committed: an injected after-commit fault replaces it. */
+  const answerWrite = (code: number, json: string): void => {
+    if (r.decision.error?.afterCommit) throw new InjectedFault(r.decision.error);
+    sendJson(res, code, json);
+  };
   const key: ResourceKey = { group: def.group, resource: def.resource };
   const apiVersion = apiVersionOf(def, r.version);
   const table: TableRequest | undefined = tableRequest(r.req.headers.accept, url);
@@ -203,7 +208,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         }
         input.metadata.namespace = namespace;
       }
-      sendJson(res, 201, objectJson(store.createEntry(key, input, { resetStatus: true }), apiVersion));
+      answerWrite(201, objectJson(store.createEntry(key, input, { resetStatus: true }), apiVersion));
       return;
     }
     case 'update': {
@@ -228,7 +233,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       }
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      sendJson(res, 200, objectJson(store.updateEntry(key, input, { subresource }), apiVersion));
+      answerWrite(200, objectJson(store.updateEntry(key, input, { subresource }), apiVersion));
       return;
     }
     case 'patch': {
@@ -243,8 +248,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const patch = parseJsonBody(await readBody(r.req, r.maxBodyBytes));
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      sendJson(
-        res,
+      answerWrite(
         200,
         objectJson(store.patchEntry(key, namespace, r.name!, type, patch, { subresource }), apiVersion),
       );
@@ -255,7 +259,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const result = store.deleteEntry(key, namespace, r.name!, options);
       if (!result) throw notFound(def, r.name!);
       const pending = store.getEntry(key, namespace, r.name!) !== undefined;
-      sendJson(res, pending ? 202 : 200, objectJson(result, apiVersion));
+      answerWrite(pending ? 202 : 200, objectJson(result, apiVersion));
       return;
     }
     case 'deletecollection': {
@@ -272,7 +276,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         metadata: { resourceVersion: store.resourceVersion() },
         items: deleted.map((o) => stamp(o, apiVersion)),
       };
-      sendJson(res, 200, JSON.stringify(body));
+      answerWrite(200, JSON.stringify(body));
       return;
     }
     default:
