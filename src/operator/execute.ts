@@ -7,20 +7,21 @@ import {
   labelValue,
   type NodeRemediationStatus,
 } from '../api/index.js';
-import { isAlreadyExists } from '../kube/errors.js';
+import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
-import type { Informer } from '../kube/informer.js';
+import type { Cached, Informer } from '../kube/informer.js';
 import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../kube/patch.js';
 import { paths } from '../kube/paths.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { Effect, Step } from '../remediation/index.js';
-import type { CachedRemediation, TrimmedNode } from './trim.js';
+import type { CachedRemediation, TrimmedJob, TrimmedNode } from './trim.js';
 
 export interface ExecutorDeps {
   rest: KubeRest;
   events: EventRecorder;
   remediations: Informer<CachedRemediation>;
   nodes: Informer<TrimmedNode>;
+  jobs: Informer<TrimmedJob>;
   /** False once this replica must stop acting (leadership lost, or stopped): checked before every write. */
   mayAct: () => boolean;
   log: Logger;
@@ -128,6 +129,7 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       } catch (err) {
         // Deterministic name: a second detection of the same episode finds it there.
         if (!isAlreadyExists(err)) throw err;
+        await healCache(deps, deps.remediations, effect.name, paths.remediation(effect.name));
       }
       return;
     }
@@ -137,9 +139,13 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       await cordonNode(deps.rest, effect.node, effect.marker, node?.metadata.resourceVersion);
       return;
     }
-    case 'createJob':
-      await createIfAbsent(deps.rest, paths.jobs(effect.job.metadata.namespace), effect.job);
+    case 'createJob': {
+      const { name, namespace } = effect.job.metadata;
+      const result = await createIfAbsent(deps.rest, paths.jobs(namespace), effect.job);
+      if (result === 'exists')
+        await healCache(deps, deps.jobs, `${namespace}/${name}`, paths.job(namespace, name));
       return;
+    }
     case 'deletePod':
       await deletePodByUid(deps.rest, effect.namespace, effect.name, effect.uid);
       return;
@@ -150,4 +156,28 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       return;
     }
   }
+}
+
+/**
+ * AlreadyExists for an object the cache does not hold: the cache disagrees with the server (a create that
+ * committed although its answer was an error, a watch event that never arrived). Reads the object and puts it
+ * in the cache, so the next reconcile sees it instead of creating it again for ever.
+ */
+async function healCache<T extends Cached>(
+  deps: ExecutorDeps,
+  cache: Informer<T>,
+  key: string,
+  path: string,
+): Promise<void> {
+  if (cache.get(key)) return;
+  let found: unknown;
+  try {
+    found = await deps.rest.get(path);
+  } catch (err) {
+    // Deleted since: the next reconcile decides again.
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  if (cache.upsert(found))
+    deps.log.warn({ object: key }, 'cache healed: the server had an object the cache lacked');
 }

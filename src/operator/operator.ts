@@ -496,7 +496,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
       try {
         await executeStep(
-          { rest, events: recorder, remediations, nodes, mayAct, log: nodeLog, onFinished },
+          { rest, events: recorder, remediations, nodes, jobs, mayAct, log: nodeLog, onFinished },
           nodeName,
           step,
           forEvents,
