@@ -60,7 +60,7 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: [pattern([...root, ...integration, ...controlPlane])],
-      setupFiles: ['<rootDir>/test/helpers/unit-guard.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/unit-guard.ts'],
     },
     { ...common, displayName: 'integration', testMatch: file(integration) },
     { ...common, displayName: 'root', testMatch: file(root) },
