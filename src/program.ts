@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
 import { registerBenchCommand } from './bench/command.js';
+import { registerQuietWatchesCommand } from './bench/quiet-watches-command.js';
 import { registerBenchSimCommand } from './bench/sim-command.js';
 import { registerControlPlaneCommand } from './control-plane/command.js';
 import { registerDemoCommand } from './demo/command.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerBenchCommand(program);
   registerBenchSimCommand(program);
+  registerQuietWatchesCommand(program);
   registerSoakCommand(program);
   registerControlPlaneCommand(program);
   return program;

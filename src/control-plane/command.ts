@@ -1,8 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { EXIT_USAGE } from '../exit-codes.js';
 import { startControlPlane } from './harness.js';
-import { nonLoopbackInterfaces } from './isolation.js';
+import { runIsolated } from './isolated.js';
 
 interface ControlPlaneFlags {
   dir?: string;
@@ -10,30 +8,7 @@ interface ControlPlaneFlags {
   controllers: boolean;
 }
 
-const INSIDE_ENV = 'CHAINMEDIC_LOOPBACK_NETNS';
-
-/** Re-runs this command inside a new loopback-only network namespace (root only), passing its exit status on. */
-function reexecIsolated(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    process.stderr.write(
-      'chainmedic: control-plane needs root to make its own network namespace (unshare --net)\n',
-    );
-    return Promise.resolve(EXIT_USAGE);
-  }
-  const child = spawn('/usr/bin/unshare', ['--net', '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, [INSIDE_ENV]: '1' },
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
-}
-
 async function run(flags: ControlPlaneFlags): Promise<void> {
-  if (nonLoopbackInterfaces().length > 0) {
-    process.exitCode = await reexecIsolated();
-    return;
-  }
-  if (process.env[INSIDE_ENV]) spawnSync('/usr/sbin/ip', ['link', 'set', 'lo', 'up'], { stdio: 'inherit' });
   const cp = await startControlPlane({ dir: flags.dir, keep: flags.keep, controllers: flags.controllers });
   process.stdout.write(
     [
@@ -62,5 +37,5 @@ export function registerControlPlaneCommand(program: Command): void {
     .option('--dir <path>', 'data, kubeconfigs and logs here instead of a temporary folder')
     .option('--keep', 'keep the folder after stopping', false)
     .option('--no-controllers', 'start only etcd and kube-apiserver')
-    .action((flags: ControlPlaneFlags) => run(flags));
+    .action((flags: ControlPlaneFlags) => runIsolated(() => run(flags)));
 }
