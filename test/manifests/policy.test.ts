@@ -91,7 +91,9 @@ describe('the operator Deployment', () => {
     expect(container.image).toBe('chainmedic:0.1.0');
     const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env.CHAINMEDIC_AGENT_IMAGE).toBe(container.image);
-    expect(env.CHAINMEDIC_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    expect(env.CHAINMEDIC_NAMESPACE).toEqual({
+      fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' },
+    });
   });
 
   test('the runtime flags are the ones the benchmark measures', () => {
