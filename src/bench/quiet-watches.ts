@@ -28,6 +28,17 @@ export interface QuietWatchResult {
   restarts: Map<string, number>;
 }
 
+/** What the operator reads; the apiserver's own loopback informers watch everything else. */
+const OPERATOR_RESOURCES = new Set([
+  'nodes',
+  'pods',
+  'events',
+  'jobs',
+  'noderemediations',
+  'remediationpolicies',
+  'leases',
+]);
+
 /** `apiserver_request_total` for LIST and WATCH, summed per resource (and per code for WATCH 410). */
 export function requestCounts(
   metrics: string,
@@ -39,6 +50,7 @@ export function requestCounts(
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (labels.verb !== 'LIST' && labels.verb !== 'WATCH') continue;
     const resource = labels.resource ?? '';
+    if (!OPERATOR_RESOURCES.has(resource)) continue;
     const row = rows.get(resource) ?? { lists: 0, watches: 0, gone: 0 };
     if (labels.verb === 'LIST') row.lists += value;
     else if (labels.code === '410') row.gone += value;
@@ -126,6 +138,9 @@ export function renderQuietWatches(result: QuietWatchResult, options: QuietWatch
   const lines = [
     `Quiet watches: the operator against kube-apiserver v1.34 for ${options.minutes} min with nothing changing ` +
       `(etcd compaction every ${options.compaction})`,
+    '',
+    'A watch answered "too old resource version" by etcd gets it as an ERROR event in a 200 response, so it',
+    'shows as a WATCH opened, and the relist that follows as a LIST.',
     '',
     '| resource (apiserver_request_total) | LIST | WATCH opened | WATCH 410 |',
     '| --- | ---: | ---: | ---: |',
