@@ -48,8 +48,10 @@ describe('LeaderElector on the simulated API server', () => {
     a.start();
     b.start();
     await eventually(() => a.isLeader() || b.isLeader(), 'a leader');
-    // Several renew periods later, still exactly one.
-    await new Promise((r) => setTimeout(r, 500));
+    // Three renewals later (each a lease update the server answered 200), still exactly one.
+    const renewals = () => sim.server.requests.total({ verb: 'update', resource: 'leases', code: 200 });
+    const before = renewals();
+    await eventually(() => renewals() >= before + 3, 'three renewals of the lease');
     expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
     const [leader, other] = a.isLeader() ? [a, b] : [b, a];
     const lease = sim.store.get(LEASES, 'chainmedic-system', 'chainmedic-leader')!;
