@@ -141,6 +141,31 @@ test('drop a watch after N events; force 410 on the next watch', async () => {
   expect(codes).toEqual(['ERROR:410']);
 });
 
+test('an abrupt drop after N events delivers those N events first, also from a replay', async () => {
+  const from = h.store.resourceVersion();
+  // A backlog the watch replays in one go, as after a reconnect from an older resourceVersion.
+  for (let i = 0; i < 40; i++) h.store.create(NODES, nodeObject(`r${i}`));
+  h.server.faults.add({
+    verb: 'watch',
+    resource: 'nodes',
+    dropWatchAfterEvents: 25,
+    dropWatchAbruptly: true,
+    remaining: 1,
+  });
+  const seen: string[] = [];
+  let endError: unknown = 'not ended';
+  await new Watch(h.kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: from },
+    (_type, obj: { metadata?: { name?: string } }) => seen.push(obj.metadata?.name ?? ''),
+    (err) => (endError = err),
+  );
+  await eventually(() => endError !== 'not ended');
+  expect(endError).toBeInstanceOf(Error);
+  // The client resumes from the last event it got: 25 of them, in order, none skipped.
+  expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `r${i}`));
+});
+
 test('an abrupt drop reaches the client as an error', async () => {
   let endError: unknown = 'not ended';
   await new Watch(h.kc).watch(

@@ -74,21 +74,32 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   const timers: NodeJS.Timeout[] = [];
 
   let corked = false;
-  const finish = (abrupt = false): void => {
+  /**
+   * Ends the stream: cleanly (`end`), as a connection that breaks after the last event written (`break`: what
+   * was written reaches the client, then the stream stops without its last chunk, which the client sees as a
+   * network error), or by discarding what is still buffered (`reset`: a consumer too slow to keep).
+   * A break must not discard the events written before it in the same tick (they are corked): the client
+   * would resume from the same resourceVersion, get the same replay, and never get past it.
+   */
+  const finish = (how: 'end' | 'break' | 'reset' = 'end'): void => {
     if (finished) return;
     finished = true;
     watch?.stop();
     untrack?.();
     for (const t of timers) clearTimeout(t);
-    if (abrupt) res.destroy();
-    else {
-      if (corked) {
-        corked = false;
-        res.uncork();
-      }
-      res.end();
+    if (how === 'reset') {
+      res.destroy();
+      return;
     }
+    if (corked) {
+      corked = false;
+      res.uncork();
+    }
+    if (how === 'end') res.end();
+    else if (res.socket) res.socket.end();
+    else res.destroy();
   };
+  const drop = (abrupt: boolean | undefined) => finish(abrupt ? 'break' : 'end');
 
   const write = (type: string, payload: string | Buffer, countsAsEvent = true): void => {
     if (finished) return;
@@ -104,13 +115,13 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     }
     res.write(typeof payload === 'string' ? line(type, payload) : payload);
     if (res.writableLength > maxBuffered) {
-      finish(true);
+      finish('reset');
       return;
     }
     if (!countsAsEvent) return;
     sent++;
-    if (w.dropAfterEvents !== undefined && sent >= w.dropAfterEvents) finish(w.dropAbruptly);
-    else if (w.dropProbability !== undefined && w.roll() < w.dropProbability) finish(w.dropAbruptly);
+    if (w.dropAfterEvents !== undefined && sent >= w.dropAfterEvents) drop(w.dropAbruptly);
+    else if (w.dropProbability !== undefined && w.roll() < w.dropProbability) drop(w.dropAbruptly);
   };
 
   const emit = (type: string, entry: Entry): void => {
@@ -140,7 +151,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     write('BOOKMARK', JSON.stringify({ kind: w.def.kind, apiVersion: w.apiVersion, metadata }), false);
   };
 
-  const untrack = w.track?.((abrupt) => finish(abrupt));
+  const untrack = w.track?.(drop);
   req.on('close', () => finish());
   res.on('close', () => finish());
 
