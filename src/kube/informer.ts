@@ -68,6 +68,9 @@ export class Informer<T extends Cached> {
   private synced = false;
   private stopped = true;
   private restartCount = 0;
+  /** Watch events and bookmarks handled (any progress), and watches in a row that handled none. */
+  private linesHandled = 0;
+  private stalledWatches = 0;
   private resourceVersion = '';
   private abort: AbortController | undefined;
   /** Aborts list requests when the informer stops. */
@@ -148,6 +151,7 @@ export class Informer<T extends Cached> {
         try {
           await this.relist();
           needList = false;
+          this.stalledWatches = 0;
           this.backoff.reset();
         } catch (err) {
           if (this.stopped) return;
@@ -158,9 +162,11 @@ export class Informer<T extends Cached> {
           continue;
         }
       }
+      const handledBefore = this.linesHandled;
       const end = await this.watchOnce();
       if (this.stopped) return;
-      const action = nextAction(end);
+      this.stalledWatches = this.linesHandled === handledBefore ? this.stalledWatches + 1 : 0;
+      const action = nextAction(end, this.stalledWatches);
       if (action.restart) this.countRestart();
       if (action.relist) needList = true;
       if (action.backoff)
@@ -269,6 +275,7 @@ export class Informer<T extends Cached> {
             return ended;
           }
           sawEvents = true;
+          this.linesHandled++;
           this.backoff.reset();
         }
       }

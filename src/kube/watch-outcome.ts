@@ -17,7 +17,22 @@ export interface NextAction {
   restart: boolean;
 }
 
-export function nextAction(end: WatchEnd): NextAction {
+/**
+ * Watches in a row that ended without delivering a single event or bookmark, after which the informer relists
+ * instead of resuming from the same resourceVersion again: a watch that never gets past its replay (it breaks
+ * before anything arrives) would otherwise leave the cache behind for as long as that lasts, while it looks
+ * healthy. A relist answers with the current state and a current resourceVersion.
+ */
+export const RELIST_AFTER_STALLED_WATCHES = 3;
+
+/** `stalledWatches`: how many watches in a row, this one included, delivered nothing. */
+export function nextAction(end: WatchEnd, stalledWatches = 0): NextAction {
+  const action = restartRule(end);
+  if (stalledWatches >= RELIST_AFTER_STALLED_WATCHES && !action.relist) return { ...action, relist: true };
+  return action;
+}
+
+function restartRule(end: WatchEnd): NextAction {
   switch (end.kind) {
     case 'gone':
       // Relist at once: the data is there, only our resourceVersion is too old.

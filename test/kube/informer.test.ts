@@ -108,6 +108,22 @@ describe('Informer against the simulated API server', () => {
     expect(inf.restarts()).toBeGreaterThan(0);
   });
 
+  it('relists when watches in a row deliver nothing, so a watch that cannot get going does not freeze the cache', async () => {
+    const inf = start();
+    await inf.waitForSync();
+    await eventually(() => sim.server.faults.activeWatches({ resource: 'nodes' }) === 1, 'watch open');
+    // Every watch from now on fails before its first event; lists still work.
+    sim.server.faults.add({ verb: 'watch', resource: 'nodes', errorRate: 1, errorCode: 500 });
+    sim.server.faults.dropActiveWatches({ resource: 'nodes' }, true);
+    sim.store.create(NODES, node('while-watches-fail'));
+    await eventually(() => inf.get('while-watches-fail') !== undefined, 'the node, from a relist');
+    const lists = sim.server.requests.recent().filter((r) => r.verb === 'list' && r.resource === 'nodes');
+    expect(lists.length).toBeGreaterThanOrEqual(2);
+    expect(sim.server.requests.total({ verb: 'watch', resource: 'nodes', code: 500 })).toBeGreaterThanOrEqual(
+      3,
+    );
+  });
+
   it('restarts a watch that stays silent (no events, no bookmarks)', async () => {
     await sim.close();
     sim = await startSimApi({ bookmarkIntervalMs: 0 });

@@ -1,5 +1,5 @@
 import { Backoff } from '../../src/kube/backoff.js';
-import { nextAction } from '../../src/kube/watch-outcome.js';
+import { nextAction, RELIST_AFTER_STALLED_WATCHES } from '../../src/kube/watch-outcome.js';
 
 describe('informer restart rules', () => {
   it('relists at once on 410', () => {
@@ -25,6 +25,19 @@ describe('informer restart rules', () => {
   });
   it('restarts a silent watch without back-off', () => {
     expect(nextAction({ kind: 'silent' })).toEqual({ relist: false, backoff: false, restart: true });
+  });
+  it('relists after watches in a row that delivered nothing, instead of resuming from the same place again', () => {
+    const stalled = RELIST_AFTER_STALLED_WATCHES;
+    const ends = [
+      { kind: 'error', code: 500 },
+      { kind: 'error' },
+      { kind: 'silent' },
+      { kind: 'closed', sawEvents: false },
+    ] as const;
+    for (const end of ends) {
+      expect(nextAction(end, stalled - 1).relist).toBe(false);
+      expect(nextAction(end, stalled)).toEqual({ ...nextAction(end), relist: true });
+    }
   });
 });
 
