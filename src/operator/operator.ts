@@ -335,7 +335,10 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
       fieldSelector: 'reason=BackOff',
     });
     target = { key, daemonSets, events };
-    daemonSets.on(() => {
+    daemonSets.on((e) => {
+      // The DaemonSet controller's counters change with every pod start: only what the cache keeps (identity,
+      // selector) matters here, and re-queueing every node for each counter change is the whole fleet again.
+      if (e.type === 'update' && sameExceptVersion(e.old, e.object)) return;
       fleetVersion++;
       const selector = labelSelectorOf(daemonSet());
       if (target && selector !== target.selector) startPods(selector);
@@ -514,6 +517,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   }
 
   // ---- the fleet view on the policy's status, debounced ----
+  /** What this replica last published in its current term ('' at the start of every term). */
   let lastPolicyStatus = '';
   function onFinished(nr: CachedRemediation, status: NodeRemediationStatus): void {
     if (!metrics || !isTerminal(status.phase)) return;
@@ -616,14 +620,21 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     log.info('caches synced');
   })();
 
+  /** Counts the terms of leadership: a start-up that outlived its term (lost, then won again) stops there. */
+  let term = 0;
   async function startActing(): Promise<void> {
     if (acting || killed || stopped) return;
     acting = true;
+    const mine = ++term;
+    const stillMine = () => mayAct() && term === mine;
     log.info('leading: reconciling');
     metrics?.setLeader(true);
+    // Another replica may have published since this one last did: never skip a status for matching our own.
+    lastPolicyStatus = '';
     await readyPromise;
-    if (!mayAct()) return;
+    if (!stillMine()) return;
     await startupSweep();
+    if (!stillMine()) return;
     const q = new WorkQueue();
     queue = q;
     for (const n of nodes.list()) q.add(n.metadata.name);
@@ -635,6 +646,9 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     const interval = options.policyStatusIntervalMs ?? 10_000;
     statusTimer = setInterval(() => void publishPolicyStatus(), interval);
     statusTimer.unref();
+    // The fleet view of the warm caches, now: the previous leader's last view (say, no storm) must not stand
+    // for another interval after a failover.
+    void publishPolicyStatus();
   }
 
   /** Releases cordons whose NodeRemediation is gone or finished (a crash between the end and the uncordon). */
@@ -784,8 +798,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   };
 }
 
-function sameExceptVersion(a: TrimmedNode, b: TrimmedNode): boolean {
-  const strip = (n: TrimmedNode) =>
-    JSON.stringify({ ...n, metadata: { ...n.metadata, resourceVersion: '' } });
+function sameExceptVersion<T extends Cached>(a: T, b: T): boolean {
+  const strip = (o: T) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
   return strip(a) === strip(b);
 }

@@ -1,9 +1,25 @@
 import { CORDON_MARKER_ANNOTATION, isTerminal, type Phase } from '../../src/api/index.js';
 import type { OperatorHandle } from '../../src/operator/operator.js';
-import { annotations, eventually, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import {
+  annotations,
+  eventually,
+  FAST_POLICY,
+  isUnschedulable,
+  phaseOf,
+  startEnv,
+  type Env,
+} from './harness.js';
 
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
+const NODES = { group: '', resource: 'nodes' };
+const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const FAST_LEASE = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100 };
+
+const stormGuard = (env: Env) =>
+  (
+    env.cluster.store.get(POLICIES, undefined, 'default')?.status as
+      { stormGuard?: { active: boolean; affected: number; limit: number } } | undefined
+  )?.stormGuard;
 
 describe('operator replicas and crashes', () => {
   let env: Env | undefined;
@@ -37,6 +53,45 @@ describe('operator replicas and crashes', () => {
     } finally {
       clearInterval(sampler);
     }
+  });
+
+  it('the leader killed as a storm begins: the new leader publishes the storm guard and holds every remediation', async () => {
+    env = await startEnv({ linuxNodes: 12, policy: { ...FAST_POLICY, maxUnhealthy: 3, maxConcurrent: 1 } });
+    const storm = env.cluster.linuxNodeNames().slice(0, 6);
+    const a = await env.start({ leaderElect: true, identity: 'replica-a', leaderTimings: FAST_LEASE });
+    const b = await env.start({ leaderElect: true, identity: 'replica-b', leaderTimings: FAST_LEASE });
+    await eventually(() => a.isLeader() || b.isLeader(), 'a leader');
+    const [leader, follower] = a.isLeader() ? [a, b] : [b, a];
+    await eventually(() => stormGuard(env!)?.active === false, 'the fleet view published, no storm');
+    const cordons = new Set<string>();
+    const stop = env.cluster.store.subscribe(NODES, (e) => {
+      if (isUnschedulable(e.object)) cordons.add(e.object.metadata.name);
+    });
+    // Pod watches break now and then (as in the soak): a follower must still keep up with the storm's pods.
+    env.cluster.server.faults.add({
+      verb: 'watch',
+      resource: 'pods',
+      dropWatchProbability: 0.5,
+      dropWatchAbruptly: true,
+    });
+    env.cluster.server.faults.dropActiveWatches({ resource: 'pods' }, true);
+    await leader.kill();
+    for (const n of storm) env.cluster.breakNode(n, 'kubelet-init-race');
+    await eventually(() => follower.isLeader(), 'failover');
+    await eventually(
+      () => stormGuard(env!)?.active === true,
+      'the new leader shows the storm on the policy',
+      20_000,
+    );
+    expect(stormGuard(env)).toMatchObject({ limit: 3 });
+    expect(stormGuard(env)!.affected).toBeGreaterThanOrEqual(storm.length);
+    await eventually(
+      () => storm.every((n) => env!.remediationsOn(n).some((r) => r.status?.reason === 'StormGuard')),
+      'every storm remediation held by the storm guard',
+    );
+    stop();
+    expect([...cordons]).toEqual([]);
+    expect(storm.map((n) => env!.cluster.kubeletRestarts(n))).toEqual(storm.map(() => 0));
   });
 
   const phases: Phase[] = ['Cordoning', 'Remediating', 'Verifying', 'Uncordoning'];

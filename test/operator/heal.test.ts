@@ -13,13 +13,14 @@ describe('operator: a cache that disagrees with the server heals', () => {
     const faults = env.cluster.server.faults;
     const op = await env.start();
     await op.ready();
-    // The NodeRemediation watch stays down (every attempt answers 500): the cache learns only what the operator
-    // itself writes or reads, as when the watch event of a write is lost.
+    // The NodeRemediation watch stays down and relists fail (every attempt answers 500): the cache learns only
+    // what the operator itself writes or reads, as when the watch event of a write is lost.
     await eventually(
       () => faults.activeWatches({ resource: 'noderemediations' }) === 1,
       'the NodeRemediation watch open',
     );
     faults.add({ verb: 'watch', resource: 'noderemediations', errorRate: 1, errorCode: 500 });
+    faults.add({ verb: 'list', resource: 'noderemediations', errorRate: 1, errorCode: 500 });
     expect(faults.dropActiveWatches({ resource: 'noderemediations' })).toBe(1);
     // The episode's first create commits, and its answer is a 503: no object to put into the cache.
     faults.add({
