@@ -1,3 +1,4 @@
+import type { OpenApiSchema } from './crd-pruning.js';
 import type { KubeObject, ResourceKey } from './types.js';
 
 export interface PrinterColumn {
@@ -25,6 +26,10 @@ export interface ResourceDef {
   subresources: string[];
   /** Set for custom resources: columns from the CRD. */
   printerColumns?: PrinterColumn[];
+  /** Set for custom resources: each served version's openAPIV3Schema. */
+  schemas?: Record<string, OpenApiSchema>;
+  /** Set for custom resources: field paths (`spec.color`) a field selector may name besides metadata.name. */
+  selectableFields?: string[];
   custom: boolean;
 }
 
@@ -111,6 +116,8 @@ interface CrdVersion {
   storage?: boolean;
   subresources?: { status?: unknown };
   additionalPrinterColumns?: PrinterColumn[];
+  schema?: { openAPIV3Schema?: OpenApiSchema };
+  selectableFields?: Array<{ jsonPath: string }>;
 }
 
 interface CrdSpec {
@@ -145,6 +152,10 @@ export function resourceFromCrd(crd: KubeObject): ResourceDef {
     categories: spec.names.categories ?? [],
     subresources: storage.subresources?.status !== undefined ? ['status'] : [],
     printerColumns: storage.additionalPrinterColumns ?? [],
+    schemas: Object.fromEntries(
+      served.flatMap((v) => (v.schema?.openAPIV3Schema ? [[v.name, v.schema.openAPIV3Schema]] : [])),
+    ),
+    selectableFields: (storage.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')),
     custom: true,
   };
 }
@@ -163,6 +174,15 @@ export function crdProblem(crd: KubeObject): string | undefined {
   if (!Array.isArray(spec.versions) || spec.versions.length === 0) return 'spec.versions: Required value';
   if (spec.versions.filter((v) => v.storage).length !== 1)
     return 'spec.versions: Invalid value: must have exactly one version marked as storage version';
+  const missing = spec.versions.findIndex((v) => !v.schema?.openAPIV3Schema);
+  if (missing >= 0) return `spec.versions[${missing}].schema.openAPIV3Schema: Required value`;
+  for (const v of spec.versions) {
+    const type = v.schema!.openAPIV3Schema!.type;
+    if (type === undefined)
+      return 'spec.validation.openAPIV3Schema.type: Required value: must not be empty at the root';
+    if (type !== 'object')
+      return `spec.validation.openAPIV3Schema.type: Invalid value: "${type}": must be object at the root`;
+  }
   return undefined;
 }
 

@@ -148,6 +148,13 @@ export function parseFieldSelector(text: string | undefined): FieldSelector {
     });
 }
 
+/** What the real server's field sets hold for a field the object leaves unset. */
+const UNSET_VALUES: Record<string, string> = {
+  'spec.unschedulable': 'false',
+  'spec.hostNetwork': 'false',
+  'status.succeeded': '0',
+};
+
 /** Field values as the real server's field label conversion presents them (unset booleans are "false"). */
 export function fieldValue(object: KubeObject, field: string): string {
   let current: unknown = object;
@@ -158,7 +165,7 @@ export function fieldValue(object: KubeObject, field: string): string {
     }
     current = (current as Record<string, unknown>)[segment];
   }
-  if (current === undefined || current === null) return field === 'spec.unschedulable' ? 'false' : '';
+  if (current === undefined || current === null) return UNSET_VALUES[field] ?? '';
   if (typeof current === 'object') return JSON.stringify(current);
   return String(current);
 }

@@ -21,16 +21,28 @@ import {
   normalizeIdentity,
   prepareCreate,
   prepareUpdate,
+  specChanged,
   statusOnApiCreate,
   uuidFrom,
   validateName,
 } from './object-rules.js';
-import { alreadyExists, badRequest, conflict, gone, invalid, notFound, unknownResource } from './errors.js';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  gone,
+  invalid,
+  invalidFields,
+  namespaceNotFound,
+  notFound,
+  unknownResource,
+} from './errors.js';
 import { deepEqual } from './json.js';
 import { applyMergePatch } from './patch/merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 import { applyJsonPatch } from './patch/json-patch.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
+import { customResourceSchema, type FieldValidation } from './crd-schema.js';
 
 export interface SimStoreOptions {
   /** How many recent events are kept for watches and paging (older resourceVersions answer 410). */
@@ -64,12 +76,20 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-export interface CreateOptions {
+/** How a write treats the unknown fields of a custom resource (they are pruned either way). */
+export interface FieldValidationOptions {
+  /** Ignore (the default in process), Warn (an HTTP request's default: named in `warnings`), Strict (400). */
+  fieldValidation?: FieldValidation;
+  /** Receives `unknown field "spec.foo"` for each pruned field under Warn. */
+  warnings?: string[];
+}
+
+export interface CreateOptions extends FieldValidationOptions {
   /** Apply the API's create semantics to status (reset for most types), as an HTTP create does. */
   resetStatus?: boolean;
 }
 
-export interface WriteOptions {
+export interface WriteOptions extends FieldValidationOptions {
   subresource?: 'status';
 }
 
@@ -151,6 +171,17 @@ function lowerBound(keys: string[], after: string | undefined, prefix: string): 
     else hi = mid;
   }
   return lo;
+}
+
+/** What the real server sets on every new namespace (the namespace controller's finalizer, phase Active). */
+function prepareNamespace(namespace: KubeObject): void {
+  const spec = (namespace.spec ?? {}) as { finalizers?: string[] };
+  const finalizers = spec.finalizers ?? [];
+  namespace.spec = {
+    ...spec,
+    finalizers: finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'],
+  };
+  if (namespace.status === undefined) namespace.status = { phase: 'Active' };
 }
 
 export function createSimStore(options: SimStoreOptions = {}): SimStoreImpl {
@@ -363,7 +394,7 @@ class MemoryStore implements SimStoreImpl {
     const k = objectKey(input.metadata.namespace, name!);
     if (bucket.objects.has(k)) throw alreadyExists(def, name!);
     if (def.namespaced && !this.buckets.get('/namespaces')?.objects.has(input.metadata.namespace!)) {
-      throw new ApiError(404, 'NotFound', `namespaces "${input.metadata.namespace}" not found`);
+      throw namespaceNotFound(input.metadata.namespace!);
     }
     const uid = this.seeded ? uuidFrom(this.random) : randomUUID();
     const created = prepareCreate(def, input, { uid, rvNow: this.now(), name: name! });
@@ -372,7 +403,8 @@ class MemoryStore implements SimStoreImpl {
       if (status === undefined) delete created.status;
       else created.status = status;
     }
-    if (def.resource === 'namespaces' && created.status === undefined) created.status = { phase: 'Active' };
+    if (def.resource === 'namespaces' && !def.group) prepareNamespace(created);
+    if (def.custom) this.admitCustom(def, created, options);
     if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.admitCrd(created);
     return this.commit(bucket, k, 'ADDED', created, undefined);
   }
@@ -393,7 +425,7 @@ class MemoryStore implements SimStoreImpl {
     if (rv !== undefined && rv !== '' && rv !== existing.object.metadata.resourceVersion) {
       throw conflict(def, input.metadata.name);
     }
-    return this.write(def, existing, prepareUpdate(def, existing.object, input, options.subresource));
+    return this.write(def, existing, this.prepareWrite(def, existing.object, input, options));
   }
 
   patchEntry(
@@ -442,7 +474,46 @@ class MemoryStore implements SimStoreImpl {
     }
     if (result.metadata.resourceVersion !== base.metadata.resourceVersion) throw conflict(def, name);
     const input = normalizeIdentity(def, result, base.metadata.namespace);
-    return this.write(def, existing, prepareUpdate(def, base, input, options.subresource));
+    return this.write(def, existing, this.prepareWrite(def, base, input, options));
+  }
+
+  /** The object an update or patch stores: immutable metadata and subresource rules, then CRD admission. */
+  private prepareWrite(
+    def: ResourceDef,
+    old: KubeObject,
+    input: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
+    const next = prepareUpdate(def, old, input, options.subresource);
+    if (!def.custom) return next;
+    this.admitCustom(def, next, options);
+    // Generation counts changes of what was stored, after pruning and defaulting.
+    const generation = old.metadata.generation ?? 0;
+    next.metadata.generation = specChanged(def, old, next) ? generation + 1 : generation;
+    return next;
+  }
+
+  /**
+   * A custom resource as the real server stores it: unknown fields pruned (400 under Strict, named under Warn),
+   * disallowed nulls dropped, defaults applied, then validated against its version's schema (422).
+   */
+  private admitCustom(def: ResourceDef, object: KubeObject, options: FieldValidationOptions): void {
+    const requested = typeof object.apiVersion === 'string' ? object.apiVersion.split('/').pop()! : '';
+    const version = def.versions.includes(requested) ? requested : def.versions[0]!;
+    const schema = def.schemas?.[version];
+    if (!schema) return;
+    const compiled = customResourceSchema(schema);
+    const unknown = compiled.normalize(object);
+    if (unknown.length > 0 && options.fieldValidation === 'Strict') {
+      const fields = unknown.map((f) => `unknown field "${f}"`).join(', ');
+      throw badRequest(
+        `${def.kind} in version "${version}" cannot be handled as a ${def.kind}: strict decoding error: ${fields}`,
+      );
+    }
+    if (options.fieldValidation === 'Warn')
+      options.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
+    const errors = compiled.validate(object);
+    if (errors.length > 0) throw invalidFields(def, object.metadata.name, errors);
   }
 
   /** Stores an updated object unless nothing changed; completes deletion when the last finalizer goes. */

@@ -64,12 +64,28 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+/** A metav1.StatusCause: one field's problem. */
+export interface StatusCause {
+  reason: string; // 'FieldValueRequired', 'FieldValueInvalid', ...
+  message: string;
+  field: string;
+}
+
+/** A metav1.StatusDetails: what the error is about. `kind` is the resource for NotFound, the Kind for Invalid. */
+export interface ErrorDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  causes?: StatusCause[];
+}
+
 /** Thrown by store operations; the HTTP layer turns it into a v1 Status. */
 export class ApiError extends Error {
   constructor(
     readonly code: number,
     readonly reason: string, // 'NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Gone', ...
     message: string,
+    readonly details?: ErrorDetails,
   ) {
     super(message);
   }

@@ -117,19 +117,65 @@ describe('watch', () => {
     w.controller.abort();
   });
 
-  test('bookmarks carry the current resourceVersion; timeoutSeconds ends the stream cleanly', async () => {
-    const list = await core.listNode();
-    const w = await openWatch(h, '/api/v1/nodes', {
-      resourceVersion: list.metadata?.resourceVersion,
+  // Bookmarks as a real apiserver's watch cache sends them (conformance.test.ts checks the same on a real one):
+  // only once the resource changed past what the watch delivered, never for events. Each watch below ends by
+  // its timeoutSeconds, after bookmarks every 50 ms would have shown up many times.
+  const bookmarkWatch = async (path: string, rv: string | undefined, extra: Record<string, string> = {}) => {
+    const w = await openWatch(h, path, {
+      resourceVersion: rv,
       allowWatchBookmarks: true,
       timeoutSeconds: 1,
+      ...extra,
     });
-    h.store.create(NODES, nodeObject('bm'));
-    await eventually(() => w.isEnded());
+    await eventually(() => h.server.faults.activeWatches() === 1);
+    return w;
+  };
+  const ended = async (w: Awaited<ReturnType<typeof openWatch>>) => {
+    await eventually(() => w.isEnded(), 400);
     expect(w.endError()).toBeNull();
-    const bookmarks = w.events.filter((e) => e.type === 'BOOKMARK');
-    expect(bookmarks.length).toBeGreaterThan(0);
-    expect(bookmarks[bookmarks.length - 1]!.rv).toBe(h.store.resourceVersion());
+    return w.events.map((e) => (e.type === 'BOOKMARK' ? `BOOKMARK@${e.rv}` : `${e.type}:${e.name}`));
+  };
+
+  test('a bookmark carries the resource version of the change the watch saw live; timeoutSeconds ends it', async () => {
+    const list = await core.listNode();
+    const w = await bookmarkWatch('/api/v1/nodes', list.metadata?.resourceVersion);
+    h.store.create(NODES, nodeObject('bm'));
+    const rv = h.store.resourceVersion();
+    const events = await ended(w);
+    expect(events[0]).toBe('ADDED:bm');
+    expect(new Set(events.slice(1))).toEqual(new Set([`BOOKMARK@${rv}`]));
+  });
+
+  test('a quiet watch gets no bookmark, nor does one that replayed the last change', async () => {
+    const list = await core.listNode();
+    expect(await ended(await bookmarkWatch('/api/v1/nodes', list.metadata?.resourceVersion))).toEqual([]);
+    h.store.create(NODES, nodeObject('replayed'));
+    expect(await ended(await bookmarkWatch('/api/v1/nodes', list.metadata?.resourceVersion))).toEqual([
+      'ADDED:replayed',
+    ]);
+  });
+
+  test('a change the watch does not select still brings a bookmark; events never get one', async () => {
+    const list = await core.listNode();
+    const w = await bookmarkWatch('/api/v1/nodes', list.metadata?.resourceVersion, {
+      fieldSelector: 'metadata.name=nothing',
+    });
+    h.store.create(NODES, nodeObject('unselected'));
+    expect(new Set(await ended(w))).toEqual(new Set([`BOOKMARK@${h.store.resourceVersion()}`]));
+
+    const events = await bookmarkWatch('/api/v1/namespaces/default/events', h.store.resourceVersion());
+    await core.createNamespacedEvent({
+      namespace: 'default',
+      body: { metadata: { name: 'e' }, involvedObject: { kind: 'Node', name: 'a' }, reason: 'BackOff' },
+    });
+    expect(await ended(events)).toEqual(['ADDED:e']);
+  });
+
+  test('a watch from the current state ends its initial events with an initial-events-end bookmark', async () => {
+    await core.createNode({ body: nodeObject('now') as V1Node });
+    const rv = h.store.resourceVersion();
+    const w = await bookmarkWatch('/api/v1/nodes', undefined);
+    expect(await ended(w)).toEqual(['ADDED:now', `BOOKMARK@${rv}`]);
   });
 
   test('a watch on one object by name (fieldSelector metadata.name)', async () => {

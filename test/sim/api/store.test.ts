@@ -304,7 +304,15 @@ test('CRDs register a resource with status subresource; deleting the CRD removes
       group: 'example.io',
       scope: 'Namespaced',
       names: { plural: 'widgets', kind: 'Widget', shortNames: ['wd'] },
-      versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   });
   expect((crd.status as { conditions: Array<{ type: string }> }).conditions.map((c) => c.type)).toContain(

@@ -12,6 +12,9 @@ import { trimLog } from './logs.js';
 import { tableJson, tableRequest, type TableRequest } from './table.js';
 import type { Verb } from './request-target.js';
 import { InjectedFault, type FaultDecision } from '../faults.js';
+import type { FieldValidation } from '../crd-schema.js';
+import { convertFieldSelector } from '../field-labels.js';
+import { decodeProtobuf, PROTOBUF } from './protobuf.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -32,10 +35,30 @@ export interface ResourceRequest {
   watchTimeoutSeconds: number;
 }
 
-function sendJson(res: ServerResponse, code: number, json: string): void {
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+function sendJson(res: ServerResponse, code: number, json: string, warnings: string[] = []): void {
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(json)),
+  };
+  // One header per warning, as the real server sends them: `299 - "text"`.
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
   res.end(json);
 }
+
+/** The request's fieldValidation (unknown fields of custom resources): Warn unless it says otherwise. */
+function fieldValidation(url: URL): FieldValidation {
+  const value = url.searchParams.get('fieldValidation');
+  if (value === null || value === '') return 'Warn';
+  if (value === 'Ignore' || value === 'Warn' || value === 'Strict') return value;
+  throw new ApiError(
+    400,
+    'BadRequest',
+    `fieldValidation must be one of Ignore, Warn, Strict, got "${value}"`,
+  );
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
 
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
@@ -56,8 +79,7 @@ function boolParam(url: URL, name: string): boolean {
   return raw === 'true' || raw === '1';
 }
 
-function fieldSelectorWithName(url: URL, name: string | undefined): string | undefined {
-  const given = url.searchParams.get('fieldSelector') ?? undefined;
+function fieldSelectorWithName(given: string | undefined, name: string | undefined): string | undefined {
   if (name === undefined) return given;
   const byName = `metadata.name=${name}`;
   return given ? `${given},${byName}` : byName;
@@ -65,6 +87,9 @@ function fieldSelectorWithName(url: URL, name: string | undefined): string | und
 
 async function readObject(r: ResourceRequest): Promise<KubeObject> {
   const type = mediaType(r.req.headers['content-type']);
+  if (type === PROTOBUF && r.def.resource === 'namespaces' && !r.def.group && r.verb === 'create') {
+    return decodeProtobuf(await readBody(r.req, r.maxBodyBytes));
+  }
   if (type !== '' && type !== 'application/json' && type !== '*/*') {
     throw new ApiError(
       415,
@@ -77,11 +102,16 @@ async function readObject(r: ResourceRequest): Promise<KubeObject> {
 
 export async function serveResource(r: ResourceRequest): Promise<void> {
   const { def, store, url, res } = r;
+  /** Unknown fields pruned from a custom resource, named under fieldValidation=Warn. */
+  const warnings: string[] = [];
   /** The answer to a write, once it committed: an injected after-commit fault replaces it. */
   const answerWrite = (code: number, json: string): void => {
     if (r.decision.error?.afterCommit) throw new InjectedFault(r.decision.error);
-    sendJson(res, code, json);
+    sendJson(res, code, json, warnings);
   };
+  const writeOptions = () => ({ fieldValidation: fieldValidation(url), warnings });
+  /** The request's field selector, checked against what the resource supports (400 otherwise). */
+  const fieldSelector = () => convertFieldSelector(def, url.searchParams.get('fieldSelector') ?? undefined);
   const key: ResourceKey = { group: def.group, resource: def.resource };
   const apiVersion = apiVersionOf(def, r.version);
   const table: TableRequest | undefined = tableRequest(r.req.headers.accept, url);
@@ -155,7 +185,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const page = store.listPage(key, {
         namespace,
         labelSelector: url.searchParams.get('labelSelector') ?? undefined,
-        fieldSelector: url.searchParams.get('fieldSelector') ?? undefined,
+        fieldSelector: fieldSelector(),
         limit: intParam(url, 'limit'),
         continue: url.searchParams.get('continue') ?? undefined,
       });
@@ -164,18 +194,23 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
     }
     case 'watch': {
       const timeout = intParam(url, 'timeoutSeconds');
+      const filter = compileFilter(
+        url.searchParams.get('labelSelector') ?? undefined,
+        fieldSelectorWithName(fieldSelector(), r.name),
+      );
+      const initial = url.searchParams.get('sendInitialEvents');
       serveWatch(r.req, res, {
         store,
         def,
         apiVersion,
         namespace,
-        filter: compileFilter(
-          url.searchParams.get('labelSelector') ?? undefined,
-          fieldSelectorWithName(url, r.name),
-        ),
+        filter,
         resourceVersion: url.searchParams.get('resourceVersion') ?? undefined,
         allowBookmarks: boolParam(url, 'allowWatchBookmarks'),
-        sendInitialEvents: boolParam(url, 'sendInitialEvents'),
+        sendInitialEvents:
+          initial === null || initial === '' ? undefined : initial === 'true' || initial === '1',
+        // A real apiserver keeps no watch cache for events: their watches get no bookmarks.
+        cached: !(def.group === '' && def.resource === 'events'),
         timeoutSeconds: timeout !== undefined && timeout > 0 ? timeout : r.watchTimeoutSeconds,
         bookmarkIntervalMs: r.bookmarkIntervalMs,
         forceGone: r.decision.forceGone,
@@ -208,7 +243,10 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         }
         input.metadata.namespace = namespace;
       }
-      answerWrite(201, objectJson(store.createEntry(key, input, { resetStatus: true }), apiVersion));
+      answerWrite(
+        201,
+        objectJson(store.createEntry(key, input, { resetStatus: true, ...writeOptions() }), apiVersion),
+      );
       return;
     }
     case 'update': {
@@ -233,11 +271,22 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       }
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      answerWrite(200, objectJson(store.updateEntry(key, input, { subresource }), apiVersion));
+      answerWrite(
+        200,
+        objectJson(store.updateEntry(key, input, { subresource, ...writeOptions() }), apiVersion),
+      );
       return;
     }
     case 'patch': {
-      const type = PATCH_TYPES[mediaType(r.req.headers['content-type'])];
+      const media = mediaType(r.req.headers['content-type']);
+      if (media === APPLY_PATCH) {
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the simulated API server does not support server-side apply (${APPLY_PATCH}); use client-side kubectl apply, or a merge patch`,
+        );
+      }
+      const type = PATCH_TYPES[media];
       if (!type) {
         throw new ApiError(
           415,
@@ -250,7 +299,10 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       if (r.decision.conflict) throw conflict(def, r.name!);
       answerWrite(
         200,
-        objectJson(store.patchEntry(key, namespace, r.name!, type, patch, { subresource }), apiVersion),
+        objectJson(
+          store.patchEntry(key, namespace, r.name!, type, patch, { subresource, ...writeOptions() }),
+          apiVersion,
+        ),
       );
       return;
     }
@@ -268,7 +320,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         ...options,
         namespace,
         labelSelector: url.searchParams.get('labelSelector') ?? undefined,
-        fieldSelector: url.searchParams.get('fieldSelector') ?? undefined,
+        fieldSelector: fieldSelector(),
       });
       const body = {
         kind: def.listKind,

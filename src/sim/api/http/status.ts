@@ -1,4 +1,4 @@
-import { ApiError } from '../types.js';
+import { ApiError, type ErrorDetails } from '../types.js';
 
 const REASON_BY_CODE: Record<number, string> = {
   400: 'BadRequest',
@@ -22,10 +22,7 @@ export function reasonForCode(code: number): string {
   return REASON_BY_CODE[code] ?? 'InternalError';
 }
 
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
+export interface StatusDetails extends ErrorDetails {
   retryAfterSeconds?: number;
 }
 
@@ -50,7 +47,8 @@ export function failureStatus(
 }
 
 export function statusFromError(err: unknown, details?: StatusDetails): Record<string, unknown> {
-  if (err instanceof ApiError) return failureStatus(err.code, err.reason, err.message, details);
+  if (err instanceof ApiError)
+    return failureStatus(err.code, err.reason, err.message, { ...err.details, ...details });
   const message = err instanceof Error ? err.message : String(err);
   return failureStatus(500, 'InternalError', `Internal error occurred: ${message}`, details);
 }

@@ -15,7 +15,10 @@ export interface WatchRequest {
   /** undefined, '' and '0' start with the current state as ADDED events. */
   resourceVersion?: string;
   allowBookmarks: boolean;
-  sendInitialEvents: boolean;
+  /** As the request says; unset with no resourceVersion (or "0") means true, as a real apiserver defaults it. */
+  sendInitialEvents?: boolean;
+  /** False where a real apiserver has no watch cache (events): no bookmark but the initial-events-end one. */
+  cached: boolean;
   timeoutSeconds: number;
   bookmarkIntervalMs: number;
   forceGone: boolean;
@@ -145,8 +148,8 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     else if (before) emit('DELETED', event.entry);
   };
 
-  const bookmark = (annotations?: Record<string, string>): void => {
-    const metadata: Record<string, unknown> = { resourceVersion: w.store.resourceVersion() };
+  const bookmark = (rv: number, annotations?: Record<string, string>): void => {
+    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
     if (annotations) metadata.annotations = annotations;
     write('BOOKMARK', JSON.stringify({ kind: w.def.kind, apiVersion: w.apiVersion, metadata }), false);
   };
@@ -155,33 +158,58 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   req.on('close', () => finish());
   res.on('close', () => finish());
 
+  // Like a real apiserver's watch cache: `delivered` is the newest resourceVersion this watch has already
+  // covered (its start, then its replayed history); `latest` the newest change of the resource seen since,
+  // selected or not. A periodic bookmark carries `latest`, and only once it is newer than `delivered`: a quiet
+  // watch gets none, and neither does one whose last change it already replayed.
   const rvText = w.resourceVersion;
   const fromStart = rvText === undefined || rvText === '' || rvText === '0';
+  const initialEvents = w.sendInitialEvents ?? fromStart;
+  let delivered = 0;
+  let latest = 0;
+  const live = (event: StoreEvent): void => {
+    latest = Math.max(latest, event.rv);
+    onEvent(event);
+  };
   try {
     if (fromStart) {
-      const initial = w.store.listPage(w.def, { namespace: w.namespace }).entries;
-      watch = w.store.watchRaw(w.def, undefined, onEvent);
-      for (const entry of initial) if (matches(entry)) emit('ADDED', entry);
-      if (w.sendInitialEvents && w.allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+      const page = w.store.listPage(w.def, { namespace: w.namespace });
+      watch = w.store.watchRaw(w.def, undefined, live);
+      delivered = latest = Number(page.resourceVersion);
+      if (initialEvents) for (const entry of page.entries) if (matches(entry)) emit('ADDED', entry);
     } else {
       const rv = Number(rvText);
       if (!Number.isInteger(rv) || rv < 0)
         throw new ApiError(400, 'BadRequest', `invalid resource version: ${rvText}`);
-      watch = w.store.watchRaw(w.def, rv, onEvent);
-      for (const event of watch.replay) onEvent(event);
+      watch = w.store.watchRaw(w.def, rv, live);
+      delivered = rv;
+      for (const event of watch.replay) {
+        onEvent(event);
+        delivered = Math.max(delivered, event.rv);
+      }
+      latest = Math.max(latest, delivered);
     }
+    if (initialEvents && w.allowBookmarks) bookmark(delivered, { 'k8s.io/initial-events-end': 'true' });
   } catch (err) {
     write('ERROR', JSON.stringify(statusFromError(err)), false);
     finish();
     return;
   }
   if (finished) return;
-  if (w.allowBookmarks && w.bookmarkIntervalMs > 0) {
-    const tick = (): void => {
-      bookmark();
-      if (!finished) timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+  if (w.allowBookmarks && w.cached) {
+    const progress = (): void => {
+      if (latest > delivered) bookmark(latest);
     };
-    timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+    if (w.bookmarkIntervalMs > 0) {
+      const tick = (): void => {
+        progress();
+        if (!finished) timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+      };
+      timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+    }
+    // And one two seconds before the timeout, so a client resumes from as recent a version as possible.
+    const pretimeoutMs = w.timeoutSeconds * 1000 - 2000;
+    if (w.timeoutSeconds > 0 && pretimeoutMs > 0) timers.push(setTimeout(progress, pretimeoutMs));
   }
   if (w.timeoutSeconds > 0) timers.push(setTimeout(() => finish(), w.timeoutSeconds * 1000));
 }
