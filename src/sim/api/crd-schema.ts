@@ -283,11 +283,19 @@ const CEL_SKIPPED: FieldError = {
 
 const compiled = new Map<string, CustomResourceSchema>();
 
+/** The same schema object, compiled: a write need not serialize its schema to find it. */
+const bySchema = new WeakMap<OpenApiSchema, CustomResourceSchema>();
+
 /** The compiled schema of one CRD version (compiled once per distinct schema). */
 export function customResourceSchema(schema: OpenApiSchema): CustomResourceSchema {
+  const known = bySchema.get(schema);
+  if (known) return known;
   const key = JSON.stringify(schema);
   let result = compiled.get(key);
-  if (result) return result;
+  if (result) {
+    bySchema.set(schema, result);
+    return result;
+  }
   const formats = new Set<string>();
   const ajvSchema = toAjv(rootForValidation(schema), formats);
   const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
@@ -314,5 +322,6 @@ export function customResourceSchema(schema: OpenApiSchema): CustomResourceSchem
     },
   };
   compiled.set(key, result);
+  bySchema.set(schema, result);
   return result;
 }
