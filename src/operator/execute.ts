@@ -10,7 +10,7 @@ import {
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Cached, Informer } from '../kube/informer.js';
-import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../kube/patch.js';
+import { cordonNode, deletePodByUid, uncordonNode } from '../kube/patch.js';
 import { paths } from '../kube/paths.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { Effect, Step } from '../remediation/index.js';
@@ -141,9 +141,14 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
     }
     case 'createJob': {
       const { name, namespace } = effect.job.metadata;
-      const result = await createIfAbsent(deps.rest, paths.jobs(namespace), effect.job);
-      if (result === 'exists')
+      try {
+        // Read-your-writes, as for the NodeRemediation: the next reconcile sees the Job it just created.
+        deps.jobs.upsert(await deps.rest.create(paths.jobs(namespace), effect.job));
+      } catch (err) {
+        // Deterministic name: created before (by us or a previous leader).
+        if (!isAlreadyExists(err)) throw err;
         await healCache(deps, deps.jobs, `${namespace}/${name}`, paths.job(namespace, name));
+      }
       return;
     }
     case 'deletePod':
