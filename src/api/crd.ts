@@ -9,8 +9,10 @@ import {
   VERSION,
 } from './meta.js';
 import { NodeRemediationSpecSchema, NodeRemediationStatusSchema } from './node-remediation.js';
+import { policySpecRules } from './policy-rules.js';
 import { RemediationPolicySpecSchema, RemediationPolicyStatusSchema } from './remediation-policy.js';
-import { toStructural } from './structural.js';
+import { addValidations, toStructural } from './structural.js';
+import type { CelRule } from './validation.js';
 
 interface PrinterColumn {
   name: string;
@@ -22,15 +24,29 @@ interface PrinterColumn {
 
 interface CrdInput {
   kind: string;
+  /** What `kubectl explain <kind>` prints first. */
+  description: string;
   plural: string;
   shortNames: string[];
   spec: z.ZodType;
   specRequired: boolean;
+  /** Cross-field rules that zod cannot carry (see policy-rules.ts), by path under spec. */
+  specRules?: Record<string, CelRule[]>;
   status: z.ZodType;
   columns: PrinterColumn[];
 }
 
 export const CATEGORY = 'chainmedic';
+
+/** The descriptions of apiVersion and kind every Kubernetes object carries (as controller-gen writes them). */
+const API_VERSION_DESCRIPTION =
+  'APIVersion defines the versioned schema of this representation of an object. Servers should convert ' +
+  'recognized schemas to the latest internal value, and may reject unrecognized values. More info: ' +
+  'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
+const KIND_DESCRIPTION =
+  'Kind is a string value representing the REST resource this object represents. Servers may infer this ' +
+  'from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: ' +
+  'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
 
 function openApi(schema: z.ZodType): Record<string, unknown> {
   return toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }));
@@ -65,11 +81,13 @@ function crd(input: CrdInput): Record<string, unknown> {
           schema: {
             openAPIV3Schema: {
               type: 'object',
+              description: input.description,
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
+                apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
+                kind: { type: 'string', description: KIND_DESCRIPTION },
+                // The API server allows nothing else here (it serves ObjectMeta, with its own descriptions).
                 metadata: { type: 'object' },
-                spec: openApi(input.spec),
+                spec: addValidations(openApi(input.spec), input.specRules ?? {}),
                 status: openApi(input.status),
               },
               ...(input.specRequired ? { required: ['spec'] } : {}),
@@ -86,6 +104,10 @@ export function buildCrds(): Record<string, Record<string, unknown>> {
   return {
     [`${GROUP}_${NODE_REMEDIATION_PLURAL}.yaml`]: crd({
       kind: NODE_REMEDIATION_KIND,
+      description:
+        'One remediation episode of one node: chainmedic confirmed that azure-npm crash-loops there because ' +
+        "kubelet's iptables chains are missing (or a person asked), and drives it: gate, cordon, a Job on the " +
+        'node that probes the chains and restarts kubelet only when they are missing, verify, uncordon.',
       plural: NODE_REMEDIATION_PLURAL,
       shortNames: ['nrem'],
       spec: NodeRemediationSpecSchema,
@@ -101,10 +123,14 @@ export function buildCrds(): Record<string, Record<string, unknown>> {
     }),
     [`${GROUP}_${REMEDIATION_POLICY_PLURAL}.yaml`]: crd({
       kind: REMEDIATION_POLICY_KIND,
+      description:
+        'How chainmedic remediates. Only the RemediationPolicy named "default" is used; every field left out, ' +
+        'or the whole object, takes its default. Its status is the fleet view.',
       plural: REMEDIATION_POLICY_PLURAL,
       shortNames: [],
       spec: RemediationPolicySpecSchema,
       specRequired: false,
+      specRules: policySpecRules(),
       status: RemediationPolicyStatusSchema,
       columns: [
         { name: 'Paused', type: 'boolean', jsonPath: '.spec.paused' },

@@ -1,71 +1,232 @@
 import { z } from 'zod';
 import { ConditionSchema } from './condition.js';
 import { ObjectMetaSchema } from './node-remediation.js';
+import {
+  celRules,
+  DURATION_FORMAT,
+  DURATION_MAX_LENGTH,
+  DURATION_PATTERN,
+  minimumDuration,
+} from './validation.js';
 
 /**
  * Every field is optional: `effectivePolicy` (src/config/policy.ts) applies the defaults and parses
- * durations and percentages, so the same validation serves the operator and, later, the admission webhook.
+ * durations and percentages, so the same validation serves the operator and the admission webhook. The
+ * CRD checks what needs no other object; the rules that read the defaults are added by crd.ts
+ * (src/api/policy-rules.ts).
  */
-const duration = () => z.string().min(1).max(32).describe('A duration such as "90s", "10m", "1h30m".');
+const DURATION_REGEX = new RegExp(DURATION_PATTERN);
+
+/** A duration field: `what` it is, and optionally a minimum the CRD enforces (CEL) as the operator does. */
+function duration(what: string, min?: string) {
+  return z
+    .string()
+    .max(DURATION_MAX_LENGTH)
+    .regex(DURATION_REGEX, {
+      error: (issue) => `"${String(issue.input)}" is not a duration (use e.g. "90s", "10m", "1h30m")`,
+    })
+    .optional()
+    .meta({
+      description: `${what} ${DURATION_FORMAT}`,
+      ...(min ? celRules(minimumDuration(min)) : {}),
+    });
+}
 
 export const OnFailureSchema = z.enum(['KeepCordoned', 'Uncordon']);
 export type OnFailure = z.infer<typeof OnFailureSchema>;
 
-export const RemediationPolicySpecSchema = z.object({
-  paused: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-  maxConcurrent: z.number().int().min(1).max(1000).optional(),
-  maxUnhealthy: z
-    .union([z.number().int().min(0), z.string().max(8)])
-    .optional()
-    .meta({
-      'x-kubernetes-int-or-string': true,
-      description: 'Storm guard: a node count or a percentage ("10%") of linux nodes.',
-    }),
-  crashLoopRestartThreshold: z.number().int().min(1).max(1000).optional(),
-  signatures: z.array(z.string().min(1).max(1024)).max(32).optional(),
-  target: z
-    .object({
-      namespace: z.string().min(1).max(63).optional(),
-      daemonSet: z.string().min(1).max(253).optional(),
-      container: z.string().min(1).max(63).optional(),
-    })
-    .optional(),
-  cooldown: duration().optional(),
-  maxAttemptsPerNode: z.number().int().min(1).max(20).optional(),
-  attemptWindow: duration().optional(),
-  job: z
-    .object({
-      timeout: duration().optional(),
-      agentWaitSeconds: z.number().int().min(1).max(3600).optional(),
-      ttlAfterFinished: duration().optional(),
-      image: z.string().min(1).max(512).optional(),
-    })
-    .optional(),
-  verifyTimeout: duration().optional(),
-  deleteCrashingPod: z.boolean().optional(),
-  onFailure: OnFailureSchema.optional(),
-});
+/** What the operator's parser accepts for maxUnhealthy (src/config/policy.ts), as one CEL rule. */
+const MAX_UNHEALTHY_RULE = {
+  rule: "type(self) == int ? self >= 0 : self.matches('^([0-9]+|([0-9]{1,2}|0[0-9]{2}|100)%)$')",
+  message: 'must be a node count (an integer >= 0) or a percentage between "0%" and "100%"',
+};
+
+export const RemediationPolicySpecSchema = z
+  .object({
+    paused: z
+      .boolean()
+      .optional()
+      .describe(
+        'No new attempts or Jobs; a running Job, verification and uncordoning still finish. Default false.',
+      ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        'No cordon; the Job only probes the chains (`agent probe`) and the NodeRemediation ends Skipped/DryRun. ' +
+          'Default false.',
+      ),
+    maxConcurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Remediations holding a slot (Cordoning to Uncordoning) at once, 1..1000. Default 1.'),
+    maxUnhealthy: z
+      .union([z.number().int().min(0), z.string().max(8)])
+      .optional()
+      .meta({
+        'x-kubernetes-int-or-string': true,
+        maxLength: 8,
+        description:
+          'Storm guard: no remediation starts while more nodes than this are affected. A node count (0, 5) or ' +
+          'a percentage of linux nodes ("0%".."100%", rounded up, at least 1). Default "10%".',
+        ...celRules(MAX_UNHEALTHY_RULE),
+      }),
+    crashLoopRestartThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Container restarts before a crash loop counts, 1..1000. Default 3.'),
+    signatures: z
+      .array(z.string().min(1).max(1024))
+      .max(32)
+      .optional()
+      .meta({
+        // Not in zod: the operator reports an empty list in its own words ("must not be empty").
+        minItems: 1,
+        description:
+          'Regular expressions (JavaScript syntax) matched against the previous container log, 1..32. One ' +
+          'that matches an empty log is refused (it would confirm every crash loop). Default: the azure-npm ' +
+          'detection failure message.',
+      }),
+    target: z
+      .object({
+        namespace: z
+          .string()
+          .min(1)
+          .max(63)
+          .optional()
+          .describe('Namespace of the DaemonSet (the RBAC Role must be moved too). Default kube-system.'),
+        daemonSet: z
+          .string()
+          .min(1)
+          .max(253)
+          .optional()
+          .describe('The DaemonSet whose pods are watched. Default azure-npm.'),
+        container: z
+          .string()
+          .min(1)
+          .max(63)
+          .optional()
+          .describe('The container whose restarts and log count. Default azure-npm.'),
+      })
+      .optional()
+      .describe('The DaemonSet whose crash-looping pods are remediated.'),
+    cooldown: duration(
+      'Minimum time between two attempts on one node; must not exceed attemptWindow. Default 10m.',
+    ),
+    maxAttemptsPerNode: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .optional()
+      .describe(
+        'Attempts per node within attemptWindow (1..20); then Failed/MaxAttemptsExceeded. Default 3.',
+      ),
+    attemptWindow: duration('The window for maxAttemptsPerNode, at least 1s. Default 1h.', '1s'),
+    job: z
+      .object({
+        timeout: duration(
+          "The Job's activeDeadlineSeconds, at least 10s; must be longer than agentWaitSeconds. Default 5m.",
+          '10s',
+        ),
+        agentWaitSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .optional()
+          .describe(
+            'How long the agent waits for kubelet and the chains after the restart, 1..3600; shorter than ' +
+              'timeout. Default 90.',
+          ),
+        ttlAfterFinished: duration(
+          "The Job's ttlSecondsAfterFinished (its log is the evidence). Default 1h.",
+        ),
+        image: z
+          .string()
+          .min(1)
+          .max(512)
+          .optional()
+          .describe("Image of the agent Job. Default: the operator's --agent-image."),
+      })
+      .optional()
+      .describe('The remediation Job run on the node.'),
+    verifyTimeout: duration(
+      'How long the target pod may take to become Ready after the fix, at least 1s; then ' +
+        'Failed/VerifyTimeout. Default 5m.',
+      '1s',
+    ),
+    deleteCrashingPod: z
+      .boolean()
+      .optional()
+      .describe(
+        'Delete the crash-looping pod after the fix so it restarts without waiting out its back-off. ' +
+          'Default true.',
+      ),
+    onFailure: OnFailureSchema.optional().describe(
+      'KeepCordoned keeps a failed node cordoned (NetworkPolicy is not enforced there); Uncordon releases ' +
+        'it. Default KeepCordoned.',
+    ),
+  })
+  .describe('Every field is optional: the default applies to a field left out.');
 export type RemediationPolicySpec = z.infer<typeof RemediationPolicySpecSchema>;
 
 /** The fleet view the operator publishes on the `default` policy. */
-export const RemediationPolicyStatusSchema = z.object({
-  linuxNodes: z.number().int().min(0).optional(),
-  optedOutNodes: z.number().int().min(0).optional(),
-  affectedNodes: z.number().int().min(0).optional(),
-  activeRemediations: z.number().int().min(0).optional(),
-  stormGuard: z
-    .object({
-      active: z.boolean(),
-      affected: z.number().int().min(0),
-      limit: z.number().int().min(0),
-    })
-    .optional(),
-  unconfirmedCrashLoops: z.number().int().min(0).optional(),
-  lastDetection: z.iso.datetime().optional(),
-  conditions: z.array(ConditionSchema).max(16).optional(),
-  observedGeneration: z.number().int().min(0).optional(),
-});
+export const RemediationPolicyStatusSchema = z
+  .object({
+    linuxNodes: z.number().int().min(0).optional().describe('Linux nodes in the cluster.'),
+    optedOutNodes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Nodes opted out (annotation chainmedic.io/opt-out: "true").'),
+    affectedNodes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Linux nodes whose target pod crash-loops, or that have an active remediation.'),
+    activeRemediations: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Remediations holding a maxConcurrent slot.'),
+    stormGuard: z
+      .object({
+        active: z.boolean().describe('More nodes are affected than the limit: no remediation starts.'),
+        affected: z.number().int().min(0).describe('Affected nodes.'),
+        limit: z.number().int().min(0).describe('maxUnhealthy resolved to a node count.'),
+      })
+      .optional()
+      .describe('The storm guard (maxUnhealthy).'),
+    unconfirmedCrashLoops: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Crash loops whose log matched no signature: counted, never remediated.'),
+    lastDetection: z.iso.datetime().optional().describe('When a crash loop was last confirmed.'),
+    conditions: z
+      .array(ConditionSchema)
+      .max(16)
+      .optional()
+      .describe('Ready, Paused, StormActive and Valid (False names every problem of an invalid spec).'),
+    observedGeneration: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('The metadata.generation this status was written for.'),
+  })
+  .describe('Written by the operator on the policy named "default": the fleet view.');
 export type RemediationPolicyStatus = z.infer<typeof RemediationPolicyStatusSchema>;
 
 export const RemediationPolicySchema = z.object({

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { z } from 'zod';
 import { buildCrds, renderCrdYaml } from '../../src/api/crd.js';
-import { toStructural } from '../../src/api/structural.js';
+import { addValidations, toStructural } from '../../src/api/structural.js';
 
 const dir = join(process.cwd(), 'manifests', 'crds');
 const crds = buildCrds();
@@ -80,5 +80,103 @@ describe('CRDs', () => {
   it('toStructural rejects what Kubernetes would reject', () => {
     expect(() => toStructural(z.toJSONSchema(z.union([z.string(), z.number()])))).toThrow(/unions/);
     expect(() => toStructural({ type: 'object', properties: { a: { $ref: '#/x' } } })).toThrow(/\$ref/);
+  });
+});
+
+describe('CRDs that describe and validate themselves', () => {
+  type Node = Record<string, unknown> & { properties?: Record<string, Node>; items?: Node };
+  const rootOf = (file: string) =>
+    parse(readFileSync(join(dir, file), 'utf8')).spec.versions[0].schema.openAPIV3Schema as Node;
+
+  /** Every field of a schema, by path, with its node (list items count as the list's field). */
+  function fields(node: Node, path: string): [string, Node][] {
+    const inner = node.items ?? node;
+    return Object.entries(inner.properties ?? {}).flatMap(([name, sub]) => [
+      [`${path}.${name}`, sub] as [string, Node],
+      ...fields(sub, `${path}.${name}`),
+    ]);
+  }
+
+  it.each(Object.keys(crds))('%s: the kind and every field but metadata have a description', (file) => {
+    const root = rootOf(file);
+    expect(root.description).toEqual(expect.stringMatching(/\S/));
+    const all = fields(root, '');
+    expect(all.length).toBeGreaterThan(20);
+    expect(
+      all.filter(([path, node]) => path !== '.metadata' && !node.description).map(([path]) => path),
+    ).toEqual([]);
+  });
+
+  it('the CEL rules and where they are (the webhook has the rest: test/api/validation-cases.ts)', () => {
+    const rules = Object.keys(crds).flatMap((file) =>
+      fields(rootOf(file), file.split('_')[1]!.replace('.yaml', '')).flatMap(([path, node]) =>
+        (
+          (node['x-kubernetes-validations'] as { message: string; fieldPath?: string }[] | undefined) ?? []
+        ).map((r) => `${path}${r.fieldPath ?? ''}: ${r.message.split(';')[0]}`),
+      ),
+    );
+    expect(rules.sort()).toEqual([
+      'noderemediations.spec.nodeName: is immutable: a NodeRemediation is about one node',
+      'remediationpolicies.spec.attemptWindow: must be at least 1s',
+      'remediationpolicies.spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
+      'remediationpolicies.spec.job.agentWaitSeconds: must be shorter than spec.job.timeout',
+      'remediationpolicies.spec.job.timeout: must be at least 10s',
+      'remediationpolicies.spec.maxUnhealthy: must be a node count (an integer >= 0) or a percentage between "0%" and "100%"',
+      'remediationpolicies.spec.verifyTimeout: must be at least 1s',
+    ]);
+  });
+
+  it('patterns: node names and every duration', () => {
+    const all = Object.keys(crds).flatMap((file) =>
+      fields(rootOf(file), file.split('_')[1]!.replace('.yaml', '')),
+    );
+    expect(all.filter(([, node]) => node.pattern).map(([path]) => path)).toEqual([
+      'noderemediations.spec.nodeName',
+      'remediationpolicies.spec.cooldown',
+      'remediationpolicies.spec.attemptWindow',
+      'remediationpolicies.spec.job.timeout',
+      'remediationpolicies.spec.job.ttlAfterFinished',
+      'remediationpolicies.spec.verifyTimeout',
+    ]);
+  });
+
+  it('toStructural keeps an int-or-string field its length limit and rules', () => {
+    const schema = z.union([z.number(), z.string().max(8)]).meta({
+      'x-kubernetes-int-or-string': true,
+      maxLength: 8,
+      description: 'd',
+      'x-kubernetes-validations': [{ rule: 'true', message: 'm' }],
+    });
+    expect(toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0' }))).toEqual({
+      'x-kubernetes-int-or-string': true,
+      description: 'd',
+      maxLength: 8,
+      'x-kubernetes-validations': [{ rule: 'true', message: 'm' }],
+    });
+    expect(() => toStructural({ type: 'string', 'x-kubernetes-validations': [{ rule: '' }] })).toThrow(
+      /x-kubernetes-validations must be a list of \{ rule, message \}/,
+    );
+  });
+
+  it('addValidations appends rules by path and refuses a path that is not an object', () => {
+    const schema = {
+      type: 'object',
+      properties: { job: { type: 'object', properties: { a: { type: 'string' } } } },
+      'x-kubernetes-validations': [{ rule: 'r0', message: 'm0' }],
+    };
+    const out = addValidations(schema, {
+      '': [{ rule: 'r1', message: 'm1' }],
+      job: [{ rule: 'r2', message: 'm2' }],
+    });
+    expect(out['x-kubernetes-validations']).toEqual([
+      { rule: 'r0', message: 'm0' },
+      { rule: 'r1', message: 'm1' },
+    ]);
+    expect((out.properties as { job: Record<string, unknown> }).job['x-kubernetes-validations']).toEqual([
+      { rule: 'r2', message: 'm2' },
+    ]);
+    expect(schema['x-kubernetes-validations']).toHaveLength(1);
+    expect(() => addValidations(schema, { jobb: [] })).toThrow(/no object at "jobb"/);
+    expect(() => addValidations(schema, { 'job.a': [] })).toThrow(/no object at "job.a"/);
   });
 });
