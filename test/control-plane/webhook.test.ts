@@ -26,10 +26,13 @@ import {
 
 const policy = (name: string, spec: Record<string, unknown>) =>
   JSON.stringify({ apiVersion: API_VERSION, kind: 'RemediationPolicy', metadata: { name }, spec });
-/** Valid for the CRD schema; only the webhook knows a cooldown must not outlast the attempt window. */
-const COOLDOWN_TOO_LONG = { cooldown: '2h', attemptWindow: '1h' };
-const COOLDOWN_MESSAGE =
-  'admission webhook "remediationpolicies.chainmedic.io" denied the request: spec.cooldown: must not be longer than spec.attemptWindow';
+/**
+ * Valid for the CRD; only the webhook knows that a signature matching an empty log would confirm every crash
+ * loop (signatures are JavaScript regular expressions: test/api/validation-cases.ts lists which check lives where).
+ */
+const MATCHES_ANYTHING = { signatures: ['.*'] };
+const MATCHES_ANYTHING_MESSAGE =
+  'admission webhook "remediationpolicies.chainmedic.io" denied the request: spec.signatures[0]: /.*/ matches an empty log, so every crash loop would confirm';
 
 describe('the shipped ValidatingWebhookConfiguration, called by kube-apiserver over TLS', () => {
   let cp: ControlPlane;
@@ -90,23 +93,32 @@ describe('the shipped ValidatingWebhookConfiguration, called by kube-apiserver o
     // The API server picks the new caBundle up through its own informer: until then its calls fail TLS
     // verification and fail open. A server-side dry run refused by the webhook says the new one is in use.
     await wait(async () => {
-      const dry = await apply(policy('default', COOLDOWN_TOO_LONG), '--dry-run=server');
-      return dry.code !== 0 && dry.stderr.includes(COOLDOWN_MESSAGE);
+      const dry = await apply(policy('default', MATCHES_ANYTHING), '--dry-run=server');
+      return dry.code !== 0 && dry.stderr.includes(MATCHES_ANYTHING_MESSAGE);
     }, 'the API server calling the webhook with the operator-written caBundle');
   });
 
   it('refuses an invalid RemediationPolicy with the webhook message', async () => {
-    const tooLong = await apply(policy('default', COOLDOWN_TOO_LONG));
-    expect(tooLong.code).not.toBe(0);
-    expect(tooLong.stderr).toContain(COOLDOWN_MESSAGE);
-
-    const matchesAnything = await apply(policy('default', { signatures: ['.*'] }));
+    const matchesAnything = await apply(policy('default', MATCHES_ANYTHING));
     expect(matchesAnything.code).not.toBe(0);
-    expect(matchesAnything.stderr).toContain(
-      'spec.signatures[0]: /.*/ matches an empty log, so every crash loop would confirm',
+    expect(matchesAnything.stderr).toContain(MATCHES_ANYTHING_MESSAGE);
+
+    const invalidRegex = await apply(policy('default', { signatures: ['(unclosed'] }));
+    expect(invalidRegex.code).not.toBe(0);
+    expect(invalidRegex.stderr).toContain(
+      'admission webhook "remediationpolicies.chainmedic.io" denied the request: spec.signatures[0]: not a valid regular expression',
     );
     const stored = await kubectl(cp.adminKubeconfig, ['get', 'remediationpolicy', 'default']);
     expect(stored.stderr).toContain('NotFound');
+  });
+
+  it('leaves to the CRD what the CRD checks: the API server refuses before it calls the webhook', async () => {
+    const tooLong = await apply(policy('default', { cooldown: '2h', attemptWindow: '1h' }));
+    expect(tooLong.code).not.toBe(0);
+    expect(tooLong.stderr).toContain(
+      'The RemediationPolicy "default" is invalid: spec.cooldown: Invalid value: "object": must not be longer than spec.attemptWindow',
+    );
+    expect(tooLong.stderr).not.toContain('admission webhook');
   });
 
   it('accepts a valid one, refuses an invalid update of it, and warns about a policy that has no effect', async () => {
@@ -114,9 +126,9 @@ describe('the shipped ValidatingWebhookConfiguration, called by kube-apiserver o
     expect(valid.stderr).toBe('');
     expect(valid.stdout.trim()).toBe('remediationpolicy.chainmedic.io/default created');
 
-    const update = await apply(policy('default', { maxConcurrent: 2, ...COOLDOWN_TOO_LONG }));
+    const update = await apply(policy('default', { maxConcurrent: 2, ...MATCHES_ANYTHING }));
     expect(update.code).not.toBe(0);
-    expect(update.stderr).toContain(COOLDOWN_MESSAGE);
+    expect(update.stderr).toContain(MATCHES_ANYTHING_MESSAGE);
 
     const other = await apply(policy('staging', {}));
     expect(other.code).toBe(0);
@@ -143,7 +155,7 @@ describe('the shipped ValidatingWebhookConfiguration, called by kube-apiserver o
   it('fails open with the operator stopped: writes go through', async () => {
     const logFrom = readFileSync(cp.logs.apiserver, 'utf8').length;
     await operator!.stop();
-    const accepted = await apply(policy('default', { maxConcurrent: 2, ...COOLDOWN_TOO_LONG }));
+    const accepted = await apply(policy('default', { maxConcurrent: 2, ...MATCHES_ANYTHING }));
     expect(accepted.stderr).toBe('');
     expect(accepted.code).toBe(0);
     expect(accepted.stdout.trim()).toBe('remediationpolicy.chainmedic.io/default configured');

@@ -6,6 +6,11 @@ import { allow, invalid, type Verdict } from './review.js';
  * Everything `validatePolicy` checks (schema, durations, percentages, regexes, agent wait vs Job timeout),
  * plus what it does not: a signature that matches the empty string would confirm every crash loop, whatever
  * its log says, and a cooldown longer than the attempt window makes maxAttemptsPerNode meaningless.
+ *
+ * The CRD enforces all but the signatures' checks itself (test/api/validation-cases.ts says which is where), and
+ * the API server applies the CRD before it calls this webhook, so with the current CRDs only the signatures'
+ * checks fire here. The rest stays: it is the operator's own validation (it costs nothing), and it still guards
+ * a cluster whose CRDs are older than the operator.
  */
 export function validateRemediationPolicy(object: unknown): Verdict {
   const typed = object as { metadata?: { name?: string }; spec?: unknown } | undefined;
