@@ -88,7 +88,13 @@ export function validatePolicy(input: unknown): PolicyResult {
   const signatures: RegExp[] = [];
   (spec.signatures ?? d.signatures).forEach((source, i) => {
     try {
-      signatures.push(new RegExp(source));
+      const regex = new RegExp(source);
+      // Such a signature would confirm every crash loop, whatever its log says.
+      if (regex.test(''))
+        errors.push(
+          `spec.signatures[${i}]: /${source}/ matches an empty log, so every crash loop would confirm`,
+        );
+      signatures.push(regex);
     } catch (err) {
       errors.push(`spec.signatures[${i}]: not a valid regular expression (${(err as Error).message})`);
     }
@@ -101,6 +107,11 @@ export function validatePolicy(input: unknown): PolicyResult {
   const ttlMs = duration('job.ttlAfterFinished', spec.job?.ttlAfterFinished, d.job.ttlAfterFinished);
   const verifyTimeoutMs = duration('verifyTimeout', spec.verifyTimeout, d.verifyTimeout, 1000);
   const agentWaitSeconds = spec.job?.agentWaitSeconds ?? d.job.agentWaitSeconds;
+  if (errors.length === 0 && cooldownMs > attemptWindowMs) {
+    errors.push(
+      'spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
+    );
+  }
   if (errors.length === 0 && agentWaitSeconds * 1000 >= timeoutMs) {
     errors.push(
       `spec.job.agentWaitSeconds: ${agentWaitSeconds}s must be shorter than spec.job.timeout (${timeoutMs / 1000}s)`,

@@ -33,6 +33,7 @@ describe('effectivePolicy', () => {
     const p = effectivePolicy({
       maxUnhealthy: 4,
       cooldown: '1h30m',
+      attemptWindow: '6h',
       job: { timeout: '10m', agentWaitSeconds: 120, image: 'reg/chainmedic:1' },
       onFailure: 'Uncordon',
     });
@@ -53,6 +54,8 @@ describe('effectivePolicy', () => {
     [{ maxUnhealthy: 'ten' }, /spec\.maxUnhealthy/],
     [{ signatures: ['(unclosed'] }, /spec\.signatures\[0\]: not a valid regular expression/],
     [{ signatures: [] }, /spec\.signatures: must not be empty/],
+    [{ signatures: ['.*'] }, /spec\.signatures\[0\]: \/\.\*\/ matches an empty log/],
+    [{ cooldown: '2h', attemptWindow: '1h' }, /spec\.cooldown: must not be longer than spec\.attemptWindow/],
     [{ maxConcurrent: 0 }, /spec\.maxConcurrent/],
     [{ onFailure: 'Reboot' }, /spec\.onFailure/],
     [

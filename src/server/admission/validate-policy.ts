@@ -3,9 +3,8 @@ import { validatePolicy } from '../../config/policy.js';
 import { allow, invalid, type Verdict } from './review.js';
 
 /**
- * Everything `validatePolicy` checks (schema, durations, percentages, regexes, agent wait vs Job timeout),
- * plus what it does not: a signature that matches the empty string would confirm every crash loop, whatever
- * its log says, and a cooldown longer than the attempt window makes maxAttemptsPerNode meaningless.
+ * Everything `validatePolicy` checks (schema, durations, percentages, regexes and one that matches an empty log,
+ * cooldown vs attempt window, agent wait vs Job timeout): the operator refuses the same policies the webhook does.
  *
  * The CRD enforces all but the signatures' checks itself (test/api/validation-cases.ts says which is where), and
  * the API server applies the CRD before it calls this webhook, so with the current CRDs only the signatures'
@@ -16,21 +15,6 @@ export function validateRemediationPolicy(object: unknown): Verdict {
   const typed = object as { metadata?: { name?: string }; spec?: unknown } | undefined;
   const result = validatePolicy(typed?.spec);
   if (!result.ok) return invalid(result.errors);
-
-  const problems: string[] = [];
-  result.policy.signatures.forEach((regex, i) => {
-    if (regex.test('')) {
-      problems.push(
-        `spec.signatures[${i}]: /${regex.source}/ matches an empty log, so every crash loop would confirm`,
-      );
-    }
-  });
-  if (result.policy.cooldownMs > result.policy.attemptWindowMs) {
-    problems.push(
-      'spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
-    );
-  }
-  if (problems.length > 0) return invalid(problems);
 
   const name = typed?.metadata?.name;
   if (name && name !== DEFAULT_POLICY_NAME) {
