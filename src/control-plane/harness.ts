@@ -158,40 +158,34 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const adminKubeconfig = kubeconfigOf('admin');
 
     if (options.controllers !== false) {
-      const kcm = startBinary(
-        [
-          bin['kube-controller-manager'],
-          `--kubeconfig=${kubeconfigOf('controllerManager')}`,
-          `--authentication-kubeconfig=${kubeconfigOf('controllerManager')}`,
-          `--authorization-kubeconfig=${kubeconfigOf('controllerManager')}`,
-          '--bind-address=127.0.0.1',
-          `--secure-port=${await freePort()}`,
-          `--cert-dir=${join(dir, 'pki', 'kcm')}`,
-          `--service-account-private-key-file=${creds.serviceAccountKey}`,
-          `--root-ca-file=${caFile}`,
-          `--service-cluster-ip-range=${SERVICE_CIDR}`,
-          '--use-service-account-credentials=true',
-          '--leader-elect=true',
-          '--profiling=false',
-        ],
-        logs.controllerManager,
-      );
-      children.push(kcm);
-      const scheduler = startBinary(
-        [
-          bin['kube-scheduler'],
-          `--kubeconfig=${kubeconfigOf('scheduler')}`,
-          `--authentication-kubeconfig=${kubeconfigOf('scheduler')}`,
-          `--authorization-kubeconfig=${kubeconfigOf('scheduler')}`,
-          '--bind-address=127.0.0.1',
-          `--secure-port=${await freePort()}`,
-          `--cert-dir=${join(dir, 'pki', 'scheduler')}`,
-          '--leader-elect=true',
-          '--profiling=false',
-        ],
-        logs.scheduler,
-      );
-      children.push(scheduler);
+      /** The flags both controllers take: their own identity, a secure port on loopback, a Lease to lead by. */
+      const controller = async (who: 'controllerManager' | 'scheduler', binary: string, extra: string[]) => {
+        const kubeconfig = kubeconfigOf(who);
+        const child = startBinary(
+          [
+            binary,
+            `--kubeconfig=${kubeconfig}`,
+            `--authentication-kubeconfig=${kubeconfig}`,
+            `--authorization-kubeconfig=${kubeconfig}`,
+            '--bind-address=127.0.0.1',
+            `--secure-port=${await freePort()}`,
+            `--cert-dir=${join(dir, 'pki', who)}`,
+            '--leader-elect=true',
+            '--profiling=false',
+            ...extra,
+          ],
+          logs[who],
+        );
+        children.push(child);
+        return child;
+      };
+      const kcm = await controller('controllerManager', bin['kube-controller-manager'], [
+        `--service-account-private-key-file=${creds.serviceAccountKey}`,
+        `--root-ca-file=${caFile}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--use-service-account-credentials=true',
+      ]);
+      const scheduler = await controller('scheduler', bin['kube-scheduler'], []);
       const ca = readFileSync(caFile);
       const has = async (path: string) => (await httpsGet(`${server}${path}`, ca, admin)).status === 200;
       const lease = (name: string) => `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`;
