@@ -1,7 +1,16 @@
+import type { Clock } from '../controller/clock.js';
 import { Backoff } from './backoff.js';
 import { KubeApiError } from './errors.js';
 import type { KubeRest, Query } from './rest.js';
-import { nextAction, type WatchEnd } from './watch-outcome.js';
+import {
+  closedOnTime,
+  nextAction,
+  stalledAfter,
+  watchDeadlineMs,
+  watchTimeoutSeconds,
+  type NextAction,
+  type WatchEnd,
+} from './watch-outcome.js';
 
 /** The minimum every cached object keeps: enough to key it and to tell versions apart. */
 export interface Cached {
@@ -20,17 +29,39 @@ export interface InformerOptions<T extends Cached> {
   /** Keeps only the fields the operator uses: the cache holds what this returns. */
   transform: (raw: unknown) => T;
   pageSize?: number;
-  /** A watch with no event and no bookmark for this long is restarted. */
-  silenceMs?: number;
-  /** Server-side watch timeout (seconds), jittered up to 2x so replicas do not reconnect in step. */
+  /**
+   * The timeout each watch asks the server for (seconds; default 300, client-go's), jittered up to 2x so replicas
+   * do not reconnect in step. The server ends a healthy watch then, quiet or not. It is also how long a quiet
+   * watch keeps its place: a watch the server never bookmarks (`events`) can only be resumed from its last
+   * resourceVersion, and once etcd has compacted that away, re-opening it costs a relist.
+   */
   watchTimeoutSeconds?: number;
+  /**
+   * A watch still open this long after its timeout is taken for a dead (half-open) connection and re-opened
+   * (default 30 s): a dead connection is noticed within timeout + grace, a healthy quiet one is never cut.
+   */
+  watchGraceMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
+  /** Time for the watch deadline and the back-off waits; tests inject a fake one. */
+  clock?: Clock;
   onError?: (err: unknown) => void;
   /** Called on every watch restart or relist after the first list (for metrics). */
   onRestart?: () => void;
+  /** Called when a watch ends, with the rule's answer (for logs and tests). */
+  onWatchEnd?: (end: WatchEnd, action: NextAction) => void;
 }
+
+const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
+const DEFAULT_WATCH_GRACE_MS = 30_000;
+
+/** Monotonic, so a wall-clock step never makes a watch look overdue or early. */
+const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 const keyOf = (m: Cached['metadata']): string => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
 
@@ -55,9 +86,10 @@ interface RawWatchEvent {
 
 /**
  * A self-healing, paged, trimmed informer. Lists in pages (limit + continue), then watches from the list's
- * resourceVersion with bookmarks. On 410 it relists; on any other error or end of stream it backs off
- * (jittered, capped) and resumes; a watchdog restarts a watch that has been silent too long. Unlike the
- * client library's informer it never stops for good.
+ * resourceVersion with bookmarks, each watch resuming from the last event's or bookmark's. A watch the server
+ * ends at its timeout is resumed at once, quiet or not; on 410 it relists; on any other error or an early empty
+ * close it backs off (jittered, capped) and resumes; a watch still open past its timeout plus a grace is a dead
+ * connection and is re-opened. Unlike the client library's informer it never stops for good.
  */
 export class Informer<T extends Cached> {
   private readonly cache = new Map<string, T>();
@@ -65,21 +97,24 @@ export class Informer<T extends Cached> {
   private readonly syncWaiters: (() => void)[] = [];
   private readonly backoff: Backoff;
   private readonly random: () => number;
+  private readonly clock: Clock;
   private synced = false;
   private stopped = true;
   private restartCount = 0;
   /** Watch events and bookmarks handled (any progress), and watches in a row that handled none. */
   private linesHandled = 0;
   private stalledWatches = 0;
+  /** Where the next watch resumes: the last list's, event's or bookmark's resourceVersion. */
   private resourceVersion = '';
   private abort: AbortController | undefined;
   /** Aborts list requests when the informer stops. */
   private lifetime = new AbortController();
-  private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private sleeping: { timer: unknown; resolve: () => void } | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: InformerOptions<T>) {
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? monotonicClock;
     this.backoff = new Backoff(options.backoffInitialMs ?? 200, options.backoffMaxMs ?? 30_000, this.random);
   }
 
@@ -121,6 +156,11 @@ export class Informer<T extends Cached> {
     return this.restartCount;
   }
 
+  /** The resourceVersion the next watch resumes from: the last list's, event's or bookmark's. */
+  lastResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
   waitForSync(): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
@@ -138,7 +178,7 @@ export class Informer<T extends Cached> {
     this.abort?.abort();
     this.lifetime.abort();
     if (this.sleeping) {
-      clearTimeout(this.sleeping.timer);
+      this.clock.clearTimeout(this.sleeping.timer);
       this.sleeping.resolve();
     }
     await this.loop;
@@ -165,8 +205,9 @@ export class Informer<T extends Cached> {
       const handledBefore = this.linesHandled;
       const end = await this.watchOnce();
       if (this.stopped) return;
-      this.stalledWatches = this.linesHandled === handledBefore ? this.stalledWatches + 1 : 0;
+      this.stalledWatches = stalledAfter(this.stalledWatches, end, this.linesHandled !== handledBefore);
       const action = nextAction(end, this.stalledWatches);
+      this.options.onWatchEnd?.(end, action);
       if (action.restart) this.countRestart();
       if (action.relist) needList = true;
       if (action.backoff)
@@ -227,24 +268,29 @@ export class Informer<T extends Cached> {
     for (const [key, obj] of old) if (!next.has(key)) this.emit({ type: 'delete', object: obj });
   }
 
+  /**
+   * One watch, from `resourceVersion`, until the server ends it, an ERROR event, a failure, or its deadline: the
+   * server ends a healthy watch at the timeout it asked for, so one still open at timeout + grace is a dead
+   * connection (see watch-outcome.ts). Silence alone ends nothing.
+   */
   private async watchOnce(): Promise<WatchEnd> {
     const abort = new AbortController();
     this.abort = abort;
-    let sawEvents = false;
-    let silent = false;
+    let delivered = false;
+    let overdue = false;
     let ended: WatchEnd | undefined;
-    let lastActivity = Date.now();
-    const silenceMs = this.options.silenceMs ?? 90_000;
-    const watchdog = setInterval(
-      () => {
-        if (Date.now() - lastActivity > silenceMs) {
-          silent = true;
-          abort.abort();
-        }
-      },
-      Math.max(50, Math.min(silenceMs / 4, 5_000)),
+    const timeoutSeconds = watchTimeoutSeconds(
+      this.options.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS,
+      this.random,
     );
-    const baseTimeout = this.options.watchTimeoutSeconds ?? 300;
+    const requested = this.clock.now();
+    const deadline = this.clock.setTimeout(
+      () => {
+        overdue = true;
+        abort.abort();
+      },
+      watchDeadlineMs(timeoutSeconds, this.options.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS),
+    );
     try {
       const stream = await this.options.rest.openStream(
         this.options.path,
@@ -252,7 +298,7 @@ export class Informer<T extends Cached> {
           watch: true,
           allowWatchBookmarks: true,
           resourceVersion: this.resourceVersion,
-          timeoutSeconds: Math.round(baseTimeout * (1 + this.random())),
+          timeoutSeconds,
           labelSelector: this.options.labelSelector,
           fieldSelector: this.options.fieldSelector,
         },
@@ -261,7 +307,6 @@ export class Informer<T extends Cached> {
       const decoder = new TextDecoder();
       let buffered = '';
       for await (const chunk of stream) {
-        lastActivity = Date.now();
         buffered += decoder.decode(chunk, { stream: true });
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -274,16 +319,20 @@ export class Informer<T extends Cached> {
             abort.abort();
             return ended;
           }
-          sawEvents = true;
+          delivered = true;
           this.linesHandled++;
           this.backoff.reset();
         }
       }
-      return { kind: 'closed', sawEvents };
+      return {
+        kind: 'closed',
+        delivered,
+        onTime: closedOnTime(this.clock.now() - requested, timeoutSeconds),
+      };
     } catch (err) {
       if (ended) return ended;
-      if (this.stopped) return { kind: 'closed', sawEvents };
-      if (silent) return { kind: 'silent' };
+      if (this.stopped) return { kind: 'closed', delivered, onTime: false };
+      if (overdue) return { kind: 'overdue' };
       if (err instanceof KubeApiError && err.code === 410) return { kind: 'gone' };
       this.report(err);
       return {
@@ -292,7 +341,7 @@ export class Informer<T extends Cached> {
         retryAfterSeconds: err instanceof KubeApiError ? err.retryAfterSeconds : undefined,
       };
     } finally {
-      clearInterval(watchdog);
+      this.clock.clearTimeout(deadline);
     }
   }
 
@@ -361,7 +410,7 @@ export class Informer<T extends Cached> {
   private sleep(ms: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.sleeping = undefined;
         resolve();
       }, ms);

@@ -91,7 +91,7 @@ export interface StartOperatorOptions {
   metrics?: OperatorMetrics;
   /** Serve the validating admission webhook (every replica); absent: no webhook. */
   webhook?: { port: number; host?: string; certManagerDir?: string; refreshIntervalMs?: number };
-  informer?: { silenceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
+  informer?: { watchGraceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
   /** Tests: changes the requeue delay `decide` asked for (e.g. a timer that never fires first). */
   adjustRequeueMs?: (requeueAfterMs: number, step: Step) => number;
 }
@@ -149,7 +149,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     options.metrics ?? (options.metricsPort !== undefined ? createOperatorMetrics() : undefined);
   if (metrics) rest.onResponse = (verb, code) => metrics.kubeRequest(verb, code);
   const informerTuning = {
-    silenceMs: options.informer?.silenceMs,
+    watchGraceMs: options.informer?.watchGraceMs,
     backoffMaxMs: options.informer?.backoffMaxMs,
     watchTimeoutSeconds: options.informer?.watchTimeoutSeconds,
   };

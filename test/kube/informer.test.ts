@@ -1,5 +1,6 @@
 import { NODES } from '../../src/sim/api/index.js';
 import { Informer, type Cached, type InformerEvent } from '../../src/kube/informer.js';
+import type { WatchEnd } from '../../src/kube/watch-outcome.js';
 import { eventually, node, startSimApi, type SimApi } from './sim-server.js';
 
 interface TrimmedNode extends Cached {
@@ -124,22 +125,51 @@ describe('Informer against the simulated API server', () => {
     );
   });
 
-  it('restarts a watch that stays silent (no events, no bookmarks)', async () => {
+  it('resumes a quiet watch the server closes at its timeout: no restart, no relist, even with no bookmarks', async () => {
     await sim.close();
     sim = await startSimApi({ bookmarkIntervalMs: 0 });
-    const inf = start({ silenceMs: 300 });
+    const quietEnds: WatchEnd[] = [];
+    const inf = start({
+      watchTimeoutSeconds: 1,
+      random: () => 0,
+      onWatchEnd: (end) => quietEnds.push(end),
+    });
     await inf.waitForSync();
-    await eventually(() => inf.restarts() >= 2, 'watchdog restarts');
-    sim.store.create(NODES, node('after-silence'));
-    await eventually(() => inf.get('after-silence') !== undefined, 'change seen after restarts');
+    // More quiet periods than the stalled-watch relist threshold.
+    await eventually(() => quietEnds.length >= 4, 'four watches the server ended at their timeout');
+    expect(quietEnds.every((e) => e.kind === 'closed' && e.onTime && !e.delivered)).toBe(true);
+    expect(inf.restarts()).toBe(0);
+    const lists = sim.server.requests.recent().filter((r) => r.verb === 'list' && r.resource === 'nodes');
+    expect(lists).toHaveLength(1);
+    sim.store.create(NODES, node('after-quiet'));
+    await eventually(() => inf.get('after-quiet') !== undefined, 'a change after the quiet periods');
   });
 
-  it('bookmarks keep a quiet watch alive', async () => {
-    const inf = start({ silenceMs: 3000 });
+  it('resumes from the last bookmark', async () => {
+    const inf = start({ watchTimeoutSeconds: 30, random: () => 0, labelSelector: 'watched=yes' });
     await inf.waitForSync();
-    // With bookmarks every 200 ms (15 per silence period) the watchdog never fires in two silence periods.
-    await new Promise((r) => setTimeout(r, 6500));
+    const listed = inf.lastResourceVersion();
+    await eventually(() => sim.server.faults.activeWatches({ resource: 'nodes' }) === 1, 'watch open');
+    // A change the open watch does not select moves the server's resourceVersion past the watch's: only a
+    // bookmark brings it here. (A watch opened after it would replay it, filtered out, and need no bookmark.)
+    const other = sim.store.create(NODES, node('not-selected'));
+    const moved = other.metadata.resourceVersion!;
+    await eventually(() => inf.lastResourceVersion() === moved, 'a bookmark at the new resourceVersion');
+    expect(Number(moved)).toBeGreaterThan(Number(listed));
+    // The server ends this watch (a clean close); the next one resumes from the bookmark, and ending that one
+    // too puts its request in the server's log.
+    sim.server.faults.dropActiveWatches({ resource: 'nodes' });
+    await eventually(() => sim.server.faults.activeWatches({ resource: 'nodes' }) === 1, 'the next watch');
     expect(inf.restarts()).toBe(0);
+    sim.server.faults.dropActiveWatches({ resource: 'nodes' });
+    await eventually(
+      () =>
+        sim.server.requests
+          .recent()
+          .some((r) => r.verb === 'watch' && r.path.includes(`resourceVersion=${moved}`)),
+      'a watch resumed from the bookmark',
+    );
+    expect(inf.list()).toHaveLength(0);
   });
 });
 
