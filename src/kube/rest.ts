@@ -86,6 +86,16 @@ export class KubeRest {
     ctx.setHeaderParam('Accept', 'application/json');
     ctx.setSignal(signal);
     await this.kubeConfig.applySecurityAuthentication(ctx);
+    // The client library's undici dispatcher ends a body silent for 300 s (bodyTimeout); a quiet watch is silent
+    // until the server's timeout (a real apiserver sends no bookmark on events). The caller bounds it instead.
+    const dispatcher = ctx.getDispatcher();
+    if (dispatcher) {
+      ctx.setDispatcher(
+        dispatcher.compose(
+          (dispatch) => (options, handler) => dispatch({ ...options, bodyTimeout: 0 }, handler),
+        ),
+      );
+    }
     let response;
     try {
       response = await this.http.send(ctx).toPromise();
