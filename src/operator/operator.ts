@@ -120,6 +120,15 @@ const STORM_CHECK_MS = 250;
  */
 const LIST_PAGE_SIZE = 200;
 const JOB_LABEL_SELECTOR = `${LABEL_APP}=${LABEL_APP_VALUE}`;
+/**
+ * The BackOff-events watch asks for what kube-apiserver gives a watch that names no timeout (30-60 min, from
+ * --min-request-timeout): the apiserver serves events from etcd, never bookmarks them, so a quiet events watch
+ * keeps its resourceVersion only while it stays open; re-opened after etcd compacted it (every 5 min), it costs
+ * a relist. The price: a server that keeps the connection but stops serving it is noticed within the hour, not
+ * 10 min (a peer that is gone is noticed in about 40 s either way, by the client library's TCP keepalive); events
+ * are only a quicker trigger, the pods' own watch sees every crash loop.
+ */
+const EVENTS_WATCH_TIMEOUT_SECONDS = 1800;
 
 function labelSelectorOf(ds: TrimmedDaemonSet | undefined): string | undefined {
   const labels = ds?.spec.selector?.matchLabels;
@@ -159,7 +168,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     what: string,
     path: string,
     transform: (raw: unknown) => T,
-    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    selectors: { labelSelector?: string; fieldSelector?: string; watchTimeoutSeconds?: number } = {},
   ) =>
     new Informer<T>({
       rest,
@@ -333,6 +342,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     );
     const events = makeInformer<TrimmedEvent>('backoff-events', paths.events(ns), trimEvent, {
       fieldSelector: 'reason=BackOff',
+      watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
     });
     target = { key, daemonSets, events };
     daemonSets.on((e) => {
