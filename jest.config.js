@@ -11,7 +11,9 @@ const integration = [
   'bench/process-helpers',
   'bench/sim-scale',
   'demo/demo',
-  'kube/',
+  'kube/informer',
+  'kube/leader',
+  'kube/patch',
   'manifests/',
   'operator/',
   'server/admission-start',
@@ -35,7 +37,8 @@ const integration = [
 const controlPlane = ['control-plane/'];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const pattern = (prefixes) => `<rootDir>/test/(${prefixes.map(escape).join('|')})`;
+const pattern = (prefixes) =>
+  `<rootDir>/test/(${prefixes.map((p) => (p.endsWith('/') ? escape(p) : `${escape(p)}\\.test\\.ts$`)).join('|')})`;
 const file = (prefixes) =>
   prefixes.map((p) => (p.endsWith('/') ? `<rootDir>/test/${p}**/*.test.ts` : `<rootDir>/test/${p}.test.ts`));
 
