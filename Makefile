@@ -16,7 +16,7 @@ JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 # starts, a real kube-apiserver included, can reach 127.0.0.1 and nothing else.
 IN_NETNS := hack/loopback-netns.sh
 
-.PHONY: all deps build lint typecheck test test-only test-unit test-integration test-root test-control-plane control-plane demo sim bench bench-sim soak crds image clean
+.PHONY: all deps build lint typecheck test test-only test-unit test-integration test-root test-control-plane control-plane demo sim bench bench-sim bench-watches soak crds image clean
 
 all: build
 
@@ -77,6 +77,9 @@ bench: build
 
 bench-sim: build
 	node dist/cli.js bench-sim $(ARGS)
+
+bench-watches: build control-plane
+	node dist/cli.js bench-watches $(ARGS)
 
 soak: build
 	node dist/cli.js soak $(ARGS)
