@@ -154,6 +154,12 @@ export const NodeRemediationStatusSchema = z
       .max(128)
       .optional()
       .describe('UID of the crash-looping pod deleted after the fix.'),
+    podDeleteRejected: z
+      .boolean()
+      .optional()
+      .describe(
+        'The API server refused deleting the crash-looping pod: verification waits for it to restart on its own.',
+      ),
     startTime: z.iso.datetime().optional().describe('When the first attempt started.'),
     verifyStartTime: z.iso
       .datetime()

@@ -213,12 +213,23 @@ export const RemediationPolicyStatusSchema = z
       .min(0)
       .optional()
       .describe('Crash loops whose log matched no signature: counted, never remediated.'),
+    rejectedNodes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Nodes whose latest remediation failed because the API server refused one of its calls (condition Degraded).',
+      ),
     lastDetection: z.iso.datetime().optional().describe('When a crash loop was last confirmed.'),
     conditions: z
       .array(ConditionSchema)
       .max(16)
       .optional()
-      .describe('Ready, Paused, StormActive and Valid (False names every problem of an invalid spec).'),
+      .describe(
+        'Ready, Paused, StormActive, Degraded (the API server refuses remediations) and Valid (False names every ' +
+          'problem of an invalid spec).',
+      ),
     observedGeneration: z
       .number()
       .int()

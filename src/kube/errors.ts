@@ -5,6 +5,8 @@ export class KubeApiError extends Error {
     readonly reason: string,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** The server's own message (a v1 Status `message`), verbatim; '' when there was no answer. */
+    readonly serverMessage = '',
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -42,5 +44,11 @@ export function errorFromResponse(
     // not JSON: keep the raw text
   }
   const seconds = retryAfter !== undefined && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  return new KubeApiError(code, reason, `${method} ${path}: ${code} ${reason} ${message}`.trim(), seconds);
+  return new KubeApiError(
+    code,
+    reason,
+    `${method} ${path}: ${code} ${reason} ${message}`.trim(),
+    seconds,
+    message,
+  );
 }

@@ -122,8 +122,8 @@ export class KubeRest {
     return this.request<T>(HttpMethod.GET, path, { query, ...(signal ? { signal } : {}) });
   }
 
-  create<T = unknown>(path: string, body: unknown): Promise<T> {
-    return this.request<T>(HttpMethod.POST, path, { body });
+  create<T = unknown>(path: string, body: unknown, query?: Query): Promise<T> {
+    return this.request<T>(HttpMethod.POST, path, { body, ...(query ? { query } : {}) });
   }
 
   replace<T = unknown>(path: string, body: unknown): Promise<T> {

@@ -7,6 +7,7 @@ import {
   labelValue,
   type NodeRemediationStatus,
 } from '../api/index.js';
+import { refusable } from '../kube/error-class.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Cached, Informer } from '../kube/informer.js';
@@ -14,6 +15,7 @@ import { cordonNode, deletePodByUid, uncordonNode } from '../kube/patch.js';
 import { paths } from '../kube/paths.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { Effect, Step } from '../remediation/index.js';
+import { admissionPodFor, type AgentJob } from '../remediation/job.js';
 import type { CachedRemediation, TrimmedJob, TrimmedNode } from './trim.js';
 
 export interface ExecutorDeps {
@@ -42,30 +44,69 @@ function guard(deps: ExecutorDeps): void {
 
 /**
  * Performs one Step: the status write FIRST (the intent), then the one effect, then the events. A failed
- * status write throws before the effect; the work queue retries the whole reconcile with back-off.
+ * status write throws before the effect; the work queue retries the whole reconcile with back-off. The events
+ * tell the status change, so they are recorded once it is written, whatever the effect does; a step without
+ * a status write has events that tell its effect, recorded only when the effect succeeded. A call the API
+ * server refuses for good throws RefusedError (src/kube/error-class.ts): the caller decides the step after
+ * it and runs that one with `bestEffort`.
+ *
+ * `bestEffort` (the step after a refusal): a failing status write or effect is logged and the rest still
+ * runs, so a cordon is released and the Events are written even when the status cannot be.
  */
 export async function executeStep(
   deps: ExecutorDeps,
   nodeName: string,
   step: Step,
   remediationForEvents: string | undefined,
+  options: { bestEffort?: boolean } = {},
 ): Promise<void> {
+  const attempt = async (what: string, run: () => Promise<void>): Promise<boolean> => {
+    if (!options.bestEffort) {
+      await run();
+      return true;
+    }
+    try {
+      await run();
+      return true;
+    } catch (err) {
+      if (err instanceof NotActingError) throw err;
+      deps.log.error({ err: (err as Error).message }, `${what} failed after a refusal; going on`);
+      return false;
+    }
+  };
   if (step.status) {
+    const { name, status } = step.status;
     guard(deps);
-    await writeStatus(deps, step.status.name, step.status.status);
-    deps.log.info(
-      { remediation: step.status.name, phase: step.status.status.phase, reason: step.status.status.reason },
-      step.status.status.message ?? 'status written',
-    );
+    const written = await attempt('status write', () => writeStatus(deps, name, status));
+    if (written)
+      deps.log.info({ remediation: name, phase: status.phase, reason: status.reason }, status.message ?? '');
   }
-  if (step.effect.type !== 'none') {
-    guard(deps);
-    await performEffect(deps, step.effect);
-    deps.log.info(
-      { effect: step.effect.type, remediation: remediationForEvents },
-      `effect ${step.effect.type} done`,
-    );
+  let effectDone = true;
+  try {
+    if (step.effect.type !== 'none') {
+      const effect = step.effect;
+      guard(deps);
+      effectDone = await attempt(`effect ${effect.type}`, () => performEffect(deps, effect));
+      if (effectDone)
+        deps.log.info(
+          { effect: effect.type, remediation: remediationForEvents },
+          `effect ${effect.type} done`,
+        );
+    }
+  } catch (err) {
+    effectDone = false;
+    throw err;
+  } finally {
+    if (step.status || effectDone) await recordEvents(deps, nodeName, step, remediationForEvents);
   }
+}
+
+async function recordEvents(
+  deps: ExecutorDeps,
+  nodeName: string,
+  step: Step,
+  remediationForEvents: string | undefined,
+): Promise<void> {
   for (const event of step.events) {
     if (!deps.mayAct()) break;
     if (event.on === 'node') {
@@ -108,7 +149,9 @@ async function writeStatus(
 ): Promise<void> {
   const cached = deps.remediations.get(name);
   if (!cached) throw new Error(`NodeRemediation ${name} is not in the cache yet`);
-  const written = await deps.rest.replace(paths.remediationStatus(name), { ...cached, status });
+  const written = await refusable('status', () =>
+    deps.rest.replace(paths.remediationStatus(name), { ...cached, status }),
+  );
   deps.remediations.upsert(written);
   if (isTerminal(status.phase) && !isTerminal(cached.status?.phase)) deps.onFinished?.(cached, status);
 }
@@ -119,12 +162,14 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       return;
     case 'createRemediation': {
       try {
-        const created = await deps.rest.create(paths.remediations(), {
-          apiVersion: API_VERSION,
-          kind: NODE_REMEDIATION_KIND,
-          metadata: { name: effect.name, labels: { [LABEL_NODE]: labelValue(effect.spec.nodeName) } },
-          spec: effect.spec,
-        });
+        const created = await refusable('createRemediation', () =>
+          deps.rest.create(paths.remediations(), {
+            apiVersion: API_VERSION,
+            kind: NODE_REMEDIATION_KIND,
+            metadata: { name: effect.name, labels: { [LABEL_NODE]: labelValue(effect.spec.nodeName) } },
+            spec: effect.spec,
+          }),
+        );
         deps.remediations.upsert(created);
       } catch (err) {
         // Deterministic name: a second detection of the same episode finds it there.
@@ -134,16 +179,21 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       return;
     }
     case 'cordon': {
+      if (effect.admitFirst) await admit(deps, effect.admitFirst);
       const node = deps.nodes.get(effect.node);
       // The resourceVersion we decided on: if the node changed since (someone else cordoned it), 409.
-      await cordonNode(deps.rest, effect.node, effect.marker, node?.metadata.resourceVersion);
+      await refusable('cordon', () =>
+        cordonNode(deps.rest, effect.node, effect.marker, node?.metadata.resourceVersion),
+      );
       return;
     }
     case 'createJob': {
       const { name, namespace } = effect.job.metadata;
       try {
         // Read-your-writes, as for the NodeRemediation: the next reconcile sees the Job it just created.
-        deps.jobs.upsert(await deps.rest.create(paths.jobs(namespace), effect.job));
+        deps.jobs.upsert(
+          await refusable('createJob', () => deps.rest.create(paths.jobs(namespace), effect.job)),
+        );
       } catch (err) {
         // Deterministic name: created before (by us or a previous leader).
         if (!isAlreadyExists(err)) throw err;
@@ -152,13 +202,37 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
       return;
     }
     case 'deletePod':
-      await deletePodByUid(deps.rest, effect.namespace, effect.name, effect.uid);
+      await refusable('deletePod', () =>
+        deletePodByUid(deps.rest, effect.namespace, effect.name, effect.uid),
+      );
       return;
     case 'uncordon': {
-      const result = await uncordonNode(deps.rest, effect.node, effect.expectMarker);
+      const result = await refusable('uncordon', () =>
+        uncordonNode(deps.rest, effect.node, effect.expectMarker),
+      );
       if (result !== 'uncordoned')
         deps.log.info({ result }, 'uncordon skipped: the marker no longer names us');
       return;
+    }
+  }
+}
+
+/**
+ * Would the API server admit the Job, and the pod the Job controller makes of it? A server-side dry run runs
+ * authorization and every admission plugin and webhook, and stores nothing. AlreadyExists comes after
+ * admission, so it means admitted.
+ */
+async function admit(deps: ExecutorDeps, job: AgentJob): Promise<void> {
+  const { namespace } = job.metadata;
+  const dryRun = { dryRun: 'All' };
+  for (const [path, body] of [
+    [paths.jobs(namespace), job],
+    [paths.pods(namespace), admissionPodFor(job)],
+  ] as const) {
+    try {
+      await refusable('admitJob', () => deps.rest.create(path, body, dryRun));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
     }
   }
 }

@@ -39,6 +39,7 @@ import { resolveMaxUnhealthy } from '../config/policy.js';
 import { AGENT_CONTAINER } from '../remediation/job.js';
 import { LogDetector } from './detector.js';
 import { executeStep, NotActingError } from './execute.js';
+import { RefusedError } from '../kube/error-class.js';
 import { NodeIndex } from './indexes.js';
 import { GateWaiters } from './waiting.js';
 import { createLogger } from './logger.js';
@@ -453,12 +454,13 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 
   async function reconcile(nodeName: string): Promise<ReconcileResult> {
     if (!mayAct()) return {};
-    const mine = nrIndex
-      .keys(nodeName)
-      .map((k) => remediations.get(k))
-      .filter((r): r is CachedRemediation => r !== undefined)
-      .map(toObservedRemediation);
-    const primary = orderActive(mine)[0];
+    const remediationsOf = () =>
+      nrIndex
+        .keys(nodeName)
+        .map((k) => remediations.get(k))
+        .filter((r): r is CachedRemediation => r !== undefined)
+        .map(toObservedRemediation);
+    const primary = orderActive(remediationsOf())[0];
     const atGate =
       primary !== undefined && (phaseOf(primary) === 'Pending' || phaseOf(primary) === 'Waiting');
     const run = async (): Promise<ReconcileResult> => {
@@ -478,24 +480,21 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
           .filter((j): j is TrimmedJob => j !== undefined)
           .map(async (j) => toObservedJob(j, await jobPodsFor(j))),
       );
-      // Current remediations (re-read: the cache may have moved while we waited for the admission lock).
-      const current = nrIndex
-        .keys(nodeName)
-        .map((k) => remediations.get(k))
-        .filter((r): r is CachedRemediation => r !== undefined)
-        .map(toObservedRemediation);
-      const observed: Observed = {
+      // The node and its remediations are read at each observation: the cache may have moved while we waited
+      // for the admission lock, and after a refusal it holds the intent the refused step wrote.
+      const observe = (): Observed => ({
         now: Date.now(),
         nodeName,
-        node: toObservedNode(node),
+        node: toObservedNode(nodes.get(nodeName)),
         policy,
-        remediations: current,
+        remediations: remediationsOf(),
         detection,
         jobs: nodeJobs,
         targetPod: toObservedTargetPod(pod),
         fleet: computeFleet(nodeName, atGate),
         jobContext: { namespace, image: agentImage },
-      };
+      });
+      const observed = observe();
       const step = decide(observed);
       nodeLog.debug(
         {
@@ -506,14 +505,22 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         },
         'reconciled',
       );
-      const forEvents = step.status?.name ?? orderActive(current)[0]?.name;
+      const forEvents = step.status?.name ?? orderActive(observed.remediations)[0]?.name;
+      const deps = { rest, events: recorder, remediations, nodes, jobs, mayAct, log: nodeLog, onFinished };
       try {
-        await executeStep(
-          { rest, events: recorder, remediations, nodes, jobs, mayAct, log: nodeLog, onFinished },
-          nodeName,
-          step,
-          forEvents,
+        await executeStep(deps, nodeName, step, forEvents);
+      } catch (err) {
+        if (!(err instanceof RefusedError)) throw err;
+        // Refused for good: decide once more with the refusal observed (status re-read: the intent may
+        // have been written), and run that step even where parts of it are refused too.
+        const { call, refusal } = err;
+        nodeLog.error(
+          { call, code: refusal.code, reason: refusal.reason, err: refusal.message },
+          'remediation refused by the API server',
         );
+        const after = decide({ ...observe(), refusal: { call, ...pick(refusal) } });
+        await executeStep(deps, nodeName, after, after.status?.name ?? forEvents, { bestEffort: true });
+        return {};
       } finally {
         // Writes go into the cache (read-your-writes) before their watch events arrive.
         if (step.status || step.effect.type === 'createRemediation') fleetVersion++;
@@ -811,4 +818,8 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 function sameExceptVersion<T extends Cached>(a: T, b: T): boolean {
   const strip = (o: T) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
   return strip(a) === strip(b);
+}
+
+function pick(r: { code: number; reason: string; message: string }) {
+  return { code: r.code, reason: r.reason, message: r.message };
 }

@@ -18,6 +18,8 @@
  *   ChainsStillMissing, a lost Job and a verification timeout are Failed at once: a human must look.
  * - dry-run (policy or spec): no cordon, the Job only probes, the result is recorded, Skipped/DryRun.
  * - Pause stops new attempts and new Jobs; a running Job, verification and uncordoning go on (safe to finish).
+ * - A call the API server refuses for good (docs/adr/0008) ends the remediation at once, never retried: the Job
+ *   is dry-run before the cordon, so a refused Job cordons nothing; a refusal after the cordon releases it.
  */
 import {
   isTerminal,
@@ -34,7 +36,15 @@ import { resolveMaxUnhealthy } from '../config/policy.js';
 import { attemptStarts, lastCompletion, orderActive, phaseOf } from './history.js';
 import { buildAgentJob } from './job.js';
 import { cordonToRelease } from './sweep.js';
-import type { Effect, JobReport, Observed, ObservedRemediation, RecordedEvent, Step } from './types.js';
+import type {
+  Effect,
+  JobReport,
+  Observed,
+  ObservedRemediation,
+  RecordedEvent,
+  Refusal,
+  Step,
+} from './types.js';
 
 export const REQUEUE = {
   paused: 60_000,
@@ -53,6 +63,7 @@ const NONE: Effect = { type: 'none' };
 export function decide(o: Observed): Step {
   const [primary, ...duplicates] = orderActive(o.remediations);
   const duplicate = duplicates.find((r) => phaseOf(r) === 'Pending' || phaseOf(r) === 'Waiting');
+  if (o.refusal) return refused(o, primary, o.refusal);
   if (duplicate && primary) {
     return finalize(o, duplicate, current(duplicate), 'Skipped', 'DuplicateForNode', {
       message: `NodeRemediation ${primary.name} is already active on node ${o.nodeName}; at most one runs per node.`,
@@ -245,7 +256,7 @@ function startAttempt(o: Observed, nr: ObservedRemediation, st: NodeRemediationS
     phase: 'Cordoning',
     reason: 'AttemptStarted',
     message: `Attempt ${attempt}: cordoning node ${node.name} while azure-npm cannot enforce NetworkPolicy there.`,
-    effect: cordonNow ? { type: 'cordon', node: node.name, marker: nr.name } : NONE,
+    effect: cordonNow ? admitThenCordon(o, nr, started) : NONE,
     requeueAfterMs: cordonNow ? REQUEUE.cordon : REQUEUE.immediately,
   });
 }
@@ -291,11 +302,27 @@ function cordoning(o: Observed, nr: ObservedRemediation): Step {
       },
     );
   }
-  return {
-    effect: { type: 'cordon', node: node.name, marker: nr.name },
-    requeueAfterMs: REQUEUE.cordon,
-    events: [],
-  };
+  return { effect: admitThenCordon(o, nr, st), requeueAfterMs: REQUEUE.cordon, events: [] };
+}
+
+/** The cordon, once the API server said (dry run) it would admit the Job: a refused Job cordons nothing. */
+function admitThenCordon(o: Observed, nr: ObservedRemediation, st: NodeRemediationStatus): Effect {
+  return { type: 'cordon', node: o.nodeName, marker: nr.name, admitFirst: agentJob(o, nr, st) };
+}
+
+function agentJob(o: Observed, nr: ObservedRemediation, st: NodeRemediationStatus) {
+  const p = o.policy;
+  return buildAgentJob({
+    remediation: { name: nr.name, uid: nr.uid },
+    nodeName: o.nodeName,
+    attempt: st.attempt ?? 1,
+    dryRun: st.dryRun === true,
+    namespace: o.jobContext.namespace,
+    image: p.job.image ?? o.jobContext.image,
+    timeoutSeconds: p.job.timeoutSeconds,
+    agentWaitSeconds: p.job.agentWaitSeconds,
+    ttlAfterFinishedSeconds: p.job.ttlAfterFinishedSeconds,
+  });
 }
 
 /**
@@ -344,7 +371,6 @@ function createJob(
   st: NodeRemediationStatus,
   why: { reason: string; message: string },
 ): Step {
-  const p = o.policy;
   const node = o.node;
   const stop = stopBeforeJob(o, nr, st);
   if (stop || !node) return stop ?? { effect: NONE, events: [] };
@@ -376,21 +402,10 @@ function createJob(
       },
     );
   }
-  const job = buildAgentJob({
-    remediation: { name: nr.name, uid: nr.uid },
-    nodeName: o.nodeName,
-    attempt: st.attempt ?? 1,
-    dryRun: st.dryRun === true,
-    namespace: o.jobContext.namespace,
-    image: p.job.image ?? o.jobContext.image,
-    timeoutSeconds: p.job.timeoutSeconds,
-    agentWaitSeconds: p.job.agentWaitSeconds,
-    ttlAfterFinishedSeconds: p.job.ttlAfterFinishedSeconds,
-  });
   return transition(o, nr, st, {
     phase: 'Remediating',
     ...why,
-    effect: { type: 'createJob', job },
+    effect: { type: 'createJob', job: agentJob(o, nr, st) },
     requeueAfterMs: REQUEUE.job,
   });
 }
@@ -568,7 +583,14 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
     });
   }
   const t = nr.spec.trigger;
-  if (o.policy.deleteCrashingPod && t.source === 'CrashLoop' && t.pod && t.podUid && !st.podDeleted) {
+  if (
+    o.policy.deleteCrashingPod &&
+    t.source === 'CrashLoop' &&
+    t.pod &&
+    t.podUid &&
+    !st.podDeleted &&
+    !st.podDeleteRejected
+  ) {
     // Recorded first, deleted once: kubelet's back-off (up to 5 minutes) would otherwise delay the recovery.
     return transition(
       o,
@@ -621,6 +643,90 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
   return transition(o, nr, st, { phase: 'Verifying', reason: 'Verifying', message, requeueAfterMs });
 }
 
+// ---- a call the API server refused for good ----
+
+/**
+ * The previous step's effect or status write was refused (403, 422, ...; docs/adr/0008). Nothing is retried:
+ * the remediation ends, and chainmedic's own cordon is released even with onFailure KeepCordoned, since a
+ * refused Job never ran on the node. A refused pod deletion only loses the shortcut past kubelet's back-off.
+ */
+function refused(o: Observed, nr: ObservedRemediation | undefined, r: Refusal): Step {
+  // status.message holds 4096 characters; an admission message is rarely long, but it must never fail the write.
+  const said = r.message.length > 3000 ? `${r.message.slice(0, 3000)}...` : r.message;
+  const answer = `(${r.code} ${r.reason}): ${said}`;
+  if (!nr || isTerminal(phaseOf(nr))) {
+    // Nothing active to record it on: the Node's Events say it (a NodeRemediation create, a stale cordon).
+    const what = r.call === 'createRemediation' ? 'the NodeRemediation' : `the release of a stale cordon`;
+    return {
+      effect: NONE,
+      events: [
+        {
+          on: 'node',
+          type: 'Warning',
+          reason: r.call === 'createRemediation' ? 'RemediationRejected' : 'UncordonRejected',
+          message: `The API server refused ${what} for node ${o.nodeName} ${answer}`,
+        },
+      ],
+    };
+  }
+  const st = current(nr);
+  const fail = (reason: string, message: string) =>
+    finalize(o, nr, st, 'Failed', reason, { message }, { release: true });
+  const retry = 'Fix the cause, then delete this NodeRemediation to retry.';
+  switch (r.call) {
+    case 'admitJob':
+      return fail(
+        'JobRejected',
+        `The API server refused the remediation Job ${answer}. Nothing ran on node ${o.nodeName} and it was not ` +
+          `cordoned. ${retry}`,
+      );
+    case 'createJob':
+      return fail(
+        'JobRejected',
+        `The API server refused the remediation Job ${answer}. Nothing ran on node ${o.nodeName}` +
+          `${o.node?.cordonedBy === nr.name ? '; its cordon is released' : ''}. ${retry}`,
+      );
+    case 'cordon':
+      return fail(
+        'CordonRejected',
+        `The API server refused the cordon of node ${o.nodeName} ${answer}. ${retry}`,
+      );
+    case 'uncordon':
+      // Refused once, so not asked again now; a later reconcile of the node tries to release it again.
+      return complete(
+        o,
+        nr,
+        { ...st, finalPhase: undefined },
+        'Failed',
+        'UncordonRejected',
+        `The API server refused the uncordon of node ${o.nodeName} ${answer}. Run "kubectl uncordon ${o.nodeName}" ` +
+          `and remove the chainmedic.io/cordoned-by annotation.` +
+          (st.finalPhase && st.finalPhase !== 'Failed'
+            ? ` The remediation itself ended ${st.finalPhase}.`
+            : ''),
+      );
+    case 'status':
+      return fail('StatusRejected', `The API server refused this NodeRemediation's status ${answer}.`);
+    case 'deletePod':
+      return transition(
+        o,
+        nr,
+        { ...st, podDeleted: undefined, podDeleteRejected: true },
+        {
+          phase: phaseOf(nr),
+          reason: 'PodDeleteRejected',
+          message:
+            `The API server refused deleting the crash-looping azure-npm pod ${answer}; waiting for it to restart ` +
+            `on kubelet's back-off instead.`,
+          requeueAfterMs: REQUEUE.verify,
+        },
+      );
+    case 'createRemediation':
+      // An active remediation exists: the create was of another episode; nothing to record on this one.
+      return { effect: NONE, events: [] };
+  }
+}
+
 // ---- Uncordoning, and the end of a remediation ----
 
 function uncordoning(o: Observed, nr: ObservedRemediation): Step {
@@ -647,12 +753,13 @@ function finalize(
   final: FinalPhase,
   reason: string,
   detail: { message: string },
+  options: { release?: boolean } = {},
 ): Step {
   const ended = st.attempts?.some((a) => a.attempt === st.attempt && !a.completionTime)
     ? endAttempt(st, o.now, reason)
     : st;
   const ours = o.node !== null && o.node.cordonedBy === nr.name;
-  const keep = final === 'Failed' && o.policy.onFailure === 'KeepCordoned';
+  const keep = final === 'Failed' && o.policy.onFailure === 'KeepCordoned' && options.release !== true;
   if (ours && !keep) {
     return transition(
       o,

@@ -1,6 +1,7 @@
 import type { Condition, RemediationPolicyStatus } from '../api/index.js';
 import { resolveMaxUnhealthy, type PolicyResult } from '../config/policy.js';
 import { holdsSlot, isActive } from './history.js';
+import { refusedNodes, type Refusals } from './refusals.js';
 import type { FleetCounts, ObservedRemediation } from './types.js';
 
 /**
@@ -43,6 +44,7 @@ export function policyStatus(view: FleetView): RemediationPolicyStatus {
   const policy = view.policy.ok ? view.policy.policy : null;
   const limit = policy ? resolveMaxUnhealthy(policy.maxUnhealthy, view.linuxNodes) : 0;
   const storm = policy !== null && counts.affectedNodes > limit;
+  const refused = refusedNodes(view.remediations);
   const at = new Date(view.now).toISOString();
   const previous = view.previous?.conditions ?? [];
   const condition = (type: string, ok: boolean, reason: string, message: string): Condition => {
@@ -64,6 +66,7 @@ export function policyStatus(view: FleetView): RemediationPolicyStatus {
     activeRemediations: counts.activeRemediations,
     stormGuard: { active: storm, affected: counts.affectedNodes, limit },
     unconfirmedCrashLoops: view.unconfirmedCrashLoops,
+    rejectedNodes: refused.nodes.length,
     ...(view.lastDetection ? { lastDetection: view.lastDetection } : {}),
     conditions: [
       view.policy.ok
@@ -86,7 +89,24 @@ export function policyStatus(view: FleetView): RemediationPolicyStatus {
         storm ? 'TooManyAffected' : 'BelowLimit',
         `${counts.affectedNodes} of ${view.linuxNodes} linux nodes affected, maxUnhealthy ${limit}.`,
       ),
+      refused.nodes.length > 0
+        ? condition('Degraded', true, 'JobsRejected', degradedMessage(refused))
+        : condition('Degraded', false, 'NoRefusals', 'The API server refused no remediation.'),
     ],
     ...(view.generation !== undefined ? { observedGeneration: view.generation } : {}),
   };
+}
+
+function degradedMessage(refused: Refusals): string {
+  const first = (names: string[], sep: string) =>
+    names.slice(0, 10).join(sep) + (names.length > 10 ? ' ...' : '');
+  const latest = (refused.latest ?? '').replace(
+    / Fix the cause, then delete this NodeRemediation to retry\.$/,
+    '',
+  );
+  return (
+    `The API server refused remediation on ${refused.nodes.length} node(s) (${first(refused.nodes, ', ')}); the ` +
+    `latest: ${latest} Fix the cause, then delete their NodeRemediations to retry: ` +
+    `kubectl delete noderemediation ${first(refused.remediations, ' ')}`
+  ).slice(0, 32768);
 }

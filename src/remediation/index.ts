@@ -7,3 +7,4 @@ export * from './observe-node.js';
 export * from './agent-report.js';
 export * from './fleet.js';
 export * from './observe-job.js';
+export * from './refusals.js';

@@ -157,3 +157,31 @@ export function buildAgentJob(input: AgentJobInput): AgentJob {
     },
   };
 }
+
+/**
+ * The pod the Job controller would create from `job`, for a server-side dry run before the cordon: Pod Security
+ * Admission, pod-level policies (Gatekeeper, Kyverno), ResourceQuota and LimitRange on pods judge the pod,
+ * not the Job. Labelled as the controller labels it, so selectors match as they would.
+ */
+export function admissionPodFor(job: AgentJob): {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: AgentPodSpec;
+} {
+  const { name, namespace } = job.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${name}-admission`,
+      namespace,
+      labels: {
+        ...job.spec.template.metadata.labels,
+        'job-name': name,
+        'batch.kubernetes.io/job-name': name,
+      },
+    },
+    spec: job.spec.template.spec,
+  };
+}

@@ -111,14 +111,29 @@ export interface Observed {
   targetPod: ObservedTargetPod | null;
   fleet: FleetCounts;
   jobContext: JobContext;
+  /** The API server refused an effect or status write of the previous step for good (docs/adr/0008). */
+  refusal?: Refusal;
+}
+
+/** A call of a step that the API server refused (never transient: those are retried, not observed). */
+export interface Refusal {
+  call: 'admitJob' | 'createJob' | 'cordon' | 'uncordon' | 'deletePod' | 'status' | 'createRemediation';
+  /** HTTP status and the v1 Status reason. */
+  code: number;
+  reason: string;
+  /** The API server's message, verbatim. */
+  message: string;
 }
 
 /** At most one per step. Each one is idempotent (see docs/adr/0003). */
 export type Effect =
   | { type: 'none' }
   | { type: 'createRemediation'; name: string; spec: NodeRemediationSpec }
-  /** spec.unschedulable=true and the marker annotation, in one patch. Already cordoned by `marker` = ok. */
-  | { type: 'cordon'; node: string; marker: string }
+  /**
+   * spec.unschedulable=true and the marker annotation, in one patch. Already cordoned by `marker` = ok. With
+   * `admitFirst`, the Job (and the pod it would make) are dry-run first: refused -> no cordon.
+   */
+  | { type: 'cordon'; node: string; marker: string; admitFirst?: AgentJob }
   /** AlreadyExists = ok. */
   | { type: 'createJob'; job: AgentJob }
   /** With a uid precondition: deletes only that incarnation of the pod; NotFound = ok. */

@@ -43,7 +43,8 @@ export function operatorAccess(ctx: AccessContext): ApiAccess[] {
     { group: '', resource: 'events', verbs: ['create', 'patch'], namespace: ctx.eventNamespace },
     // The remediation Jobs (never deleted: ttlSecondsAfterFinished) and their pods (termination message).
     { group: 'batch', resource: 'jobs', verbs: [...watch, 'create'], namespace: ctx.namespace },
-    { group: '', resource: 'pods', verbs: watch, namespace: ctx.namespace },
+    // create: only the server-side dry run (dryRun=All) of the Job's pod before the cordon (docs/adr/0008).
+    { group: '', resource: 'pods', verbs: [...watch, 'create'], namespace: ctx.namespace },
     // Leader election.
     {
       group: 'coordination.k8s.io',

@@ -1,6 +1,6 @@
 import { remediationName } from '../../src/api/index.js';
 import { decide } from '../../src/remediation/decide.js';
-import type { Observed, Step } from '../../src/remediation/types.js';
+import type { Observed, Refusal, Step } from '../../src/remediation/types.js';
 import { NOW, NR, finished, inPhase, iso, node, observed, remediation } from './fixtures.js';
 
 const phase = (s: Step) => s.status?.status.phase;
@@ -197,7 +197,15 @@ describe('decide: the gate (Pending and Waiting)', () => {
 
   it('starts attempt 1 with a deterministic Job name and the cordon marker naming the remediation', () => {
     const step = decide(observed({ remediations: [remediation()] }));
-    expect(step.effect).toEqual({ type: 'cordon', node: 'node-a', marker: NR });
+    expect(step.effect).toMatchObject({ type: 'cordon', node: 'node-a', marker: NR });
+    // The cordon waits for the API server's word (a dry run) on exactly the Job that will run.
+    const admitted = step.effect.type === 'cordon' ? step.effect.admitFirst : undefined;
+    const cordoned = remediation(step.status?.status);
+    const next = decide(
+      observed({ node: node({ unschedulable: true, cordonedBy: NR }), remediations: [cordoned] }),
+    );
+    expect(next.effect.type).toBe('createJob');
+    expect(admitted).toEqual(next.effect.type === 'createJob' ? next.effect.job : 'no Job');
     expect(step.status?.status).toMatchObject({
       attempt: 1,
       jobName: `${NR}-1`,
@@ -503,5 +511,117 @@ describe('decide: Uncordoning', () => {
     expect([phase(step), step.effect.type]).toEqual([expPhase, effect]);
     if (effect === 'uncordon')
       expect(step.effect).toEqual({ type: 'uncordon', node: 'node-a', expectMarker: NR });
+  });
+});
+
+describe('decide: a call the API server refused', () => {
+  const refusal = (call: Refusal['call']): Refusal => ({
+    call,
+    code: 422,
+    reason: 'Invalid',
+    message: 'jobs.batch "x" is forbidden: ValidatingAdmissionPolicy \'no-privileged\' denied request: no',
+  });
+  const ours = node({ unschedulable: true, cordonedBy: NR });
+  const cordoning = remediation(inPhase('Cordoning'));
+
+  it('a Job refused by its dry run ends Failed/JobRejected at once, uncordoned, with the message verbatim', () => {
+    const step = decide(observed({ remediations: [cordoning], refusal: refusal('admitJob') }));
+    expect([phase(step), reason(step), step.effect.type]).toEqual(['Failed', 'JobRejected', 'none']);
+    expect(step.status?.status.message).toContain(
+      "ValidatingAdmissionPolicy 'no-privileged' denied request: no",
+    );
+    expect(step.status?.status.message).toContain('(422 Invalid)');
+    expect(step.status?.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Completed', status: 'True', reason: 'JobRejected' }),
+    );
+    expect(step.status?.status.attempts?.[0]).toMatchObject({ reason: 'JobRejected' });
+    expect(step.events.map((e) => [e.on, e.type, e.reason])).toEqual([
+      ['remediation', 'Warning', 'JobRejected'],
+      ['node', 'Warning', 'RemediationFailed'],
+    ]);
+    expect(step.requeueAfterMs).toBeUndefined();
+  });
+
+  it.each([['Uncordon'], ['KeepCordoned']] as const)(
+    'a Job create refused after our cordon releases it (onFailure %s): nothing ran on the node',
+    (onFailure) => {
+      const remediating = remediation(inPhase('Remediating', { cordonedByUs: true }));
+      const step = decide(
+        observed({ node: ours, remediations: [remediating], refusal: refusal('createJob') }, { onFailure }),
+      );
+      expect([phase(step), reason(step)]).toEqual(['Uncordoning', 'JobRejected']);
+      expect(step.effect).toEqual({ type: 'uncordon', node: 'node-a', expectMarker: NR });
+      expect(step.status?.status.finalPhase).toBe('Failed');
+    },
+  );
+
+  it('never releases a cordon that is not ours', () => {
+    const step = decide(
+      observed({
+        node: node({ unschedulable: true, cordonedBy: 'someone' }),
+        remediations: [remediation(inPhase('Remediating'))],
+        refusal: refusal('createJob'),
+      }),
+    );
+    expect([phase(step), reason(step), step.effect.type]).toEqual(['Failed', 'JobRejected', 'none']);
+  });
+
+  it.each([
+    ['cordon', 'CordonRejected'],
+    ['status', 'StatusRejected'],
+  ] as const)('a refused %s ends Failed/%s', (call, expected) => {
+    const step = decide(observed({ remediations: [cordoning], refusal: refusal(call) }));
+    expect([phase(step), reason(step)]).toEqual(['Failed', expected]);
+  });
+
+  it('a refused uncordon ends Failed/UncordonRejected and says how to release the node by hand', () => {
+    const uncordoning = remediation(
+      inPhase('Uncordoning', { finalPhase: 'Succeeded', reason: 'Remediated' }),
+    );
+    const step = decide(observed({ node: ours, remediations: [uncordoning], refusal: refusal('uncordon') }));
+    expect([phase(step), reason(step), step.effect.type]).toEqual(['Failed', 'UncordonRejected', 'none']);
+    expect(step.status?.status.message).toContain('kubectl uncordon node-a');
+    expect(step.status?.status.message).toContain('ended Succeeded');
+    expect(step.status?.status.finalPhase).toBeUndefined();
+  });
+
+  it('a refused pod deletion goes on verifying without deleting again', () => {
+    const verifying = remediation(
+      inPhase('Verifying', { podDeleted: 'pod-uid-1', verifyStartTime: iso(NOW - 1000), cordonedByUs: true }),
+    );
+    const step = decide(observed({ node: ours, remediations: [verifying], refusal: refusal('deletePod') }));
+    expect([phase(step), reason(step), step.effect.type]).toEqual(['Verifying', 'PodDeleteRejected', 'none']);
+    const after = remediation(step.status?.status);
+    const next = decide(observed({ node: ours, remediations: [after] }, { deleteCrashingPod: true }));
+    expect(next.effect.type).toBe('none');
+    const recovered = decide(
+      observed({
+        node: ours,
+        remediations: [after],
+        targetPod: { uid: 'pod-uid-1', name: 'azure-npm-x', ready: true },
+      }),
+    );
+    expect([phase(recovered), reason(recovered)]).toEqual(['Uncordoning', 'Remediated']);
+  });
+
+  it('with nothing active, a refused NodeRemediation create or stale-cordon release is one Warning on the Node', () => {
+    for (const [call, expected] of [
+      ['createRemediation', 'RemediationRejected'],
+      ['uncordon', 'UncordonRejected'],
+    ] as const) {
+      const step = decide(observed({ refusal: refusal(call) }));
+      expect(step.status).toBeUndefined();
+      expect(step.effect.type).toBe('none');
+      expect(step.requeueAfterMs).toBeUndefined();
+      expect(step.events).toEqual([
+        expect.objectContaining({ on: 'node', type: 'Warning', reason: expected }),
+      ]);
+    }
+  });
+
+  it('cuts an overlong server message so the status stays within its 4096 characters', () => {
+    const long = { ...refusal('admitJob'), message: 'x'.repeat(10_000) };
+    const step = decide(observed({ remediations: [cordoning], refusal: long }));
+    expect(step.status?.status.message?.length).toBeLessThanOrEqual(4096);
   });
 });

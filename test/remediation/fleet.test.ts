@@ -47,7 +47,8 @@ describe('policyStatus', () => {
       unconfirmedCrashLoops: 2,
     });
     const byType = Object.fromEntries(status.conditions!.map((c) => [c.type, c.status]));
-    expect(byType).toEqual({ Ready: 'True', Paused: 'False', StormActive: 'True' });
+    expect(byType).toEqual({ Ready: 'True', Paused: 'False', StormActive: 'True', Degraded: 'False' });
+    expect(status.rejectedNodes).toBe(0);
   });
 
   it('an invalid policy is not Ready and says why', () => {
@@ -73,5 +74,59 @@ describe('policyStatus', () => {
     const paused = (s: typeof first) => s.conditions!.find((c) => c.type === 'Paused');
     expect(paused(later)).toEqual(paused(first));
     expect(paused(later)?.status).toBe('True');
+  });
+});
+
+describe('policyStatus: remediations the API server refused', () => {
+  const rejected = (node: string, name: string, completed: string, message: string) =>
+    remediation(
+      {
+        ...inPhase('Failed'),
+        reason: 'JobRejected',
+        message: `${message} Fix the cause, then delete this NodeRemediation to retry.`,
+        completionTime: completed,
+      },
+      { name, creationTimestamp: completed, spec: { nodeName: node, trigger: { source: 'Manual' } } },
+    );
+  const view = (remediations: ReturnType<typeof remediation>[]) =>
+    policyStatus({
+      linuxNodes: 20,
+      optedOutNodes: 0,
+      affected: new Set(),
+      remediations,
+      unconfirmedCrashLoops: 0,
+      policy: validatePolicy(undefined),
+      now: NOW,
+    });
+
+  it('one Degraded condition names the nodes, the latest message and the command to retry', () => {
+    const status = view([
+      rejected('b', 'nr-b', '2026-11-24T19:00:00Z', 'quota says no.'),
+      rejected('a', 'nr-a', '2026-11-24T19:30:00Z', 'the policy says no.'),
+      on('c', 'Succeeded'),
+    ]);
+    expect(status.rejectedNodes).toBe(2);
+    const degraded = status.conditions!.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'JobsRejected' });
+    expect(degraded!.message).toContain('2 node(s) (a, b)');
+    expect(degraded!.message).toContain('the policy says no.');
+    expect(degraded!.message).not.toContain('quota says no.');
+    expect(degraded!.message).toContain('kubectl delete noderemediation nr-a nr-b');
+  });
+
+  it('a node whose later remediation went on no longer counts', () => {
+    const status = view([
+      rejected('a', 'nr-a-1', '2026-11-24T19:00:00Z', 'no.'),
+      remediation(inPhase('Remediating'), {
+        name: 'nr-a-2',
+        creationTimestamp: '2026-11-24T19:40:00Z',
+        spec: { nodeName: 'a', trigger: { source: 'Manual' } },
+      }),
+    ]);
+    expect(status.rejectedNodes).toBe(0);
+    expect(status.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'False',
+      reason: 'NoRefusals',
+    });
   });
 });
