@@ -26,6 +26,27 @@ export function reasonLabel(reason: string | undefined): string {
   return /^[A-Z][A-Za-z0-9]{0,47}$/.test(reason) ? reason : 'Other';
 }
 
+/**
+ * Every reason a NodeRemediation can end `Failed` with (src/remediation/decide.ts): each gets a zero series of
+ * chainmedic_remediations_failed_total at start. The *Rejected ones are refusals by the API server
+ * (src/kube/error-class.ts); the alerts tell them apart from failures on the node.
+ */
+export const FAILED_REASONS = [
+  'JobRejected',
+  'CordonRejected',
+  'UncordonRejected',
+  'StatusRejected',
+  'MaxAttemptsExceeded',
+  'RestartFailed',
+  'ChainsStillMissing',
+  'VerifyTimeout',
+  'JobLost',
+  'JobFailed',
+  'AgentResultUnreadable',
+  'ProbeError',
+  'NodeGone',
+] as const;
+
 /** HTTP status codes as label values; 0 (no response) is "network". */
 export function codeLabel(code: number): string {
   return Number.isInteger(code) && code >= 100 && code <= 599 ? String(code) : 'network';
@@ -55,6 +76,12 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
     name: 'chainmedic_remediations_total',
     help: 'NodeRemediations that reached a terminal phase, by outcome and reason.',
     labelNames: ['outcome', 'reason'],
+    registers,
+  });
+  const failed = new Counter({
+    name: 'chainmedic_remediations_failed_total',
+    help: 'NodeRemediations that reached Failed, by reason (the *Rejected reasons: the API server refused a step).',
+    labelNames: ['reason'],
     registers,
   });
   const active = new Gauge({
@@ -100,6 +127,7 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
 
   // Zero series exist from the start, so alerts and rate() see them before the first event.
   for (const result of ['confirmed', 'unconfirmed']) detections.inc({ result }, 0);
+  for (const reason of FAILED_REASONS) failed.inc({ reason }, 0);
   for (const state of ['watched', 'opted_out', 'affected', 'cordoned_by_us']) nodes.set({ state }, 0);
   active.set(0);
   stormGuard.set(0);
@@ -110,6 +138,7 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
     detection: (result) => detections.inc({ result }),
     remediationFinished: (outcome, seconds, reason) => {
       remediations.inc({ outcome, reason: reasonLabel(reason) });
+      if (outcome === 'Failed') failed.inc({ reason: reasonLabel(reason) });
       if (Number.isFinite(seconds) && seconds >= 0) duration.observe({ outcome }, seconds);
     },
     setFleet: (fleet) => {

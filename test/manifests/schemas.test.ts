@@ -13,7 +13,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
-import { createOperatorMetrics } from '../../src/server/metrics.js';
+import { FAILED_REASONS, createOperatorMetrics } from '../../src/server/metrics.js';
 import { BUILDS, kustomize, type KubeObject } from './build.js';
 
 interface Validatable {
@@ -174,14 +174,27 @@ describe('alerts', () => {
     rules = rule.spec.groups.flatMap((g) => g.rules);
   });
 
-  test('the five alerts the runbook documents exist', () => {
+  test('the six alerts the runbook documents exist', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'ChainmedicNoLeader',
       'ChainmedicNodeCordonedTooLong',
       'ChainmedicRemediationFailed',
+      'ChainmedicRemediationRejected',
       'ChainmedicStormGuardActive',
       'ChainmedicUnconfirmedCrashLoops',
     ]);
+  });
+
+  test('refusals by the API server alert as Rejected, every other Failed reason as Failed', () => {
+    const rejected = FAILED_REASONS.filter((r) => r.endsWith('Rejected'));
+    expect(rejected.length).toBeGreaterThan(0);
+    const selector = (alert: string): string => {
+      const expr = rules.find((r) => r.alert === alert)!.expr;
+      expect(expr).toContain('chainmedic_remediations_failed_total{');
+      return /chainmedic_remediations_failed_total\{reason(=~|!~)"([^"]+)"\}/.exec(expr)!.slice(1).join(' ');
+    };
+    expect(selector('ChainmedicRemediationRejected')).toBe(`=~ ${rejected.join('|')}`);
+    expect(selector('ChainmedicRemediationFailed')).toBe(`!~ ${rejected.join('|')}`);
   });
 
   test('every alert links to an anchor that exists in docs/runbook.md', () => {

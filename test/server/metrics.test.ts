@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { codeLabel, createOperatorMetrics, reasonLabel } from '../../src/server/metrics.js';
+import { FAILED_REASONS, codeLabel, createOperatorMetrics, reasonLabel } from '../../src/server/metrics.js';
 
 async function text(registry: Registry): Promise<string> {
   return registry.metrics();
@@ -25,6 +27,11 @@ test('every chainmedic series exists from the start with zero values, plus proce
     'chainmedic_leader',
   ]) {
     expect(line(all, `${name} `)).toBe(`${name} 0`);
+  }
+  for (const reason of FAILED_REASONS) {
+    expect(line(all, `chainmedic_remediations_failed_total{reason="${reason}"}`)).toBe(
+      `chainmedic_remediations_failed_total{reason="${reason}"} 0`,
+    );
   }
   expect(all).toContain('# TYPE chainmedic_remediation_duration_seconds histogram');
   expect(all).toContain('# TYPE chainmedic_kube_requests_total counter');
@@ -54,6 +61,11 @@ test('the operator methods move the right series', async () => {
     / 1$/,
   );
   expect(line(all, 'chainmedic_remediations_total{outcome="Failed",reason="Other"}')).toMatch(/ 1$/);
+  // Only Failed counts in chainmedic_remediations_failed_total, with the same reason label.
+  expect(line(all, 'chainmedic_remediations_failed_total{reason="ChainsStillMissing"}')).toMatch(/ 1$/);
+  expect(line(all, 'chainmedic_remediations_failed_total{reason="Other"}')).toMatch(/ 1$/);
+  expect(line(all, 'chainmedic_remediations_failed_total{reason="JobRejected"}')).toMatch(/ 0$/);
+  expect(line(all, 'chainmedic_remediations_failed_total{reason=""}')).toBeUndefined();
   expect(line(all, 'chainmedic_remediation_duration_seconds_bucket{le="60",outcome="Succeeded"}')).toMatch(
     / 1$/,
   );
@@ -73,11 +85,28 @@ test('the operator methods move the right series', async () => {
   expect(line(all, 'chainmedic_kube_requests_total{verb="patch",code="409"}')).toMatch(/ 1$/);
   expect(line(all, 'chainmedic_kube_requests_total{verb="get",code="network"}')).toMatch(/ 1$/);
   expect(line(all, 'chainmedic_watch_restarts_total{resource="pods"}')).toMatch(/ 1$/);
+  m.remediationFinished('Failed', 3, 'JobRejected');
+  m.remediationFinished('Skipped', 3, 'ChainsPresent');
   m.setLeader(false);
   m.setFleet({ watched: 20, optedOut: 2, affected: 0, cordonedByUs: 0, active: 0, stormGuardActive: false });
   const after = await text(m.registry);
   expect(line(after, 'chainmedic_leader ')).toBe('chainmedic_leader 0');
   expect(line(after, 'chainmedic_storm_guard_active ')).toBe('chainmedic_storm_guard_active 0');
+  expect(line(after, 'chainmedic_remediations_failed_total{reason="JobRejected"}')).toMatch(/ 1$/);
+  expect(line(after, 'chainmedic_remediations_failed_total{reason="ChainsPresent"}')).toBeUndefined();
+  expect(line(after, 'chainmedic_remediations_total{outcome="Failed",reason="JobRejected"}')).toMatch(/ 1$/);
+});
+
+test('every reason decide.ts ends a remediation Failed with has a zero series', () => {
+  const source = readFileSync(join(process.cwd(), 'src', 'remediation', 'decide.ts'), 'utf8');
+  const used = new Set<string>();
+  // finalize(..., 'Failed', 'Reason', ...) and attemptFailed(..., 'Reason' | cond ? 'A' : 'B', { ... })
+  for (const m of source.matchAll(/'Failed',\s*'([A-Z][A-Za-z0-9]+)'/g)) used.add(m[1]!);
+  for (const m of source.matchAll(/attemptFailed\(([^{]*)\{/g)) {
+    for (const r of m[1]!.matchAll(/'([A-Z][A-Za-z0-9]+)'/g)) used.add(r[1]!);
+  }
+  expect(used.size).toBeGreaterThanOrEqual(6);
+  for (const reason of used) expect([...FAILED_REASONS]).toContain(reason);
 });
 
 test('label values stay low-cardinality', () => {
