@@ -52,7 +52,17 @@ export async function uncordonNode(rest: KubeRest, node: string, marker: string)
     return 'uncordoned';
   } catch (err) {
     if (isNotFound(err)) return 'node-gone';
-    if (isTestFailed(err)) return 'not-ours';
+    if (!isTestFailed(err)) throw err;
+    // 422 is also what an admission policy denying the update answers: only a marker that no longer names
+    // us is "not ours"; otherwise the update itself was refused.
+    const current = await rest
+      .get<{ metadata?: { annotations?: Record<string, string> } }>(paths.node(node))
+      .catch((readErr: unknown) => {
+        if (isNotFound(readErr)) return undefined;
+        throw readErr;
+      });
+    if (current === undefined) return 'node-gone';
+    if (current.metadata?.annotations?.[CORDON_MARKER_ANNOTATION] !== marker) return 'not-ours';
     throw err;
   }
 }

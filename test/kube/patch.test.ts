@@ -43,6 +43,15 @@ describe('patch helpers against the simulated API server', () => {
     expect(await uncordonNode(sim.client.rest, 'gone', 'rem-b')).toBe('node-gone');
   });
 
+  it('an uncordon the server refuses with 422 while the marker still names us is a refusal, not "not ours"', async () => {
+    await cordonNode(sim.client.rest, 'n1', 'rem-a');
+    // What an admission policy denying Node updates answers (a ValidatingAdmissionPolicy's default code).
+    sim.server.faults.add({ verb: 'patch', resource: 'nodes', errorRate: 1, errorCode: 422, remaining: 1 });
+    await expect(uncordonNode(sim.client.rest, 'n1', 'rem-a')).rejects.toMatchObject({ code: 422 });
+    expect(read().spec.unschedulable).toBe(true);
+    expect(await uncordonNode(sim.client.rest, 'n1', 'rem-a')).toBe('uncordoned');
+  });
+
   it('the typed API merge-patches when the Content-Type is set per call', async () => {
     await sim.client.core.patchNode(
       { name: 'n1', body: { metadata: { labels: { typed: 'yes' } } } },
