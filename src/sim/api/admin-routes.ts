@@ -1,5 +1,5 @@
 import type { AdminRoutes } from './admin.js';
-import type { FaultInjector, FaultRule, OneShotTarget } from './faults.js';
+import { faultRuleProblem, type FaultInjector, type FaultRule, type OneShotTarget } from './faults.js';
 import type { RequestLog } from './request-log.js';
 import type { SimStoreImpl } from './store.js';
 
@@ -21,6 +21,12 @@ export function registerBuiltinAdminRoutes(
     const body = (req.body ?? {}) as FaultsBody;
     if (typeof body !== 'object' || Array.isArray(body))
       return { status: 400, body: { error: 'body must be a JSON object' } };
+    if (body.rules !== undefined && !Array.isArray(body.rules))
+      return { status: 400, body: { error: 'rules must be an array' } };
+    for (const [i, rule] of (body.rules ?? []).entries()) {
+      const problem = faultRuleProblem(rule);
+      if (problem) return { status: 400, body: { error: `rules[${i}]: ${problem}` } };
+    }
     faults.clear();
     if (body.seed !== undefined) faults.reseed(Number(body.seed));
     faults.set(body.rules ?? []);

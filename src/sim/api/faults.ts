@@ -9,10 +9,21 @@ export interface FaultRule {
   name?: string;
   /** Added delay before the request is served. */
   latencyMs?: number;
-  /** Probability (0..1) that a matching request fails with errorCode. */
+  /**
+   * Probability (0..1) that a matching request fails with errorCode. Omitted: 1 when the rule names an
+   * errorCode, reason or message (the rule refuses every matching request), else the rule injects no error.
+   */
   errorRate?: number;
   /** 500 by default; 429 and 503 carry a Retry-After header. */
   errorCode?: number;
+  /** The Status reason; by default the one the real server gives errorCode (422 Invalid, 403 Forbidden, ...). */
+  reason?: string;
+  /**
+   * The Status message; by default `injected fault: <reason>` (429: the real server's "Too many requests"). With
+   * errorCode 422 or 403 and a reason, a rule answers like an admission denial (a ValidatingAdmissionPolicy or a
+   * webhook refusing the request), dry runs included.
+   */
+  message?: string;
   retryAfterSeconds?: number;
   /**
    * Writes (create, update, patch, delete): the request is served first (the write commits and its watch
@@ -50,7 +61,7 @@ export interface OneShotTarget {
 export interface FaultDecision {
   latencyMs: number;
   /** With `afterCommit`, a write is served before the error replaces its answer. */
-  error?: { code: number; retryAfterSeconds?: number; afterCommit?: boolean };
+  error?: InjectedError;
   forceGone: boolean;
   conflict: boolean;
   dropWatchAfterEvents?: number;
@@ -65,16 +76,30 @@ export interface FaultsSnapshot {
   pendingConflicts: OneShotTarget[];
 }
 
+/** What a fired rule answers with. */
+export interface InjectedError {
+  code: number;
+  retryAfterSeconds?: number;
+  afterCommit?: boolean;
+  reason?: string;
+  message?: string;
+}
+
 /** The error a fault rule injects; thrown by a write served first (`afterCommit`) so the server answers with it. */
 export class InjectedFault extends Error {
   readonly code: number;
   readonly retryAfterSeconds?: number;
+  /** The Status reason and message the rule asked for (absent: the defaults for the code). */
+  readonly reason?: string;
+  readonly statusMessage?: string;
 
-  constructor(error: { code: number; retryAfterSeconds?: number }) {
+  constructor(error: InjectedError) {
     super(`injected fault ${error.code}`);
     this.name = 'InjectedFault';
     this.code = error.code;
     if (error.retryAfterSeconds !== undefined) this.retryAfterSeconds = error.retryAfterSeconds;
+    if (error.reason !== undefined) this.reason = error.reason;
+    if (error.message !== undefined) this.statusMessage = error.message;
   }
 }
 
@@ -110,6 +135,28 @@ export function ruleMatches(rule: FaultRule, facts: RequestFacts): boolean {
 
 function targetMatches(target: OneShotTarget, facts: RequestFacts): boolean {
   return resourceMatches(target.resource, facts) && (target.name === undefined || target.name === facts.name);
+}
+
+/** A rule's error probability: as given, else 1 when it says which error to answer, else none. */
+function errorRateOf(rule: FaultRule): number | undefined {
+  if (rule.errorRate !== undefined) return rule.errorRate;
+  const namesError = rule.errorCode !== undefined || rule.reason !== undefined || rule.message !== undefined;
+  return namesError ? 1 : undefined;
+}
+
+/** Why a rule given through the admin API cannot be used, or undefined when it can. */
+export function faultRuleProblem(rule: unknown): string | undefined {
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) return 'a rule must be a JSON object';
+  const r = rule as Record<string, unknown>;
+  for (const field of ['verb', 'resource', 'namespace', 'name', 'reason', 'message']) {
+    if (r[field] !== undefined && typeof r[field] !== 'string') return `${field} must be a string`;
+  }
+  if (r.errorCode !== undefined) {
+    const code = r.errorCode;
+    if (typeof code !== 'number' || !Number.isInteger(code) || code < 400 || code > 599)
+      return 'errorCode must be an HTTP error code (400-599)';
+  }
+  return undefined;
 }
 
 const WRITE_VERBS = new Set(['update', 'patch']);
@@ -228,11 +275,14 @@ export class FaultInjector {
         decision.latencyMs += rule.latencyMs;
         fired = true;
       }
-      if (rule.errorRate !== undefined && !decision.error && this.random() < rule.errorRate) {
+      const errorRate = errorRateOf(rule);
+      if (errorRate !== undefined && !decision.error && this.random() < errorRate) {
         decision.error = {
           code: rule.errorCode ?? 500,
           retryAfterSeconds: rule.retryAfterSeconds,
           ...(rule.afterCommit && WRITE_AFTER_COMMIT_VERBS.has(facts.verb) ? { afterCommit: true } : {}),
+          ...(rule.reason !== undefined ? { reason: rule.reason } : {}),
+          ...(rule.message !== undefined ? { message: rule.message } : {}),
         };
         fired = true;
       }

@@ -6,13 +6,25 @@ export interface RequestRecord {
   verb: string;
   resource: string;
   code: number;
+  /** A server-side dry run (`dryRun=All`): it stored nothing. Absent for every other request. */
+  dryRun?: true;
 }
 
 export interface RequestCount {
   verb: string;
   resource: string;
   code: number;
+  /** Counts dry runs only (they are counted apart from the writes they rehearse). */
+  dryRun?: true;
   count: number;
+}
+
+export interface RequestFilter {
+  verb?: string;
+  resource?: string;
+  code?: number;
+  /** true: dry runs only; false: no dry runs; omitted: both. */
+  dryRun?: boolean;
 }
 
 export class RequestLog {
@@ -23,10 +35,17 @@ export class RequestLog {
   constructor(private readonly keepRecent = 1000) {}
 
   record(entry: RequestRecord): void {
-    const key = `${entry.verb}\0${entry.resource}\0${entry.code}`;
+    const key = `${entry.verb}\0${entry.resource}\0${entry.code}\0${entry.dryRun ? 'dry' : ''}`;
     const existing = this.counts.get(key);
     if (existing) existing.count++;
-    else this.counts.set(key, { verb: entry.verb, resource: entry.resource, code: entry.code, count: 1 });
+    else
+      this.counts.set(key, {
+        verb: entry.verb,
+        resource: entry.resource,
+        code: entry.code,
+        ...(entry.dryRun ? { dryRun: true as const } : {}),
+        count: 1,
+      });
     this.recentRecords.push(entry);
     if (this.recentRecords.length > this.keepRecent)
       this.recentRecords.splice(0, this.recentRecords.length - this.keepRecent);
@@ -38,13 +57,14 @@ export class RequestLog {
     this.since = new Date();
   }
 
-  /** Total requests matching every given attribute. */
-  total(filter: { verb?: string; resource?: string; code?: number } = {}): number {
+  /** Total requests matching every given attribute (dry runs included unless `dryRun: false`). */
+  total(filter: RequestFilter = {}): number {
     let sum = 0;
     for (const c of this.counts.values()) {
       if (filter.verb !== undefined && c.verb !== filter.verb) continue;
       if (filter.resource !== undefined && c.resource !== filter.resource) continue;
       if (filter.code !== undefined && c.code !== filter.code) continue;
+      if (filter.dryRun !== undefined && (c.dryRun === true) !== filter.dryRun) continue;
       sum += c.count;
     }
     return sum;

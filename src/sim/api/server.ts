@@ -17,6 +17,7 @@ import {
 import { failureStatus, reasonForCode, statusFromError } from './http/status.js';
 import { openapiV3GroupVersion, openapiV3Index } from './http/openapi.js';
 import { serveResource } from './http/resource-handler.js';
+import { dryRunOf } from './http/dry-run.js';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody, readBody } from './http/body.js';
 
 export interface ApiServerOptions {
@@ -65,22 +66,22 @@ function notFound(res: ServerResponse): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Answers with an injected fault: a v1 Status, and Retry-After on 429 and 503 (or when the rule sets one). */
+/**
+ * Answers with an injected fault: a v1 Status with the rule's reason and message (else the defaults for its code),
+ * and Retry-After on 429 and 503 (or when the rule sets one).
+ */
 function sendFault(res: ServerResponse, fault: InjectedFault): void {
   const { code, retryAfterSeconds } = fault;
   const retry = retryAfterSeconds ?? (code === 429 || code === 503 ? 1 : undefined);
   const headers: Record<string, string> = retry !== undefined ? { 'Retry-After': String(retry) } : {};
+  const reason = fault.reason ?? reasonForCode(code);
   const message =
-    code === 429 ? 'Too many requests, please try again later.' : `injected fault: ${reasonForCode(code)}`;
+    fault.statusMessage ??
+    (code === 429 ? 'Too many requests, please try again later.' : `injected fault: ${reason}`);
   sendJson(
     res,
     code,
-    failureStatus(
-      code,
-      reasonForCode(code),
-      message,
-      retry !== undefined ? { retryAfterSeconds: retry } : undefined,
-    ),
+    failureStatus(code, reason, message, retry !== undefined ? { retryAfterSeconds: retry } : undefined),
     headers,
   );
 }
@@ -164,6 +165,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       target.watchPath || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const verb = verbOf(req.method ?? 'GET', target.name !== undefined, watch);
     (req as TaggedRequest).simVerb = verb;
+    // A delete's options come from its body when it has one: read it first, as the real server does, so that an
+    // unsupported dryRun is refused before any fault rule (which plays admission) sees the request.
+    const deleteBody =
+      verb === 'delete' || verb === 'deletecollection' ? await readBody(req, maxBodyBytes) : undefined;
+    const dryRun = dryRunOf(verb, url.searchParams, parsedDeleteOptions(deleteBody));
+    if (dryRun) (req as TaggedRequest).simDryRun = true;
     const facts = {
       verb,
       group: target.group,
@@ -187,6 +194,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       namespace: target.namespace,
       name: target.name,
       subresource: target.subresource,
+      dryRun,
+      deleteBody,
       decision,
       roll: () => faults.roll(),
       trackWatch: (close) => faults.trackWatch(facts, close),
@@ -208,6 +217,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         verb: (req as TaggedRequest).simVerb ?? label.verb,
         resource: label.resource,
         code: res.statusCode,
+        ...((req as TaggedRequest).simDryRun ? { dryRun: true } : {}),
       });
     });
     handle(req, res).catch((err: unknown) => {
@@ -251,4 +261,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
 interface TaggedRequest extends IncomingMessage {
   simVerb?: string;
+  simDryRun?: boolean;
+}
+
+/** A delete's DeleteOptions body, parsed, or undefined when it sent none (then its query holds the options). */
+function parsedDeleteOptions(body: Buffer | undefined): unknown {
+  if (body === undefined || body.length === 0 || body.toString('utf8').trim() === '') return undefined;
+  return parseJsonBody(body);
 }

@@ -71,7 +71,18 @@ export interface ListPage {
   remainingItemCount?: number;
 }
 
-export interface DeleteOptions {
+/**
+ * Server-side dry run (`dryRun=All`): the write runs every check and computes its result (defaulting, pruning,
+ * validation, AlreadyExists, NotFound, Conflict, preconditions) and returns it, but stores nothing, sends no
+ * event and leaves the resourceVersion alone. The result carries what the real server's dry run answers: a
+ * create has its uid, creationTimestamp and generation and no resourceVersion; an update, patch or delete keeps
+ * the stored resourceVersion.
+ */
+export interface DryRunOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends DryRunOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -84,12 +95,12 @@ export interface FieldValidationOptions {
   warnings?: string[];
 }
 
-export interface CreateOptions extends FieldValidationOptions {
+export interface CreateOptions extends FieldValidationOptions, DryRunOptions {
   /** Apply the API's create semantics to status (reset for most types), as an HTTP create does. */
   resetStatus?: boolean;
 }
 
-export interface WriteOptions extends FieldValidationOptions {
+export interface WriteOptions extends FieldValidationOptions, DryRunOptions {
   subresource?: 'status';
 }
 
@@ -107,6 +118,14 @@ export interface SimStoreImpl extends SimStore {
   definition(key: ResourceKey): ResourceDef;
   create(key: ResourceKey, object: KubeObject, options?: CreateOptions): KubeObject;
   update(key: ResourceKey, object: KubeObject, options?: WriteOptions): KubeObject;
+  patch(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options?: WriteOptions,
+  ): KubeObject;
   delete(
     key: ResourceKey,
     namespace: string | undefined,
@@ -150,6 +169,12 @@ interface Bucket {
   sortedKeys?: string[];
   watchers: Set<{ listener: RawListener; afterRv: number }>;
   subscribers: Set<(event: WatchEvent) => void>;
+}
+
+/** What a dry-run write answers with: its result, serialized like a stored entry, stored nowhere. */
+function dryRunEntry(draft: KubeObject): Entry {
+  const json = JSON.stringify(draft);
+  return new Entry(json, JSON.parse(json) as KubeObject);
 }
 
 function copyOf(entry: Entry): KubeObject {
@@ -405,7 +430,9 @@ class MemoryStore implements SimStoreImpl {
     }
     if (def.resource === 'namespaces' && !def.group) prepareNamespace(created);
     if (def.custom) this.admitCustom(def, created, options);
-    if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.admitCrd(created);
+    if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group)
+      this.admitCrd(created, options.dryRun);
+    if (options.dryRun) return dryRunEntry(created);
     return this.commit(bucket, k, 'ADDED', created, undefined);
   }
 
@@ -425,7 +452,7 @@ class MemoryStore implements SimStoreImpl {
     if (rv !== undefined && rv !== '' && rv !== existing.object.metadata.resourceVersion) {
       throw conflict(def, input.metadata.name);
     }
-    return this.write(def, existing, this.prepareWrite(def, existing.object, input, options));
+    return this.write(def, existing, this.prepareWrite(def, existing.object, input, options), options.dryRun);
   }
 
   patchEntry(
@@ -474,7 +501,7 @@ class MemoryStore implements SimStoreImpl {
     }
     if (result.metadata.resourceVersion !== base.metadata.resourceVersion) throw conflict(def, name);
     const input = normalizeIdentity(def, result, base.metadata.namespace);
-    return this.write(def, existing, this.prepareWrite(def, base, input, options));
+    return this.write(def, existing, this.prepareWrite(def, base, input, options), options.dryRun);
   }
 
   /** The object an update or patch stores: immutable metadata and subresource rules, then CRD admission. */
@@ -516,14 +543,18 @@ class MemoryStore implements SimStoreImpl {
     if (errors.length > 0) throw invalidFields(def, object.metadata.name, errors);
   }
 
-  /** Stores an updated object unless nothing changed; completes deletion when the last finalizer goes. */
-  private write(def: ResourceDef, existing: Entry, next: KubeObject): Entry {
+  /**
+   * Stores an updated object unless nothing changed; completes deletion when the last finalizer goes. A dry run
+   * returns what would be stored, at the stored resourceVersion (as the real server's dry run answers).
+   */
+  private write(def: ResourceDef, existing: Entry, next: KubeObject, dryRun = false): Entry {
     const old = existing.object;
     const bucket = this.bucket(def);
     const k = objectKey(old.metadata.namespace, old.metadata.name);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.admitCrd(next);
+    if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.admitCrd(next, dryRun);
     if (deepEqual(old, next)) return existing;
+    if (dryRun) return dryRunEntry(next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return this.remove(bucket, def, k, existing, next, 'Background');
     }
@@ -566,8 +597,11 @@ class MemoryStore implements SimStoreImpl {
           deletionGracePeriodSeconds: 0,
         },
       };
+      if (options.dryRun) return dryRunEntry(marked);
       return this.commit(bucket, k, 'MODIFIED', marked, entry);
     }
+    // A dry run answers with the object as it is: nothing removed, no dependent collected.
+    if (options.dryRun) return entry;
     return this.remove(bucket, def, k, entry, entry.object, options.propagationPolicy ?? 'Background');
   }
 
@@ -577,6 +611,7 @@ class MemoryStore implements SimStoreImpl {
       const object = entry.object;
       const result = this.delete(key, object.metadata.namespace, object.metadata.name, {
         propagationPolicy: options.propagationPolicy,
+        dryRun: options.dryRun,
       });
       if (result) deleted.push(result);
     }
@@ -629,7 +664,8 @@ class MemoryStore implements SimStoreImpl {
 
   // ---- CRDs ---------------------------------------------------------------------------------
 
-  private admitCrd(crd: KubeObject): void {
+  /** Checks a CRD and fills in its status; registers its resource unless this is a dry run. */
+  private admitCrd(crd: KubeObject, dryRun = false): void {
     const problem = crdProblem(crd);
     if (problem) throw invalid(this.definition(CRDS), crd.metadata.name, problem);
     const def = resourceFromCrd(crd);
@@ -644,7 +680,7 @@ class MemoryStore implements SimStoreImpl {
     if (crd.status === undefined || (crd.status as { conditions?: unknown }).conditions === undefined) {
       crd.status = crdStatus(crd, this.now());
     }
-    this.registry.add(def);
+    if (!dryRun) this.registry.add(def);
   }
 
   private retireCrd(crd: KubeObject): void {

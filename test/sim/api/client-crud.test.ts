@@ -3,13 +3,14 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
+  Watch,
   setHeaderOptions,
   type V1Job,
   type V1Lease,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { apiFailure, nodeObject, startHarness, type Harness } from './harness.js';
+import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -297,4 +298,238 @@ test('namespaced create into a missing namespace is 404', async () => {
     core.createNamespacedPod({ namespace: 'nowhere', body: podBody('x', 'n') }),
   );
   expect(failure.code).toBe(404);
+});
+
+function jobBody(name: string): V1Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels: { app: 'dry' } },
+    spec: {
+      backoffLimit: 0,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'agent', image: 'chainmedic' }] } },
+    },
+  };
+}
+
+/** Every event of a watch on the default namespace's Jobs opened now, until the test ends. */
+async function watchJobs(): Promise<{ events: string[]; stop: () => void }> {
+  const events: string[] = [];
+  const from = (await h.kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: 'default' })).metadata!
+    .resourceVersion;
+  const before = h.server.faults.activeWatches({ resource: 'jobs' });
+  const request = await new Watch(h.kc).watch(
+    '/apis/batch/v1/namespaces/default/jobs',
+    { resourceVersion: from },
+    (type, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name ?? ''}`),
+    () => undefined,
+  );
+  await eventually(() => h.server.faults.activeWatches({ resource: 'jobs' }) === before + 1);
+  return { events, stop: () => request.abort() };
+}
+
+test('dry-run create of a Job: 201 with the object as created, then nothing stored, watched or versioned', async () => {
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  h.server.requests.reset();
+  const watch = await watchJobs();
+  const listed = await batch.listNamespacedJob({ namespace: 'default' });
+  const storeRv = h.store.resourceVersion();
+
+  const dry = await batch.createNamespacedJobWithHttpInfo({
+    namespace: 'default',
+    body: jobBody('dry-job'),
+    dryRun: 'All',
+  });
+  expect(dry.httpStatusCode).toBe(201);
+  expect(dry.data.metadata).toMatchObject({ name: 'dry-job', namespace: 'default', generation: 1 });
+  expect(dry.data.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+  expect(dry.data.metadata?.creationTimestamp).toBeInstanceOf(Date);
+  // A real server's dry-run create fills in no resourceVersion: nothing was written to etcd.
+  expect(dry.data.metadata?.resourceVersion).toBeUndefined();
+
+  expect(
+    (await apiFailure(() => batch.readNamespacedJob({ name: 'dry-job', namespace: 'default' }))).code,
+  ).toBe(404);
+  const after = await batch.listNamespacedJob({ namespace: 'default' });
+  expect(after.metadata?.resourceVersion).toBe(listed.metadata?.resourceVersion);
+  expect(after.items.map((j) => j.metadata?.name)).not.toContain('dry-job');
+  expect(h.store.resourceVersion()).toBe(storeRv);
+
+  // The watch gets the next real write and nothing before it.
+  await batch.createNamespacedJob({ namespace: 'default', body: jobBody('real-job') });
+  await eventually(() => watch.events.length > 0);
+  expect(watch.events).toEqual(['ADDED real-job']);
+  watch.stop();
+
+  const recent = h.server.requests.recent().filter((r) => r.verb === 'create' && r.resource === 'jobs');
+  expect(recent.map((r) => ({ code: r.code, dryRun: r.dryRun }))).toEqual([
+    { code: 201, dryRun: true },
+    { code: 201, dryRun: undefined },
+  ]);
+  expect(h.server.requests.total({ verb: 'create', resource: 'jobs', dryRun: false })).toBe(1);
+  expect(h.server.requests.total({ verb: 'create', resource: 'jobs', dryRun: true })).toBe(1);
+});
+
+test('dry runs answer the same errors as the real writes: AlreadyExists, NotFound, missing namespace', async () => {
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  await batch.createNamespacedJob({ namespace: 'default', body: jobBody('taken') });
+  const exists = await apiFailure(() =>
+    batch.createNamespacedJob({ namespace: 'default', body: jobBody('taken'), dryRun: 'All' }),
+  );
+  expect(exists.code).toBe(409);
+  expect(exists.status).toMatchObject({
+    reason: 'AlreadyExists',
+    message: 'jobs.batch "taken" already exists',
+  });
+  const nowhere = await apiFailure(() =>
+    batch.createNamespacedJob({ namespace: 'nowhere', body: jobBody('x'), dryRun: 'All' }),
+  );
+  expect(nowhere.status).toMatchObject({ code: 404, message: 'namespaces "nowhere" not found' });
+  const missing = await apiFailure(() =>
+    batch.deleteNamespacedJob({ name: 'never', namespace: 'default', dryRun: 'All' }),
+  );
+  expect(missing.status).toMatchObject({ code: 404, message: 'jobs.batch "never" not found' });
+  const absent = await apiFailure(() =>
+    batch.patchNamespacedJob(
+      { name: 'never', namespace: 'default', body: { metadata: { labels: { a: 'b' } } }, dryRun: 'All' },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
+  );
+  expect(absent.code).toBe(404);
+});
+
+test('dry-run update, patch, status update and delete answer the result and leave the Job as it was', async () => {
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  const job = await batch.createNamespacedJob({ namespace: 'default', body: jobBody('kept') });
+  const rv = job.metadata!.resourceVersion!;
+  const storeRv = h.store.resourceVersion();
+  const watch = await watchJobs();
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  const replaced = await batch.replaceNamespacedJob({
+    name: 'kept',
+    namespace: 'default',
+    body: { ...job, spec: { ...job.spec!, backoffLimit: 3 } },
+    dryRun: 'All',
+  });
+  expect(replaced.spec?.backoffLimit).toBe(3);
+  expect(replaced.metadata?.resourceVersion).toBe(rv);
+  expect(replaced.metadata?.generation).toBe(2);
+  const patched = await batch.patchNamespacedJob(
+    { name: 'kept', namespace: 'default', body: { metadata: { labels: { patched: 'yes' } } }, dryRun: 'All' },
+    merge,
+  );
+  expect(patched.metadata?.labels).toMatchObject({ patched: 'yes' });
+  expect(patched.metadata?.resourceVersion).toBe(rv);
+  const status = await batch.patchNamespacedJobStatus(
+    { name: 'kept', namespace: 'default', body: { status: { active: 1 } }, dryRun: 'All' },
+    merge,
+  );
+  expect(status.status?.active).toBe(1);
+  const replacedStatus = await batch.replaceNamespacedJobStatus({
+    name: 'kept',
+    namespace: 'default',
+    body: { ...job, status: { failed: 1 } },
+    dryRun: 'All',
+  });
+  expect(replacedStatus.status?.failed).toBe(1);
+  const deleted = await batch.deleteNamespacedJobWithHttpInfo({
+    name: 'kept',
+    namespace: 'default',
+    propagationPolicy: 'Background',
+    dryRun: 'All',
+  });
+  expect(deleted.httpStatusCode).toBe(200);
+
+  const now = await batch.readNamespacedJob({ name: 'kept', namespace: 'default' });
+  expect(now).toEqual(job);
+  expect(h.store.resourceVersion()).toBe(storeRv);
+  // A stale resourceVersion is a Conflict, dry or not.
+  await batch.patchNamespacedJob(
+    { name: 'kept', namespace: 'default', body: { metadata: { labels: { real: 'yes' } } } },
+    merge,
+  );
+  const stale = await apiFailure(() =>
+    batch.replaceNamespacedJob({ name: 'kept', namespace: 'default', body: job, dryRun: 'All' }),
+  );
+  expect(stale.status.reason).toBe('Conflict');
+  await eventually(() => watch.events.length > 0);
+  expect(watch.events).toEqual(['MODIFIED kept']);
+  watch.stop();
+});
+
+test('dryRun other than All is 422 on every write; reads ignore it', async () => {
+  const post = await fetch(`${h.server.url}/apis/batch/v1/namespaces/default/jobs?dryRun=foo`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(jobBody('never-created')),
+  });
+  expect(post.status).toBe(422);
+  expect(await post.json()).toEqual({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message:
+      'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["foo"]: supported values: "All"',
+    reason: 'Invalid',
+    code: 422,
+    details: {
+      group: 'meta.k8s.io',
+      kind: 'CreateOptions',
+      causes: [
+        {
+          reason: 'FieldValueNotSupported',
+          message: 'Unsupported value: ["foo"]: supported values: "All"',
+          field: 'dryRun',
+        },
+      ],
+    },
+  });
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  await batch.createNamespacedJob({ namespace: 'default', body: jobBody('foo-target') });
+  const path = `${h.server.url}/apis/batch/v1/namespaces/default/jobs/foo-target`;
+  const del = await fetch(`${path}?dryRun=foo`, { method: 'DELETE' });
+  expect(del.status).toBe(422);
+  expect(((await del.json()) as { message: string }).message).toMatch(
+    /^DeleteOptions\.meta\.k8s\.io "" is invalid/,
+  );
+  const patch = await fetch(`${path}/status?dryRun=All&dryRun=foo`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/merge-patch+json' },
+    body: JSON.stringify({ status: { active: 1 } }),
+  });
+  expect(patch.status).toBe(422);
+  expect(((await patch.json()) as { message: string }).message).toContain('PatchOptions.meta.k8s.io');
+  expect(
+    (await batch.readNamespacedJob({ name: 'foo-target', namespace: 'default' })).status?.active,
+  ).toBeUndefined();
+  expect(
+    (await apiFailure(() => batch.readNamespacedJob({ name: 'never-created', namespace: 'default' }))).code,
+  ).toBe(404);
+  expect((await fetch(`${path}?dryRun=foo`)).status).toBe(200);
+  expect((await fetch(`${h.server.url}/apis/batch/v1/namespaces/default/jobs?dryRun=foo`)).status).toBe(200);
+});
+
+test('a delete with a DeleteOptions body takes dryRun from the body, not the query (as a real server)', async () => {
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  await batch.createNamespacedJob({ namespace: 'default', body: jobBody('body-dry') });
+  await batch.createNamespacedJob({ namespace: 'default', body: jobBody('query-ignored') });
+  const base = `${h.server.url}/apis/batch/v1/namespaces/default/jobs`;
+  const dry = await fetch(`${base}/body-dry`, {
+    method: 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] }),
+  });
+  expect(dry.status).toBe(200);
+  expect(await batch.readNamespacedJob({ name: 'body-dry', namespace: 'default' })).toBeDefined();
+  const real = await fetch(`${base}/query-ignored?dryRun=All`, {
+    method: 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ propagationPolicy: 'Background' }),
+  });
+  expect(real.status).toBe(200);
+  expect(
+    (await apiFailure(() => batch.readNamespacedJob({ name: 'query-ignored', namespace: 'default' }))).code,
+  ).toBe(404);
 });

@@ -245,3 +245,169 @@ test('list with a label selector, then a ListWatch keeps a cache of custom objec
   await eventually(() => cache.list().length === 1);
   await cache.stop();
 });
+
+describe('dry run of custom resources', () => {
+  const SPROCKETS = 'sprockets';
+  const base = `/apis/${GROUP}/${VERSION}/namespaces/default/${SPROCKETS}`;
+  const sprocketsCrd: V1CustomResourceDefinition = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${SPROCKETS}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: { plural: SPROCKETS, singular: 'sprocket', kind: 'Sprocket' },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  required: ['teeth'],
+                  properties: {
+                    teeth: { type: 'integer', minimum: 3 },
+                    finish: { type: 'string', _default: 'matte' },
+                  },
+                },
+                status: { type: 'object', properties: { phase: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const sprocket = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Sprocket',
+    metadata: { name },
+    spec,
+  });
+  const send = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+    const response = await fetch(`${h.server.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      warning: response.headers.get('warning'),
+      body: (await response.json()) as Record<string, unknown> & {
+        metadata?: Record<string, unknown>;
+        spec?: Record<string, unknown>;
+      },
+    };
+  };
+
+  beforeAll(async () => {
+    // A dry-run CRD create registers nothing: the resource is not served, the CRD is not there.
+    const ext = h.kc.makeApiClient(ApiextensionsV1Api);
+    const dryCrd = await ext.createCustomResourceDefinitionWithHttpInfo({
+      body: sprocketsCrd,
+      dryRun: 'All',
+    });
+    expect(dryCrd.httpStatusCode).toBe(201);
+    expect((await send('GET', base)).status).toBe(404);
+    expect(
+      (await send('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPROCKETS}.${GROUP}`))
+        .status,
+    ).toBe(404);
+    await ext.createCustomResourceDefinition({ body: sprocketsCrd });
+  });
+
+  test('a dry-run create answers 201 with the defaulted, pruned object; nothing is stored, watched or versioned', async () => {
+    const events: string[] = [];
+    const listed = (await send('GET', base)).body;
+    const request = await new Watch(h.kc).watch(
+      base,
+      { resourceVersion: (listed.metadata as { resourceVersion: string }).resourceVersion },
+      (type, obj: KubernetesObject) => events.push(`${type} ${obj.metadata?.name ?? ''}`),
+      () => undefined,
+    );
+    await eventually(() => h.server.faults.activeWatches({ resource: SPROCKETS }) === 1);
+
+    const dry = await send('POST', `${base}?dryRun=All`, sprocket('s1', { teeth: 12, colour: 'red' }));
+    expect(dry.status).toBe(201);
+    expect(dry.warning).toBe('299 - "unknown field \\"spec.colour\\""');
+    expect(dry.body.spec).toEqual({ teeth: 12, finish: 'matte' });
+    expect(dry.body.metadata).toMatchObject({ name: 's1', namespace: 'default', generation: 1 });
+    expect(dry.body.metadata?.uid).toEqual(expect.any(String));
+    expect(dry.body.metadata?.creationTimestamp).toEqual(expect.any(String));
+    expect(dry.body.metadata?.resourceVersion).toBeUndefined();
+    // The client's own dryRun parameter does the same.
+    const viaClient = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: 'default',
+      plural: SPROCKETS,
+      body: sprocket('s1', { teeth: 5 }),
+      dryRun: 'All',
+    })) as KubernetesObject & { spec?: unknown };
+    expect(viaClient.spec).toEqual({ teeth: 5, finish: 'matte' });
+
+    expect((await send('GET', `${base}/s1`)).status).toBe(404);
+    const after = (await send('GET', base)).body;
+    expect(after.metadata).toEqual(listed.metadata);
+    expect(after.items).toEqual([]);
+
+    await send('POST', base, sprocket('s-real', { teeth: 4 }));
+    await eventually(() => events.length > 0);
+    expect(events).toEqual(['ADDED s-real']);
+    request.abort();
+  });
+
+  test('a dry-run create of an invalid object gets the very 422 the real create gets', async () => {
+    const bad = sprocket('s-bad', { teeth: 2 });
+    const dry = await send('POST', `${base}?dryRun=All`, bad);
+    const real = await send('POST', base, bad);
+    expect(dry.status).toBe(422);
+    expect(dry.body).toMatchObject({
+      reason: 'Invalid',
+      message: expect.stringContaining('Sprocket.test.chainmedic.io "s-bad" is invalid: spec.teeth'),
+    });
+    expect(dry).toEqual(real);
+    const strict = await send(
+      'POST',
+      `${base}?dryRun=All&fieldValidation=Strict`,
+      sprocket('s-x', { teeth: 3, x: 1 }),
+    );
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('unknown field "spec.x"');
+  });
+
+  test('dry-run update, status patch and delete of a custom resource leave it as it was', async () => {
+    const created = (
+      await send('POST', base, {
+        ...sprocket('s-kept', { teeth: 8 }),
+        metadata: { name: 's-kept', finalizers: ['chainmedic.io/hold'] },
+      })
+    ).body;
+    const path = `${base}/s-kept`;
+    const replaced = await send('PUT', `${path}?dryRun=All`, { ...created, spec: { teeth: 9 } });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.spec).toEqual({ teeth: 9, finish: 'matte' });
+    expect(replaced.body.metadata).toMatchObject({
+      generation: 2,
+      resourceVersion: created.metadata!.resourceVersion,
+    });
+    const invalid = await send('PUT', `${path}?dryRun=All`, { ...created, spec: { teeth: 1 } });
+    expect(invalid.status).toBe(422);
+    const status = await send(
+      'PATCH',
+      `${path}/status?dryRun=All`,
+      { status: { phase: 'Spinning' } },
+      'application/merge-patch+json',
+    );
+    expect(status.status).toBe(200);
+    expect(status.body.status).toEqual({ phase: 'Spinning' });
+    const deleted = await send('DELETE', `${path}?dryRun=All`);
+    expect(deleted.body.metadata?.deletionTimestamp).toEqual(expect.any(String));
+    expect((await send('GET', path)).body).toEqual(created);
+  });
+});

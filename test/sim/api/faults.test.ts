@@ -1,6 +1,13 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type V1Job,
+} from '@kubernetes/client-node';
 import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
-import { NODES } from '../../../src/sim/api/types.js';
+import { JOBS, NODES } from '../../../src/sim/api/types.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -224,4 +231,156 @@ test('admin API: PUT/GET /sim/faults, /sim/requests counts and reset, mounted ro
   expect(await custom.json()).toEqual({ node: 'aks-1', got: { cause: 'kubelet-init-race' } });
   expect((await fetch(`${h.server.url}/sim/nodes/aks-1/break`)).status).toBe(405);
   expect((await fetch(`${h.server.url}/sim/nope`)).status).toBe(404);
+});
+
+const DENIAL =
+  "jobs.batch \"priv\" is forbidden: ValidatingAdmissionPolicy 'no-privileged-jobs' with binding 'no-privileged-jobs' denied request: privileged Jobs are not allowed";
+
+function privilegedJob(name: string): V1Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'agent', image: 'chainmedic', securityContext: { privileged: true } }],
+        },
+      },
+    },
+  };
+}
+
+test('a rule with reason and message refuses like an admission policy, dry runs included', async () => {
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  h.server.faults.add({
+    verb: 'create',
+    resource: 'jobs.batch',
+    errorCode: 422,
+    reason: 'Invalid',
+    message: DENIAL,
+  });
+  const rv = h.store.resourceVersion();
+  const dry = await fetch(`${h.server.url}/apis/batch/v1/namespaces/default/jobs?dryRun=All`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(privilegedJob('priv')),
+  });
+  expect(dry.status).toBe(422);
+  expect(dry.headers.get('retry-after')).toBeNull();
+  expect(await dry.json()).toEqual({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: DENIAL,
+    reason: 'Invalid',
+    code: 422,
+  });
+  const real = await apiFailure(() =>
+    batch.createNamespacedJob({ namespace: 'default', body: privilegedJob('priv') }),
+  );
+  expect(real.code).toBe(422);
+  expect(real.status).toMatchObject({ reason: 'Invalid', message: DENIAL });
+  expect(h.store.get(JOBS, 'default', 'priv')).toBeUndefined();
+  expect(h.store.resourceVersion()).toBe(rv);
+  // Other verbs and resources pass.
+  expect((await core.readNode({ name: 'n1' })).metadata?.name).toBe('n1');
+  expect(h.server.requests.total({ verb: 'create', resource: 'jobs', code: 422, dryRun: true })).toBe(1);
+  expect(h.server.requests.total({ verb: 'create', resource: 'jobs', code: 422, dryRun: false })).toBe(1);
+});
+
+test('a reason alone keeps the default message; a code alone keeps the default reason and message', async () => {
+  h.server.faults.add({ verb: 'get', resource: 'nodes', errorCode: 403, reason: 'Forbidden', remaining: 1 });
+  expect((await apiFailure(() => core.readNode({ name: 'n1' }))).status).toMatchObject({
+    code: 403,
+    reason: 'Forbidden',
+    message: 'injected fault: Forbidden',
+  });
+  h.server.faults.add({ verb: 'get', resource: 'nodes', errorCode: 422, remaining: 1 });
+  expect((await apiFailure(() => core.readNode({ name: 'n1' }))).status).toMatchObject({
+    code: 422,
+    reason: 'Invalid',
+    message: 'injected fault: Invalid',
+  });
+  // errorRate 0 still means never.
+  h.server.faults.add({ verb: 'get', resource: 'nodes', errorCode: 500, message: 'never', errorRate: 0 });
+  expect((await core.readNode({ name: 'n1' })).metadata?.name).toBe('n1');
+});
+
+test('an after-commit rule on a dry run answers its Status and commits nothing', async () => {
+  h.server.faults.add({
+    verb: 'create',
+    resource: 'nodes',
+    errorCode: 504,
+    reason: 'Timeout',
+    message: 'Timeout: request did not complete within requested timeout - context deadline exceeded',
+    afterCommit: true,
+    remaining: 1,
+  });
+  const rv = h.store.resourceVersion();
+  const response = await fetch(`${h.server.url}/api/v1/nodes?dryRun=All`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(nodeObject('late')),
+  });
+  expect(response.status).toBe(504);
+  expect(await response.json()).toMatchObject({
+    reason: 'Timeout',
+    message: expect.stringMatching(/^Timeout: /),
+  });
+  expect(h.store.get(NODES, undefined, 'late')).toBeUndefined();
+  expect(h.store.resourceVersion()).toBe(rv);
+});
+
+test('an unsupported dryRun is refused before fault rules see the request', async () => {
+  h.server.faults.add({
+    verb: 'create',
+    resource: 'nodes',
+    errorCode: 403,
+    reason: 'Forbidden',
+    remaining: 1,
+  });
+  const bad = await fetch(`${h.server.url}/api/v1/nodes?dryRun=foo`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(nodeObject('x')),
+  });
+  expect(bad.status).toBe(422);
+  expect(h.server.faults.snapshot().rules).toHaveLength(1);
+});
+
+test('admin API: rules carry reason and message; a malformed rule is 400 and changes nothing', async () => {
+  const put = (body: unknown) =>
+    fetch(`${h.server.url}/sim/faults`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const ok = await put({
+    rules: [{ verb: 'create', resource: 'jobs.batch', errorCode: 422, reason: 'Invalid', message: DENIAL }],
+  });
+  expect(ok.status).toBe(200);
+  expect(((await ok.json()) as { rules: unknown[] }).rules).toEqual([
+    {
+      id: expect.any(String),
+      verb: 'create',
+      resource: 'jobs.batch',
+      errorCode: 422,
+      reason: 'Invalid',
+      message: DENIAL,
+    },
+  ]);
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  const refused = await apiFailure(() =>
+    batch.createNamespacedJob({ namespace: 'default', body: privilegedJob('priv'), dryRun: 'All' }),
+  );
+  expect(refused.status).toMatchObject({ code: 422, reason: 'Invalid', message: DENIAL });
+  for (const rule of [{ reason: 42 }, { message: ['x'] }, { errorCode: 200 }, 'create']) {
+    const bad = await put({ rules: [rule] });
+    expect(bad.status).toBe(400);
+  }
+  expect((await put({ rules: { verb: 'get' } })).status).toBe(400);
+  expect(h.server.faults.snapshot().rules).toHaveLength(1);
 });

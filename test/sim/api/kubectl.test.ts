@@ -265,3 +265,29 @@ test('get --watch streams changes until stopped', async () => {
   expect(lines[0]).toMatch(/^NAME\s+STATUS/);
   expect(lines.filter((l) => l.startsWith('NAME'))).toHaveLength(1);
 });
+
+test('--dry-run=server: create, label and delete answer as the real server and change nothing', async () => {
+  const rv = h.store.resourceVersion();
+  const job = JSON.stringify({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'dry-run-job', namespace: 'default' },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+  });
+  const created = await run(['create', '--dry-run=server', '-f', '-', '-o', 'json'], job);
+  expect(created.code).toBe(0);
+  const object = JSON.parse(created.stdout) as { metadata: Record<string, unknown> };
+  expect(object.metadata).toMatchObject({ name: 'dry-run-job', namespace: 'default' });
+  expect(object.metadata.uid).toEqual(expect.any(String));
+  expect(object.metadata.resourceVersion).toBeUndefined();
+  expect((await run(['get', 'job', 'dry-run-job', '-n', 'default'])).stderr).toContain('NotFound');
+
+  const node = 'aks-nodepool1-00000000-vmss000001';
+  const labelled = await run(['label', 'node', node, 'dry=run', '--dry-run=server']);
+  expect(labelled.stdout).toContain('labeled (server dry run)');
+  expect(h.store.get(NODES, undefined, node)!.metadata.labels?.dry).toBeUndefined();
+  const deleted = await run(['delete', 'node', node, '--dry-run=server']);
+  expect(deleted.stdout).toContain('deleted (server dry run)');
+  expect(h.store.get(NODES, undefined, node)).toBeDefined();
+  expect(h.store.resourceVersion()).toBe(rv);
+});

@@ -361,3 +361,186 @@ test('deleting a namespace deletes what is in it', () => {
   store.delete({ group: '', resource: 'namespaces' }, undefined, 'tmp');
   expect(store.list(PODS, { namespace: 'tmp' })).toEqual([]);
 });
+
+describe('dry run', () => {
+  const widgetsCrd = (plural: string): KubeObject => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.example.io` },
+    spec: {
+      group: 'example.io',
+      scope: 'Namespaced',
+      names: { plural, kind: 'Widget' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: { size: { type: 'integer', minimum: 1, default: 3 } },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  });
+
+  /** Every event the store sends, and the resourceVersion: what a dry run must leave alone. */
+  function observed(
+    store: ReturnType<typeof createSimStore>,
+    keys: Array<{ group: string; resource: string }>,
+  ) {
+    const events: string[] = [];
+    for (const key of keys) store.subscribe(key, (e) => events.push(`${e.type} ${e.object.metadata.name}`));
+    return { events, rv: store.resourceVersion() };
+  }
+
+  test('a dry-run create answers the new object (uid, timestamp, generation, no resourceVersion), stores nothing', () => {
+    const store = createSimStore();
+    const seen = observed(store, [NODES]);
+    const dry = store.create(NODES, node('a', { metadata: { name: 'a', resourceVersion: '7' } }), {
+      dryRun: true,
+      resetStatus: true,
+    });
+    expect(dry.metadata).toMatchObject({ name: 'a', generation: 1 });
+    expect(dry.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(dry.metadata.creationTimestamp).toBeDefined();
+    expect(dry.metadata.resourceVersion).toBeUndefined();
+    expect(store.get(NODES, undefined, 'a')).toBeUndefined();
+    expect(store.count(NODES)).toBe(0);
+    expect(store.resourceVersion()).toBe(seen.rv);
+    expect(seen.events).toEqual([]);
+    // generateName and the object rules run too.
+    expect(
+      store.create(NODES, node('', { metadata: { name: '', generateName: 'g-' } }), { dryRun: true }).metadata
+        .name,
+    ).toMatch(/^g-/);
+    expect(errorOf(() => store.create(NODES, node('UPPER'), { dryRun: true }))).toMatchObject({ code: 422 });
+    expect(errorOf(() => store.create(PODS, pod('p', 'nope'), { dryRun: true }))).toMatchObject({
+      code: 404,
+    });
+    store.create(NODES, node('b'));
+    expect(errorOf(() => store.create(NODES, node('b'), { dryRun: true }))).toMatchObject({
+      code: 409,
+      reason: 'AlreadyExists',
+    });
+  });
+
+  test('dry-run update and patch answer the result at the stored resourceVersion and change nothing', () => {
+    const store = createSimStore();
+    const v1 = store.create(NODES, node('a'));
+    const seen = observed(store, [NODES]);
+    const updated = store.update(NODES, { ...v1, spec: { unschedulable: true } }, { dryRun: true });
+    expect(updated.spec).toEqual({ unschedulable: true });
+    expect(updated.metadata.generation).toBe(2);
+    expect(updated.metadata.resourceVersion).toBe(v1.metadata.resourceVersion);
+    const patched = store.patch(
+      NODES,
+      undefined,
+      'a',
+      'merge',
+      { metadata: { labels: { x: '1' } } },
+      {
+        dryRun: true,
+      },
+    );
+    expect(patched.metadata.labels).toEqual({ x: '1' });
+    const status = store.patch(
+      NODES,
+      undefined,
+      'a',
+      'merge',
+      { status: { phase: 'Gone' } },
+      {
+        dryRun: true,
+        subresource: 'status',
+      },
+    );
+    expect(status.status).toEqual({ phase: 'Gone' });
+    expect(store.get(NODES, undefined, 'a')).toEqual(v1);
+    expect(store.resourceVersion()).toBe(seen.rv);
+    expect(seen.events).toEqual([]);
+    // Conflicts and NotFound as for the real write.
+    expect(
+      errorOf(() =>
+        store.update(NODES, { ...v1, metadata: { ...v1.metadata, resourceVersion: '1' } }, { dryRun: true }),
+      ),
+    ).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect(errorOf(() => store.patch(NODES, undefined, 'zz', 'merge', {}, { dryRun: true }))).toMatchObject({
+      code: 404,
+    });
+  });
+
+  test('a dry-run delete answers the object, removes nothing and collects no dependents', () => {
+    const store = createSimStore();
+    const job = store.create(JOBS, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j', namespace: 'default' },
+      spec: {},
+    });
+    store.create(
+      PODS,
+      pod('j-1', 'default', {
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: job.metadata.uid! }],
+      }),
+    );
+    store.create(NODES, node('f', { metadata: { name: 'f', finalizers: ['x/y'] } }));
+    const seen = observed(store, [JOBS, PODS, NODES]);
+    expect(store.delete(JOBS, 'default', 'j', { dryRun: true })).toEqual(job);
+    expect(store.get(JOBS, 'default', 'j')).toEqual(job);
+    expect(store.get(PODS, 'default', 'j-1')).toBeDefined();
+    const marked = store.delete(NODES, undefined, 'f', { dryRun: true })!;
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    expect(store.get(NODES, undefined, 'f')!.metadata.deletionTimestamp).toBeUndefined();
+    expect(
+      errorOf(() => store.delete(JOBS, 'default', 'j', { dryRun: true, preconditions: { uid: 'other' } })),
+    ).toMatchObject({ code: 409 });
+    expect(store.delete(JOBS, 'default', 'missing', { dryRun: true })).toBeUndefined();
+    expect(store.deleteCollection(PODS, { namespace: 'default', dryRun: true })).toHaveLength(1);
+    expect(store.list(PODS, { namespace: 'default' })).toHaveLength(1);
+    expect(store.resourceVersion()).toBe(seen.rv);
+    expect(seen.events).toEqual([]);
+  });
+
+  test('a dry-run CRD create registers nothing; a dry-run custom resource is defaulted and validated', () => {
+    const store = createSimStore();
+    const crd = store.create(CRDS, widgetsCrd('gears'), { dryRun: true });
+    expect(crd.metadata.uid).toBeDefined();
+    expect(store.registry.get({ group: 'example.io', resource: 'gears' })).toBeUndefined();
+    expect(store.get(CRDS, undefined, 'gears.example.io')).toBeUndefined();
+
+    store.create(CRDS, widgetsCrd('widgets'));
+    const key = { group: 'example.io', resource: 'widgets' };
+    const rv = store.resourceVersion();
+    const widget = (size?: number): KubeObject => ({
+      apiVersion: 'example.io/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'default' },
+      spec: size === undefined ? {} : { size },
+    });
+    expect(store.create(key, widget(), { dryRun: true }).spec).toEqual({ size: 3 });
+    const dry = errorOf(() => store.create(key, widget(0), { dryRun: true }));
+    const real = errorOf(() => store.create(key, widget(0)));
+    expect(dry).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect({ message: dry.message, details: dry.details }).toEqual({
+      message: real.message,
+      details: real.details,
+    });
+    expect(store.count(key)).toBe(0);
+    expect(store.resourceVersion()).toBe(rv);
+    // A dry-run CRD update leaves the served resource as it was.
+    const stored = store.get(CRDS, undefined, 'widgets.example.io')!;
+    const renamed = JSON.parse(JSON.stringify(stored)) as KubeObject;
+    (renamed.spec as { names: { shortNames?: string[] } }).names.shortNames = ['wz'];
+    store.update(CRDS, renamed, { dryRun: true });
+    expect(store.registry.get(key)?.shortNames ?? []).not.toContain('wz');
+  });
+});

@@ -1,6 +1,8 @@
 /**
  * Just enough OpenAPI v3 for kubectl: the index of group versions and, per group version, the
- * PATCH operations tagged with their GroupVersionKind and the fieldValidation query parameter.
+ * POST, PUT and PATCH operations tagged with their GroupVersionKind and the query parameters the sim serves on
+ * them: dryRun (server-side dry run, `All` only, as a real server), fieldManager (ignored: the sim keeps no
+ * managedFields) and fieldValidation.
  * kubectl apply/create/edit read this to learn that the server validates fields itself; without
  * it they insist on downloading /openapi/v2 for client-side validation. Custom resources also get
  * their CRD's schema, as a real server publishes it, so `kubectl explain` works for them; built-in
@@ -106,11 +108,16 @@ export function openapiV3Index(defs: ResourceDef[]): Record<string, unknown> {
   return { paths };
 }
 
-const queryParam = (name: string): Record<string, unknown> => ({
+const queryParam = (name: string, description?: string): Record<string, unknown> => ({
   name,
   in: 'query',
+  ...(description ? { description } : {}),
   schema: { type: 'string', uniqueItems: true },
 });
+
+/** The real server's words for dryRun (the sim serves it the same way). */
+const DRY_RUN =
+  'When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed';
 
 /** The document for one group version, or undefined when it is not served. */
 export function openapiV3GroupVersion(
@@ -134,7 +141,7 @@ export function openapiV3GroupVersion(
       operationId: `${verb}${def.kind}`,
       'x-kubernetes-action': verb,
       'x-kubernetes-group-version-kind': gvk,
-      parameters: [queryParam('dryRun'), queryParam('fieldManager'), queryParam('fieldValidation')],
+      parameters: [queryParam('dryRun', DRY_RUN), queryParam('fieldManager'), queryParam('fieldValidation')],
       responses: { '200': { description: 'OK' } },
     });
     paths[base] = { post: operation('post') };

@@ -27,6 +27,10 @@ export interface ResourceRequest {
   namespace?: string;
   name?: string;
   subresource?: string;
+  /** A server-side dry run (`dryRun=All`, validated by the caller): the write is checked and answered, not stored. */
+  dryRun?: boolean;
+  /** A delete's body, read by the caller (its DeleteOptions). */
+  deleteBody?: Buffer;
   decision: FaultDecision;
   trackWatch?: (close: (abrupt: boolean) => void) => () => void;
   roll: () => number;
@@ -104,12 +108,13 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
   const { def, store, url, res } = r;
   /** Unknown fields pruned from a custom resource, named under fieldValidation=Warn. */
   const warnings: string[] = [];
-  /** The answer to a write, once it committed: an injected after-commit fault replaces it. */
+  /** The answer to a write, once it committed (or, dry, would have): an injected after-commit fault replaces it. */
   const answerWrite = (code: number, json: string): void => {
     if (r.decision.error?.afterCommit) throw new InjectedFault(r.decision.error);
     sendJson(res, code, json, warnings);
   };
-  const writeOptions = () => ({ fieldValidation: fieldValidation(url), warnings });
+  const dryRun = r.dryRun === true;
+  const writeOptions = () => ({ fieldValidation: fieldValidation(url), warnings, dryRun });
   /** The request's field selector, checked against what the resource supports (400 otherwise). */
   const fieldSelector = () => convertFieldSelector(def, url.searchParams.get('fieldSelector') ?? undefined);
   const key: ResourceKey = { group: def.group, resource: def.resource };
@@ -308,9 +313,10 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
     }
     case 'delete': {
       const options = await deleteOptions(r);
-      const result = store.deleteEntry(key, namespace, r.name!, options);
+      const result = store.deleteEntry(key, namespace, r.name!, { ...options, dryRun });
       if (!result) throw notFound(def, r.name!);
-      const pending = store.getEntry(key, namespace, r.name!) !== undefined;
+      // Still there, waiting for its finalizers (a dry run leaves every object there: the answer decides).
+      const pending = (result.object.metadata.finalizers ?? []).length > 0;
       answerWrite(pending ? 202 : 200, objectJson(result, apiVersion));
       return;
     }
@@ -318,6 +324,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const options = await deleteOptions(r);
       const deleted = store.deleteCollection(key, {
         ...options,
+        dryRun,
         namespace,
         labelSelector: url.searchParams.get('labelSelector') ?? undefined,
         fieldSelector: fieldSelector(),
@@ -345,7 +352,7 @@ function stamp(object: KubeObject, apiVersion: string): KubeObject {
 }
 
 async function deleteOptions(r: ResourceRequest): Promise<DeleteOptions> {
-  const raw = await readBody(r.req, r.maxBodyBytes);
+  const raw = r.deleteBody ?? (await readBody(r.req, r.maxBodyBytes));
   const body =
     raw.length > 0 && raw.toString('utf8').trim() !== ''
       ? (parseJsonBody(raw) as Record<string, unknown>)
