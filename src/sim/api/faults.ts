@@ -36,6 +36,8 @@ export interface FaultRule {
   dropWatchProbability?: number;
   /** Watches: drop like a network failure (connection reset) instead of a clean end of stream. */
   dropWatchAbruptly?: boolean;
+  /** true: only server-side dry runs match; false: only real requests; omitted: both (as admission sees both). */
+  dryRun?: boolean;
   /** How many more times the rule may fire; omitted = unlimited. */
   remaining?: number;
 }
@@ -51,6 +53,8 @@ export interface RequestFacts {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /** A server-side dry run (dryRun=All). */
+  dryRun?: boolean;
 }
 
 export interface OneShotTarget {
@@ -130,6 +134,7 @@ export function ruleMatches(rule: FaultRule, facts: RequestFacts): boolean {
   if (!resourceMatches(rule.resource, facts)) return false;
   if (rule.namespace !== undefined && rule.namespace !== facts.namespace) return false;
   if (rule.name !== undefined && rule.name !== facts.name) return false;
+  if (rule.dryRun !== undefined && rule.dryRun !== (facts.dryRun === true)) return false;
   return true;
 }
 
@@ -150,6 +155,9 @@ export function faultRuleProblem(rule: unknown): string | undefined {
   const r = rule as Record<string, unknown>;
   for (const field of ['verb', 'resource', 'namespace', 'name', 'reason', 'message']) {
     if (r[field] !== undefined && typeof r[field] !== 'string') return `${field} must be a string`;
+  }
+  for (const field of ['afterCommit', 'dropWatchAbruptly', 'dryRun']) {
+    if (r[field] !== undefined && typeof r[field] !== 'boolean') return `${field} must be true or false`;
   }
   if (r.errorCode !== undefined) {
     const code = r.errorCode;

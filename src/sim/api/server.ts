@@ -178,6 +178,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       subresource: target.subresource,
       namespace: target.namespace,
       name: target.name,
+      ...(dryRun ? { dryRun: true } : {}),
     };
     const decision = faults.decide(facts);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);

@@ -384,3 +384,21 @@ test('admin API: rules carry reason and message; a malformed rule is 400 and cha
   expect((await put({ rules: { verb: 'get' } })).status).toBe(400);
   expect(h.server.faults.snapshot().rules).toHaveLength(1);
 });
+
+test('a rule with dryRun false refuses only real writes; dryRun true only dry runs', async () => {
+  const create = (name: string, dryRun: boolean) =>
+    fetch(`${h.server.url}/apis/batch/v1/namespaces/default/jobs${dryRun ? '?dryRun=All' : ''}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(privilegedJob(name)),
+    });
+  const id = h.server.faults.add({ verb: 'create', resource: 'jobs.batch', errorCode: 403, dryRun: false });
+  expect((await create('a', true)).status).toBe(201);
+  expect((await create('a', false)).status).toBe(403);
+  expect(h.store.get(JOBS, 'default', 'a')).toBeUndefined();
+  h.server.faults.remove(id);
+  h.server.faults.add({ verb: 'create', resource: 'jobs.batch', errorCode: 403, dryRun: true });
+  expect((await create('b', true)).status).toBe(403);
+  expect((await create('b', false)).status).toBe(201);
+  expect(h.store.get(JOBS, 'default', 'b')).toBeDefined();
+});
