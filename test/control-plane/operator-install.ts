@@ -91,6 +91,11 @@ export async function serviceAccountKubeconfig(cp: ControlPlane): Promise<string
   return cp.kubeconfigFor(OPERATOR, token.stdout.trim());
 }
 
+/** A token of the operator's ServiceAccount (`kubectl create token`), for a kubeconfig of the test's own. */
+export async function serviceAccountToken(cp: ControlPlane): Promise<string> {
+  return (await admin(cp, ['-n', NAMESPACE, 'create', 'token', OPERATOR, '--duration=2h'])).stdout.trim();
+}
+
 interface DeploymentLike {
   spec: {
     template: {
