@@ -5,14 +5,14 @@
 import type { Refusal } from '../remediation/types.js';
 import { KubeApiError } from './errors.js';
 
-/** The calls an effect makes (admitJob: the dry run of the Job and its pod before the cordon). */
+/** The calls an effect makes (admitJob, admitPod: the dry runs of the Job and of its pod before the cordon). */
 export type ApiCall = Refusal['call'];
 
 export type ErrorClass =
   | { kind: 'transient'; why: string; retryAfterSeconds?: number }
   | { kind: 'refused'; code: number; reason: string; message: string };
 
-const CREATES: ReadonlySet<ApiCall> = new Set(['admitJob', 'createJob', 'createRemediation']);
+const CREATES: ReadonlySet<ApiCall> = new Set(['admitJob', 'admitPod', 'createJob', 'createRemediation']);
 
 export function classifyApiError(err: unknown, call: ApiCall): ErrorClass {
   if (!(err instanceof KubeApiError)) return { kind: 'transient', why: 'no answer from the API server' };

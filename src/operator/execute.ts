@@ -225,12 +225,12 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
 async function admit(deps: ExecutorDeps, job: AgentJob): Promise<void> {
   const { namespace } = job.metadata;
   const dryRun = { dryRun: 'All' };
-  for (const [path, body] of [
-    [paths.jobs(namespace), job],
-    [paths.pods(namespace), admissionPodFor(job)],
+  for (const [call, path, body] of [
+    ['admitJob', paths.jobs(namespace), job],
+    ['admitPod', paths.pods(namespace), admissionPodFor(job)],
   ] as const) {
     try {
-      await refusable('admitJob', () => deps.rest.create(path, body, dryRun));
+      await refusable(call, () => deps.rest.create(path, body, dryRun));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

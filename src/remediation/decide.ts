@@ -675,10 +675,11 @@ function refused(o: Observed, nr: ObservedRemediation | undefined, r: Refusal): 
   const retry = 'Fix the cause, then delete this NodeRemediation to retry.';
   switch (r.call) {
     case 'admitJob':
+    case 'admitPod':
       return fail(
         'JobRejected',
-        `The API server refused the remediation Job ${answer}. Nothing ran on node ${o.nodeName} and it was not ` +
-          `cordoned. ${retry}`,
+        `The API server refused the remediation Job${r.call === 'admitPod' ? "'s pod" : ''} ${answer}. Nothing ` +
+          `ran on node ${o.nodeName} and it was not cordoned. ${retry}`,
       );
     case 'createJob':
       return fail(

@@ -117,7 +117,15 @@ export interface Observed {
 
 /** A call of a step that the API server refused (never transient: those are retried, not observed). */
 export interface Refusal {
-  call: 'admitJob' | 'createJob' | 'cordon' | 'uncordon' | 'deletePod' | 'status' | 'createRemediation';
+  call:
+    | 'admitJob'
+    | 'admitPod'
+    | 'createJob'
+    | 'cordon'
+    | 'uncordon'
+    | 'deletePod'
+    | 'status'
+    | 'createRemediation';
   /** HTTP status and the v1 Status reason. */
   code: number;
   reason: string;

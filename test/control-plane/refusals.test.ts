@@ -474,6 +474,7 @@ describe('what the API server refuses, and what it only fails for a moment', () 
 
     await expectRejectedBeforeCordon('aks-nodepool1-27182818-vmss000003', (message) => {
       expect(message).toContain('violates PodSecurity "baseline:latest"');
+      expect(message).toMatch(/^The API server refused the remediation Job's pod \(403 Forbidden\)/);
       expect(message).toContain('privileged');
     });
     // PSA judges pods, not Jobs: the Job's dry run passed, the pod's was refused (403).

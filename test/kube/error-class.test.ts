@@ -17,11 +17,12 @@ describe('classifyApiError: the table of docs/adr/0008', () => {
     [
       '403 PodSecurity',
       answer(403, 'Forbidden', 'violates PodSecurity "baseline:latest"'),
-      'admitJob',
+      'admitPod',
       'refused',
     ],
     ['404 on a create: the namespace is missing', answer(404, 'NotFound'), 'createJob', 'refused'],
     ['404 on the dry run', answer(404, 'NotFound'), 'admitJob', 'refused'],
+    ['404 on the pod dry run', answer(404, 'NotFound'), 'admitPod', 'refused'],
     ['404 on a NodeRemediation create', answer(404, 'NotFound'), 'createRemediation', 'refused'],
     ['404 on a cordon: the node is gone', answer(404, 'NotFound'), 'cordon', 'transient'],
     ['404 on a status write: deleted meanwhile', answer(404, 'NotFound'), 'status', 'transient'],

@@ -542,6 +542,14 @@ describe('decide: a call the API server refused', () => {
     expect(step.requeueAfterMs).toBeUndefined();
   });
 
+  it("a pod refused by its dry run says it was the Job's pod", () => {
+    const step = decide(observed({ remediations: [cordoning], refusal: refusal('admitPod') }));
+    expect([phase(step), reason(step)]).toEqual(['Failed', 'JobRejected']);
+    expect(step.status?.status.message).toMatch(
+      /^The API server refused the remediation Job's pod \(422 Invalid\)/,
+    );
+  });
+
   it.each([['Uncordon'], ['KeepCordoned']] as const)(
     'a Job create refused after our cordon releases it (onFailure %s): nothing ran on the node',
     (onFailure) => {
