@@ -1,7 +1,15 @@
 import { API_VERSION, NODE_REMEDIATION_KIND, OPT_OUT_ANNOTATION } from '../../src/api/index.js';
 import { PODS, EVENTS, type KubeObject } from '../../src/sim/api/types.js';
 import { DEFAULT_SIGNATURE } from '../../src/config.js';
-import { eventually, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import {
+  eventually,
+  everCordoned,
+  FAST_POLICY,
+  isUnschedulable,
+  phaseOf,
+  startEnv,
+  type Env,
+} from './harness.js';
 
 const NODES = { group: '', resource: 'nodes' };
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
@@ -13,14 +21,6 @@ describe('operator gates on the simulated cluster', () => {
     await env?.close();
     env = undefined;
   });
-
-  const everCordoned = (e: Env) => {
-    const seen = new Set<string>();
-    const stop = e.cluster.store.subscribe(NODES, (ev) => {
-      if (isUnschedulable(ev.object)) seen.add(ev.object.metadata.name);
-    });
-    return { seen, stop };
-  };
 
   it('never acts on an opted-out node, while healing another broken node', async () => {
     env = await startEnv({ linuxNodes: 3, broken: 2 });

@@ -90,3 +90,12 @@ export const phaseOf = (r: NodeRemediation | undefined) => r?.status?.phase;
 export const isUnschedulable = (n: KubeObject) =>
   (n.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
 export const annotations = (n: KubeObject) => (n.metadata.annotations ?? {}) as Record<string, string>;
+
+/** Records every node that was unschedulable at any moment from now on (until `stop`). */
+export function everCordoned(e: Env): { seen: Set<string>; stop: () => void } {
+  const seen = new Set<string>();
+  const stop = e.cluster.store.subscribe(NODES, (ev) => {
+    if (isUnschedulable(ev.object)) seen.add(ev.object.metadata.name);
+  });
+  return { seen, stop };
+}

@@ -1,6 +1,14 @@
 import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
-import { EVENTS, NODES, type KubeObject } from '../../src/sim/api/types.js';
-import { annotations, eventually, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { EVENTS, type KubeObject } from '../../src/sim/api/types.js';
+import {
+  annotations,
+  everCordoned,
+  eventually,
+  isUnschedulable,
+  phaseOf,
+  startEnv,
+  type Env,
+} from './harness.js';
 
 const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const DENIAL =
@@ -26,13 +34,6 @@ describe('operator: calls the API server refuses', () => {
     env = undefined;
   });
 
-  const everCordoned = (e: Env) => {
-    const seen = new Set<string>();
-    const stop = e.cluster.store.subscribe(NODES, (ev) => {
-      if (isUnschedulable(ev.object)) seen.add(ev.object.metadata.name);
-    });
-    return { seen, stop };
-  };
   const warnings = (e: Env, name: string) =>
     (e.cluster.store.list(EVENTS) as unknown as Event[]).filter(
       (ev) => ev.type === 'Warning' && ev.involvedObject.name === name,
