@@ -81,10 +81,10 @@ export async function executeStep(
     if (written)
       deps.log.info({ remediation: name, phase: status.phase, reason: status.reason }, status.message ?? '');
   }
-  let effectDone = true;
+  const effect = step.effect;
+  let effectDone = effect.type === 'none';
   try {
-    if (step.effect.type !== 'none') {
-      const effect = step.effect;
+    if (effect.type !== 'none') {
       guard(deps);
       effectDone = await attempt(`effect ${effect.type}`, () => performEffect(deps, effect));
       if (effectDone)
@@ -93,9 +93,6 @@ export async function executeStep(
           `effect ${effect.type} done`,
         );
     }
-  } catch (err) {
-    effectDone = false;
-    throw err;
   } finally {
     if (step.status || effectDone) await recordEvents(deps, nodeName, step, remediationForEvents);
   }

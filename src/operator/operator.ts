@@ -518,7 +518,8 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
           { call, code: refusal.code, reason: refusal.reason, err: refusal.message },
           'remediation refused by the API server',
         );
-        const after = decide({ ...observe(), refusal: { call, ...pick(refusal) } });
+        const { code, reason, message } = refusal;
+        const after = decide({ ...observe(), refusal: { call, code, reason, message } });
         await executeStep(deps, nodeName, after, after.status?.name ?? forEvents, { bestEffort: true });
         return {};
       } finally {
@@ -818,8 +819,4 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
 function sameExceptVersion<T extends Cached>(a: T, b: T): boolean {
   const strip = (o: T) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
   return strip(a) === strip(b);
-}
-
-function pick(r: { code: number; reason: string; message: string }) {
-  return { code: r.code, reason: r.reason, message: r.message };
 }
