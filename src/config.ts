@@ -16,6 +16,8 @@ export { formatDuration, parseDuration } from './config/duration.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export const DEFAULT_NAMESPACE = 'chainmedic-system';
 export const DEFAULT_AGENT_IMAGE = 'chainmedic:dev';
+/** Where the agent Jobs run: a namespace of their own, PSA privileged, holding nothing else. */
+export const DEFAULT_AGENT_NAMESPACE = 'chainmedic-agent';
 export const DEFAULT_METRICS_PORT = 8080;
 export const DEFAULT_WEBHOOK_PORT = 9443;
 export const WEBHOOK_CERT_MODES = ['self-managed', 'cert-manager'] as const;
@@ -26,6 +28,8 @@ export const OPERATOR_ENV = {
   namespace: 'CHAINMEDIC_NAMESPACE',
   leaderElect: 'CHAINMEDIC_LEADER_ELECT',
   agentImage: 'CHAINMEDIC_AGENT_IMAGE',
+  agentNamespace: 'CHAINMEDIC_AGENT_NAMESPACE',
+  allowedAgentImages: 'CHAINMEDIC_ALLOWED_AGENT_IMAGES',
   logLevel: 'CHAINMEDIC_LOG_LEVEL',
   metricsPort: 'CHAINMEDIC_METRICS_PORT',
   webhookPort: 'CHAINMEDIC_WEBHOOK_PORT',
@@ -46,6 +50,16 @@ export const OperatorOptionsSchema = z.object({
     .default(DEFAULT_NAMESPACE),
   leaderElect: z.boolean().default(false),
   agentImage: z.string().max(512).regex(IMAGE, 'must be an image reference').default(DEFAULT_AGENT_IMAGE),
+  agentNamespace: z
+    .string()
+    .max(63)
+    .regex(DNS_LABEL, 'must be a DNS-1123 label (lower-case letters, digits, "-")')
+    .default(DEFAULT_AGENT_NAMESPACE),
+  /** Images a RemediationPolicy's spec.job.image may name, besides agentImage (comma-separated). */
+  allowedAgentImages: z
+    .array(z.string().max(512).regex(IMAGE, 'must be a comma-separated list of image references'))
+    .max(32)
+    .default([]),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   metricsPort: z.number().int().min(0).max(65535).default(DEFAULT_METRICS_PORT),
   webhookPort: z.number().int().min(0).max(65535).default(DEFAULT_WEBHOOK_PORT),
@@ -60,6 +74,8 @@ export interface RawOperatorOptions {
   namespace?: string;
   leaderElect?: boolean | string;
   agentImage?: string;
+  agentNamespace?: string;
+  allowedAgentImages?: string;
   logLevel?: string;
   metricsPort?: string | number;
   webhookPort?: string | number;
@@ -74,6 +90,8 @@ const FLAG: Record<keyof OperatorOptions, string> = {
   namespace: '--namespace',
   leaderElect: '--leader-elect',
   agentImage: '--agent-image',
+  agentNamespace: '--agent-namespace',
+  allowedAgentImages: '--allowed-agent-images',
   logLevel: '--log-level',
   metricsPort: '--metrics-port',
   webhookPort: '--webhook-port',
@@ -86,6 +104,14 @@ function toBoolean(value: boolean | string | undefined): boolean | string | unde
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
   return value;
+}
+
+function toList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function toPort(value: string | number | undefined): number | string | undefined {
@@ -108,6 +134,8 @@ export function parseOperatorOptions(
     namespace: pick('namespace'),
     leaderElect: toBoolean(pick('leaderElect')),
     agentImage: pick('agentImage'),
+    agentNamespace: pick('agentNamespace'),
+    allowedAgentImages: toList(pick('allowedAgentImages')),
     logLevel: pick('logLevel'),
     metricsPort: toPort(pick('metricsPort')),
     webhookPort: toPort(pick('webhookPort')),

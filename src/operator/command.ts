@@ -11,9 +11,17 @@ export function registerOperatorCommand(program: Command): void {
       'Run the operator: watch nodes and azure-npm pods, remediate confirmed kubelet iptables failures',
     )
     .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster configuration)')
-    .option('--namespace <ns>', 'namespace of the operator: its Lease and the agent Jobs')
+    .option('--namespace <ns>', 'namespace of the operator: its Lease and webhook Secret')
     .option('--leader-elect', 'elect one active replica through a Lease')
-    .option('--agent-image <image>', 'image of the agent Job (unless the policy sets spec.job.image)')
+    .option(
+      '--agent-image <image>',
+      'image of the agent Job (unless the policy sets an allowed spec.job.image)',
+    )
+    .option('--agent-namespace <ns>', 'namespace of the agent Jobs (PSA privileged, nothing else in it)')
+    .option(
+      '--allowed-agent-images <images>',
+      'comma-separated images a RemediationPolicy spec.job.image may name (default: none but --agent-image)',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0: disabled)')
     .option('--webhook-port <port>', 'HTTPS port of the validating admission webhook (0: disabled)')
@@ -35,6 +43,8 @@ export function registerOperatorCommand(program: Command): void {
           namespace: o.namespace,
           leaderElect: o.leaderElect,
           agentImage: o.agentImage,
+          agentNamespace: o.agentNamespace,
+          allowedAgentImages: o.allowedAgentImages,
           ...(o.metricsPort > 0 ? { metricsPort: o.metricsPort } : {}),
           ...(o.webhookPort > 0
             ? {

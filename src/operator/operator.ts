@@ -74,10 +74,14 @@ import {
 
 export interface StartOperatorOptions {
   kubeconfig?: string;
-  /** Where the operator runs: its Lease and the agent Jobs live here. */
+  /** Where the operator runs: its Lease and its webhook Secret live here. */
   namespace?: string;
   leaderElect?: boolean;
   agentImage?: string;
+  /** Where the agent Jobs run (default: `namespace`). */
+  agentNamespace?: string;
+  /** Images spec.job.image may name besides agentImage; any other makes the policy invalid. */
+  allowedAgentImages?: readonly string[];
   logLevel?: string;
   /** Tests: a client built elsewhere, a logger, faster timings. */
   client?: KubeClient;
@@ -152,6 +156,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   const rest = client.rest;
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const agentImage = options.agentImage ?? DEFAULT_AGENT_IMAGE;
+  const agentNamespace = options.agentNamespace ?? namespace;
   const identity =
     options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const log = (options.logger ?? createLogger(options.logLevel ?? 'info')).child({ identity });
@@ -201,12 +206,17 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     trimRemediation,
   );
   const policies = makeInformer<CachedPolicy>('remediationpolicies', paths.policies(), trimPolicy);
-  const jobs = makeInformer<TrimmedJob>('jobs', paths.jobs(namespace), trimJob, {
+  const jobs = makeInformer<TrimmedJob>('jobs', paths.jobs(agentNamespace), trimJob, {
     labelSelector: JOB_LABEL_SELECTOR,
   });
-  const jobPods = makeInformer<TrimmedPod>('agent-pods', paths.pods(namespace), podTrimmer(['job-name']), {
-    labelSelector: LABEL_REMEDIATION,
-  });
+  const jobPods = makeInformer<TrimmedPod>(
+    'agent-pods',
+    paths.pods(agentNamespace),
+    podTrimmer(['job-name']),
+    {
+      labelSelector: LABEL_REMEDIATION,
+    },
+  );
   const nrIndex = new NodeIndex();
   const waiters = new GateWaiters();
   /**
@@ -446,7 +456,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (!finished || agentDone) return cached;
     // The Job finished but the pod cache has not caught up (separate watches): read the pod rather than
     // misjudge the attempt as "no result", which would retry a Job that may have restarted kubelet.
-    const list = await rest.get<{ items?: unknown[] }>(paths.pods(namespace), {
+    const list = await rest.get<{ items?: unknown[] }>(paths.pods(agentNamespace), {
       labelSelector: `job-name=${job.metadata.name}`,
     });
     return (list.items ?? []).map(podTrimmer(['job-name']));
@@ -492,7 +502,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         jobs: nodeJobs,
         targetPod: toObservedTargetPod(pod),
         fleet: computeFleet(nodeName, atGate),
-        jobContext: { namespace, image: agentImage },
+        jobContext: { namespace: agentNamespace, image: agentImage },
       });
       const observed = observe();
       const step = decide(observed);

@@ -8,6 +8,8 @@ describe('parseOperatorOptions', () => {
         namespace: 'chainmedic-system',
         leaderElect: false,
         agentImage: 'chainmedic:dev',
+        agentNamespace: 'chainmedic-agent',
+        allowedAgentImages: [],
         logLevel: 'info',
         metricsPort: 8080,
         webhookPort: 9443,
@@ -32,11 +34,27 @@ describe('parseOperatorOptions', () => {
         namespace: 'ops',
         leaderElect: true,
         agentImage: 'registry.example/chainmedic@sha256:abc',
+        agentNamespace: 'chainmedic-agent',
+        allowedAgentImages: [],
         logLevel: 'debug',
         metricsPort: 9090,
         webhookPort: 9443,
         webhookCerts: 'self-managed',
       },
+    });
+  });
+
+  it('reads the agent namespace and the allowed images (a comma-separated list)', () => {
+    const env = { CHAINMEDIC_ALLOWED_AGENT_IMAGES: ' reg.example/a:1, reg.example/b@sha256:ab ,' };
+    const result = parseOperatorOptions({ agentNamespace: 'agents' }, env);
+    expect(result.ok && result.options).toMatchObject({
+      agentNamespace: 'agents',
+      allowedAgentImages: ['reg.example/a:1', 'reg.example/b@sha256:ab'],
+    });
+    const bad = parseOperatorOptions({ allowedAgentImages: 'ok:1,rm -rf /' });
+    expect(bad).toEqual({
+      ok: false,
+      error: expect.stringContaining('--allowed-agent-images (or CHAINMEDIC_ALLOWED_AGENT_IMAGES)'),
     });
   });
 
