@@ -55,7 +55,9 @@ export interface AgentPodSpec {
     securityContext: { privileged: boolean; runAsUser: number; runAsNonRoot: boolean };
     terminationMessagePolicy: 'FallbackToLogsOnError';
     resources: { requests: Record<string, string>; limits: Record<string, string> };
+    volumeMounts: { name: string; mountPath: string }[];
   }[];
+  volumes: { name: string; hostPath: { path: string; type: 'FileOrCreate' } }[];
 }
 
 export interface AgentJobInput {
@@ -73,6 +75,13 @@ export interface AgentJobInput {
 
 export const AGENT_CONTAINER = 'agent';
 export const KUBELET_UNIT = 'kubelet.service';
+/**
+ * The lock every iptables binary takes (`-w` waits on it). The agent mounts the host's own file, as azure-npm
+ * and kube-proxy do: without it `-w 60` waits on a lock private to the container and never for kubelet or
+ * kube-proxy holding the real one. FileOrCreate: a node where nothing has taken it yet gets the file.
+ */
+export const XTABLES_LOCK = '/run/xtables.lock';
+const XTABLES_LOCK_VOLUME = 'xtables-lock';
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
@@ -150,8 +159,10 @@ export function buildAgentJob(input: AgentJobInput): AgentJob {
                 requests: { cpu: '10m', memory: '64Mi' },
                 limits: { memory: '256Mi' },
               },
+              volumeMounts: [{ name: XTABLES_LOCK_VOLUME, mountPath: XTABLES_LOCK }],
             },
           ],
+          volumes: [{ name: XTABLES_LOCK_VOLUME, hostPath: { path: XTABLES_LOCK, type: 'FileOrCreate' } }],
         },
       },
     },

@@ -1,12 +1,13 @@
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { buildAgentJob, type AgentJobInput } from '../../src/remediation/job.js';
+import { Pod } from 'kubernetes-models/v1/Pod';
+import { admissionPodFor, buildAgentJob, type AgentJobInput } from '../../src/remediation/job.js';
 
 const base: AgentJobInput = {
   remediation: { name: 'node-a-0123456789', uid: 'nr-uid' },
   nodeName: 'node-a',
   attempt: 2,
   dryRun: false,
-  namespace: 'chainmedic-system',
+  namespace: 'chainmedic-agent',
   image: 'chainmedic:test',
   timeoutSeconds: 300,
   agentWaitSeconds: 90,
@@ -19,7 +20,7 @@ describe('buildAgentJob', () => {
     const pod = job.spec.template.spec;
     expect(job.metadata).toEqual({
       name: 'node-a-0123456789-2',
-      namespace: 'chainmedic-system',
+      namespace: 'chainmedic-agent',
       labels: {
         'app.kubernetes.io/name': 'chainmedic',
         'chainmedic.io/remediation': 'node-a-0123456789',
@@ -74,6 +75,24 @@ describe('buildAgentJob', () => {
     expect(() => new Job(buildAgentJob(base) as never).validate()).not.toThrow();
   });
 
+  it.each([
+    ['remediate', false],
+    ['probe (dry run)', true],
+  ])(
+    "mounts the host's /run/xtables.lock, so iptables -w waits on the node's real lock (%s)",
+    (_what, dryRun) => {
+      const pod = buildAgentJob({ ...base, dryRun }).spec.template.spec;
+      // As azure-npm and kube-proxy mount it: the host's file (created if nothing has taken the lock yet).
+      expect(pod.volumes).toEqual([
+        { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+      ]);
+      expect(pod.containers).toHaveLength(1);
+      expect(pod.containers[0]!.volumeMounts).toEqual([
+        { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+      ]);
+    },
+  );
+
   it('dry run only probes', () => {
     expect(buildAgentJob({ ...base, dryRun: true }).spec.template.spec.containers[0]?.args).toEqual([
       'agent',
@@ -105,6 +124,23 @@ describe('buildAgentJob', () => {
     ['attempt', { attempt: 0 }],
   ])('rejects a bad %s', (name, change) => {
     expect(() => buildAgentJob({ ...base, ...change })).toThrow(new RegExp(name));
+  });
+
+  it('the dry-run pod is the Job\'s pod: same spec (the lock mount included), labelled as the Job controller labels it', () => {
+    const job = buildAgentJob(base);
+    const pod = admissionPodFor(job);
+    expect(pod.metadata).toEqual({
+      name: 'node-a-0123456789-2-admission',
+      namespace: 'chainmedic-agent',
+      labels: {
+        ...job.spec.template.metadata.labels,
+        'job-name': 'node-a-0123456789-2',
+        'batch.kubernetes.io/job-name': 'node-a-0123456789-2',
+      },
+    });
+    expect(pod.spec).toEqual(job.spec.template.spec);
+    expect(pod.spec.volumes.map((v) => v.hostPath.path)).toEqual(['/run/xtables.lock']);
+    expect(() => new Pod(pod as never).validate()).not.toThrow();
   });
 
   it('keeps names and labels within 63 characters for long node names', () => {
