@@ -126,7 +126,7 @@ describe('buildAgentJob', () => {
     expect(() => buildAgentJob({ ...base, ...change })).toThrow(new RegExp(name));
   });
 
-  it('the dry-run pod is the Job\'s pod: same spec (the lock mount included), labelled as the Job controller labels it', () => {
+  it("the dry-run pod is the Job's pod: same spec (the lock mount included), labelled as the Job controller labels it", () => {
     const job = buildAgentJob(base);
     const pod = admissionPodFor(job);
     expect(pod.metadata).toEqual({
