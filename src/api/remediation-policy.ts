@@ -153,7 +153,10 @@ export const RemediationPolicySpecSchema = z
           .min(1)
           .max(512)
           .optional()
-          .describe("Image of the agent Job. Default: the operator's --agent-image."),
+          .describe(
+            "Image of the agent Job (it runs privileged on the node). Must be the operator's --agent-image or one " +
+              'of its --allowed-agent-images: any other makes the policy invalid. Default: --agent-image.',
+          ),
       })
       .optional()
       .describe('The remediation Job run on the node.'),

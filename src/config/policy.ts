@@ -56,8 +56,19 @@ export class PolicyError extends Error {
   }
 }
 
-/** Validates a spec (possibly absent) and applies defaults; every problem is reported as `field: why`. */
-export function validatePolicy(input: unknown): PolicyResult {
+/**
+ * What the operator itself was given: the agent image runs privileged on every node it remediates, so a policy
+ * may only name an image the operator's own configuration allows (--agent-image, --allowed-agent-images).
+ */
+export interface PolicyContext {
+  allowedImages: readonly string[];
+}
+
+/**
+ * Validates a spec (possibly absent) and applies defaults; every problem is reported as `field: why`. Without a
+ * context no spec.job.image is allowed.
+ */
+export function validatePolicy(input: unknown, context: PolicyContext = { allowedImages: [] }): PolicyResult {
   const parsed = RemediationPolicySpecSchema.safeParse(input ?? {});
   if (!parsed.success) {
     return {
@@ -100,6 +111,14 @@ export function validatePolicy(input: unknown): PolicyResult {
     }
   });
   if (spec.signatures && spec.signatures.length === 0) errors.push('spec.signatures: must not be empty');
+  const image = spec.job?.image;
+  if (image !== undefined && !context.allowedImages.includes(image)) {
+    errors.push(
+      `spec.job.image: "${image}" is not an agent image this operator may run (it runs privileged on every node): ` +
+        `allowed are ${context.allowedImages.map((i) => `"${i}"`).join(', ') || 'none'} ` +
+        `(the operator's --agent-image and --allowed-agent-images); remove spec.job.image to use --agent-image`,
+    );
+  }
 
   const cooldownMs = duration('cooldown', spec.cooldown, d.cooldown);
   const attemptWindowMs = duration('attemptWindow', spec.attemptWindow, d.attemptWindow, 1000);
@@ -150,8 +169,11 @@ export function validatePolicy(input: unknown): PolicyResult {
 }
 
 /** The policy the operator uses: defaults when `spec` is absent; throws PolicyError listing every bad value. */
-export function effectivePolicy(spec: RemediationPolicySpec | undefined): EffectivePolicy {
-  const result = validatePolicy(spec);
+export function effectivePolicy(
+  spec: RemediationPolicySpec | undefined,
+  context?: PolicyContext,
+): EffectivePolicy {
+  const result = validatePolicy(spec, context);
   if (!result.ok) throw new PolicyError(result.errors);
   return result.policy;
 }

@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import {
+  API_VERSION,
   CORDON_MARKER_ANNOTATION,
   DEFAULT_POLICY_NAME,
+  REMEDIATION_POLICY_KIND,
   LABEL_APP,
   LABEL_APP_VALUE,
   LABEL_REMEDIATION,
@@ -157,6 +159,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const agentImage = options.agentImage ?? DEFAULT_AGENT_IMAGE;
   const agentNamespace = options.agentNamespace ?? namespace;
+  const allowedImages = [agentImage, ...(options.allowedAgentImages ?? [])];
   const identity =
     options.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const log = (options.logger ?? createLogger(options.logLevel ?? 'info')).child({ identity });
@@ -265,11 +268,13 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
   const refreshPolicy = () => {
     const obj = policies.get(DEFAULT_POLICY_NAME);
     try {
-      policy = effectivePolicy(obj?.spec);
+      policy = effectivePolicy(obj?.spec, { allowedImages });
       policyError = undefined;
     } catch (err) {
       // An invalid policy never loosens anything: act as if paused until it is fixed.
+      const before = policyError;
       policyError = (err as Error).message;
+      if (policyError !== before) warnInvalidPolicy();
       policy = { ...effectivePolicy(undefined), paused: true };
       log.error(
         { policy: DEFAULT_POLICY_NAME, err: policyError },
@@ -281,6 +286,22 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     for (const node of nrIndex.nodes()) enqueue(node);
     for (const node of podIndex.nodes()) enqueue(node);
   };
+  /** One Warning Event on the policy per new problem (and per term of leadership), from the leader. */
+  function warnInvalidPolicy(): void {
+    const obj = policies.get(DEFAULT_POLICY_NAME);
+    if (policyError === undefined || !obj || !mayAct()) return;
+    void recorder.record({
+      object: {
+        apiVersion: API_VERSION,
+        kind: REMEDIATION_POLICY_KIND,
+        name: obj.metadata.name,
+        ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+      },
+      type: 'Warning',
+      reason: 'InvalidPolicy',
+      message: `${policyError}; acting as if paused until it is fixed.`,
+    });
+  }
   policies.on((e) => {
     // The operator's own status updates change nothing it acts on: re-queueing every node for them would
     // also wake waiting gates on a timer that has nothing to do with a freed slot.
@@ -663,6 +684,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
     if (!stillMine()) return;
     await startupSweep();
     if (!stillMine()) return;
+    warnInvalidPolicy();
     const q = new WorkQueue();
     queue = q;
     for (const n of nodes.list()) q.add(n.metadata.name);
@@ -757,6 +779,7 @@ export async function startOperator(options: StartOperatorOptions = {}): Promise
         lookups: {
           getNode: (name) => (synced ? caches.getNode(name) : notYet()),
           activeRemediationFor: (node) => (synced ? caches.activeRemediationFor(node) : notYet()),
+          allowedAgentImages: allowedImages,
         },
         certificates: config.certManagerDir
           ? { mode: 'cert-manager', dir: config.certManagerDir }

@@ -29,14 +29,36 @@ describe('effectivePolicy', () => {
     expect(p.signatures[0]!.test(`x ${DEFAULT_SIGNATURE}`)).toBe(true);
   });
 
-  it('keeps given values and parses them', () => {
-    const p = effectivePolicy({
-      maxUnhealthy: 4,
-      cooldown: '1h30m',
-      attemptWindow: '6h',
-      job: { timeout: '10m', agentWaitSeconds: 120, image: 'reg/chainmedic:1' },
-      onFailure: 'Uncordon',
+  it('refuses an agent image the operator was not configured to allow, and any image without a context', () => {
+    const spec = { job: { image: 'evil.example/x:1' } };
+    const refused = validatePolicy(spec, { allowedImages: ['reg/chainmedic:1'] });
+    expect(refused).toEqual({
+      ok: false,
+      errors: [
+        expect.stringMatching(
+          /^spec\.job\.image: "evil\.example\/x:1" is not an agent image .*"reg\/chainmedic:1"/,
+        ),
+      ],
     });
+    expect(validatePolicy(spec).ok).toBe(false);
+    expect(validatePolicy({ job: { image: 'reg/chainmedic:1' } }).ok).toBe(false);
+    expect(
+      validatePolicy({ job: { image: 'reg/chainmedic:1' } }, { allowedImages: ['reg/chainmedic:1'] }).ok,
+    ).toBe(true);
+    expect(validatePolicy({}).ok).toBe(true);
+  });
+
+  it('keeps given values and parses them', () => {
+    const p = effectivePolicy(
+      {
+        maxUnhealthy: 4,
+        cooldown: '1h30m',
+        attemptWindow: '6h',
+        job: { timeout: '10m', agentWaitSeconds: 120, image: 'reg/chainmedic:1' },
+        onFailure: 'Uncordon',
+      },
+      { allowedImages: ['reg/chainmedic:0', 'reg/chainmedic:1'] },
+    );
     expect(p.maxUnhealthy).toEqual({ kind: 'count', value: 4 });
     expect(p.cooldownMs).toBe(5_400_000);
     expect(p.job).toEqual({

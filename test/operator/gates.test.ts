@@ -248,4 +248,44 @@ describe('operator with an invalid policy', () => {
     env.setPolicy(FAST_POLICY);
     await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded once fixed');
   });
+
+  it('never runs an agent image its own configuration does not allow, and warns on the policy', async () => {
+    const foreign = 'attacker.example/miner:latest';
+    env = await startEnv({ linuxNodes: 2, broken: 1, policy: { ...FAST_POLICY, job: { image: foreign } } });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    await env.start({ allowedAgentImages: ['registry.example/chainmedic:1.2.3'] });
+    await eventually(() => env!.remediationsOn(n!)[0]?.status?.reason === 'Paused', 'held as paused');
+    await eventually(() => {
+      const conditions = (
+        env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
+          { conditions?: { type: string; status: string; message: string }[] } | undefined
+      )?.conditions;
+      const valid = conditions?.find((c) => c.type === 'Valid');
+      return valid?.status === 'False' && valid.message.includes(`spec.job.image: "${foreign}"`);
+    }, 'Valid=False naming spec.job.image');
+    const warning = (
+      env.cluster.store.list(EVENTS) as unknown as {
+        type: string;
+        reason: string;
+        message: string;
+        involvedObject: { kind: string; name: string };
+      }[]
+    ).find((e) => e.reason === 'InvalidPolicy');
+    expect(warning).toMatchObject({
+      type: 'Warning',
+      involvedObject: { kind: 'RemediationPolicy', name: 'default' },
+    });
+    expect(warning!.message).toContain('"registry.example/chainmedic:1.2.3"');
+    expect(env.cluster.server.requests.total({ verb: 'create', resource: 'jobs' })).toBe(0);
+
+    // An allowed image is taken.
+    env.setPolicy({ ...FAST_POLICY, job: { image: 'registry.example/chainmedic:1.2.3' } });
+    await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded once allowed');
+    const jobs = env.cluster.store.list({ group: 'batch', resource: 'jobs' }) as unknown as {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    }[];
+    expect(jobs.map((j) => j.spec.template.spec.containers[0]!.image)).toEqual([
+      'registry.example/chainmedic:1.2.3',
+    ]);
+  });
 });

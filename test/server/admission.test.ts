@@ -48,6 +48,7 @@ beforeAll(async () => {
     getNode: (name) =>
       failLookups ? Promise.reject(new Error('API server unreachable')) : real.getNode(name),
     activeRemediationFor: (node) => real.activeRemediationFor(node),
+    allowedAgentImages: ['registry.example/chainmedic:1.2.3'],
   };
   const caPair = createCa(new Date(), 'test-ca');
   ca = caPair.certPem;
@@ -233,6 +234,19 @@ describe('RemediationPolicy CREATE and UPDATE', () => {
     expect((await decide('RemediationPolicy', 'CREATE', policy(spec))).allowed).toBe(true);
     expect((await decide('RemediationPolicy', 'UPDATE', policy(spec))).allowed).toBe(true);
     expect((await decide('RemediationPolicy', 'CREATE', policy(undefined))).allowed).toBe(true);
+  });
+
+  test('an agent image the operator does not allow is refused with what is allowed', async () => {
+    const foreign = await decide(
+      'RemediationPolicy',
+      'UPDATE',
+      policy({ job: { image: 'evil.example/x:1' } }),
+    );
+    expect(foreign.allowed).toBe(false);
+    expect(foreign.status?.message).toContain('spec.job.image: "evil.example/x:1" is not an agent image');
+    expect(foreign.status?.message).toContain('"registry.example/chainmedic:1.2.3"');
+    const allowed = policy({ job: { image: 'registry.example/chainmedic:1.2.3' } });
+    expect((await decide('RemediationPolicy', 'CREATE', allowed)).allowed).toBe(true);
   });
 
   test('every problem is reported at once', async () => {

@@ -17,7 +17,7 @@ export async function admit(request: AdmissionRequest, lookups: AdmissionLookups
     (request.operation === 'CREATE' || request.operation === 'UPDATE')
   ) {
     if (request.object === undefined) return invalid(['object: missing from the AdmissionReview']);
-    return validateRemediationPolicy(request.object);
+    return validateRemediationPolicy(request.object, { allowedImages: lookups.allowedAgentImages ?? [] });
   }
   return allow();
 }

@@ -10,6 +10,8 @@ export interface AdmissionLookups {
   getNode(name: string): Promise<NodeLike | undefined> | NodeLike | undefined;
   /** The name of a non-terminal NodeRemediation of `node`, or undefined when there is none. */
   activeRemediationFor(node: string): Promise<string | undefined> | string | undefined;
+  /** Images a RemediationPolicy's spec.job.image may name (the operator's configuration); absent: none. */
+  allowedAgentImages?: readonly string[];
 }
 
 /** The shape of a cached NodeRemediation the lookups need (the operator's trimmed cache entries fit). */
