@@ -89,7 +89,8 @@ crds: build
 
 image:
 	@docker info >/dev/null 2>&1 || { echo "make image: needs a running container engine (docker info failed here)"; exit 2; }
-	docker build --build-arg NODE_IMAGE=$(or $(NODE_IMAGE),node:$(NODE_VERSION)-bookworm-slim) -t chainmedic:dev .
+	docker build --build-arg NODE_IMAGE=$(or $(NODE_IMAGE),node:$(NODE_VERSION)-bookworm-slim) \
+		$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t chainmedic:dev .
 
 clean:
 	rm -rf dist coverage results

@@ -17,3 +17,21 @@ describe('toolchain pin', () => {
     expect(base?.[1]).toBe(pinned);
   });
 });
+
+// The agent reads iptables rules with the same iptables as azure-npm: its image's base (Ubuntu 24.04).
+describe('the image', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+  const runtime = stages[stages.length - 1] ?? '';
+
+  it("runs on azure-npm's base, with both iptables backends and nsenter", () => {
+    expect(/^ARG BASE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1]).toBe('ubuntu:24.04');
+    expect(runtime.startsWith('${BASE_IMAGE}')).toBe(true);
+    expect(runtime).toMatch(/apt-get install [^\n]*\biptables\b[^\n]*\butil-linux\b/);
+  });
+
+  it('takes nothing but the node binary from the Node image into the runtime', () => {
+    const fromNode = [...runtime.matchAll(/^COPY --from=node (\S+)/gm)].map((m) => m[1]);
+    expect(fromNode).toEqual(['/usr/local/bin/node']);
+  });
+});
