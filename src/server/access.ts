@@ -16,8 +16,10 @@ export interface ApiAccess {
 }
 
 export interface AccessContext {
-  /** The operator's namespace (its Jobs, leases, webhook Secret). */
+  /** The operator's namespace (PSA restricted): its Lease and its webhook Secret. */
   namespace: string;
+  /** The agent Jobs' namespace (PSA privileged, --agent-namespace): the Jobs and their pods, nothing else. */
+  agentNamespace: string;
   /** Where azure-npm runs (RemediationPolicy spec.target.namespace; default kube-system). */
   targetNamespace: string;
   /** Where Events about cluster-scoped objects (Nodes, NodeRemediations) are written. */
@@ -41,10 +43,11 @@ export function operatorAccess(ctx: AccessContext): ApiAccess[] {
     { group: 'apps', resource: 'daemonsets', verbs: watch, namespace: ctx.targetNamespace },
     // Events about Nodes and NodeRemediations (cluster-scoped: written to the event namespace).
     { group: '', resource: 'events', verbs: ['create', 'patch'], namespace: ctx.eventNamespace },
-    // The remediation Jobs (never deleted: ttlSecondsAfterFinished) and their pods (termination message).
-    { group: 'batch', resource: 'jobs', verbs: [...watch, 'create'], namespace: ctx.namespace },
+    // The remediation Jobs (never deleted: ttlSecondsAfterFinished) and their pods (termination message), in
+    // their own namespace (docs/adr/0009).
+    { group: 'batch', resource: 'jobs', verbs: [...watch, 'create'], namespace: ctx.agentNamespace },
     // create: only the server-side dry run (dryRun=All) of the Job's pod before the cordon (docs/adr/0008).
-    { group: '', resource: 'pods', verbs: [...watch, 'create'], namespace: ctx.namespace },
+    { group: '', resource: 'pods', verbs: [...watch, 'create'], namespace: ctx.agentNamespace },
     // Leader election.
     {
       group: 'coordination.k8s.io',

@@ -13,7 +13,7 @@ const run = (args: string[], input?: string) =>
   kubectl(cluster.kubeconfigPath, args, { cacheDir, ...(input !== undefined ? { input } : {}) });
 
 beforeAll(async () => {
-  // No chainmedic-system namespace yet: the manifests create it.
+  // No chainmedic-system or chainmedic-agent namespace yet: the manifests create them.
   cluster = await startSimCluster({ linuxNodes: 2, timeScale: 0.01, namespaces: [] });
   cacheDir = await mkdtemp(join(tmpdir(), 'chainmedic-kubectl-cache-'));
   added = serveMissingKinds(cluster.store);
@@ -71,14 +71,20 @@ test('kubectl apply -k manifests/ installs everything, twice, and the CRDs are u
   expect(again.code).toBe(0);
   expect(again.stdout).not.toMatch(/ created$/m);
 
-  const sa = await run([
-    'get',
-    'serviceaccount',
-    'chainmedic-agent',
-    '-n',
-    'chainmedic-system',
-    '-o',
-    'json',
-  ]);
+  // The agent's ServiceAccount lives in the agent namespace, which the manifests labelled privileged.
+  const sa = await run(['get', 'serviceaccount', 'chainmedic-agent', '-n', 'chainmedic-agent', '-o', 'json']);
+  expect(sa.code).toBe(0);
   expect(JSON.parse(sa.stdout).automountServiceAccountToken).toBe(false);
+  const enforced = async (namespace: string) =>
+    (
+      await run([
+        'get',
+        'namespace',
+        namespace,
+        '-o',
+        'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+      ])
+    ).stdout;
+  expect(await enforced('chainmedic-agent')).toBe('privileged');
+  expect(await enforced('chainmedic-system')).toBe('restricted');
 });

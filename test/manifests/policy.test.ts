@@ -7,7 +7,7 @@ import {
   WEBHOOK_SECRET,
   WEBHOOK_SERVICE,
 } from '../../src/server/certs/names.js';
-import { DEFAULT_METRICS_PORT, DEFAULT_NAMESPACE } from '../../src/config.js';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_METRICS_PORT, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { OPERATOR_NODE_OPTIONS } from '../../src/operator/runtime.js';
 import { BUILDS, find, kustomize, type KubeObject } from './build.js';
 
@@ -20,10 +20,63 @@ beforeAll(async () => {
 });
 
 const NS = DEFAULT_NAMESPACE;
+const AGENT_NS = DEFAULT_AGENT_NAMESPACE;
 
-test('the namespace allows the privileged remediation Job', () => {
-  const ns = find(base, 'Namespace', NS);
-  expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged' });
+/** A namespace's Pod Security labels: mode -> level, and the version each mode pins. */
+function podSecurity(namespace: string) {
+  const labels = find(base, 'Namespace', namespace).metadata.labels ?? {};
+  return Object.fromEntries(
+    Object.entries(labels).filter(([key]) => key.startsWith('pod-security.kubernetes.io/')),
+  );
+}
+
+describe('two namespaces: the operator under `restricted`, the privileged agent Jobs apart (docs/adr/0009)', () => {
+  test('the install has exactly these two namespaces', () => {
+    expect(
+      base
+        .filter((o) => o.kind === 'Namespace')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual([AGENT_NS, NS].sort());
+  });
+
+  test("the operator's namespace enforces, warns and audits `restricted`", () => {
+    expect(podSecurity(NS)).toEqual({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'latest',
+    });
+  });
+
+  test('the agent namespace allows the privileged Job, and warns and audits any pod at `baseline`', () => {
+    expect(podSecurity(AGENT_NS)).toEqual({
+      'pod-security.kubernetes.io/enforce': 'privileged',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'baseline',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+      'pod-security.kubernetes.io/audit': 'baseline',
+      'pod-security.kubernetes.io/audit-version': 'latest',
+    });
+  });
+
+  test('the agent namespace holds no workload, Secret or ConfigMap: only its ServiceAccount and RBAC', () => {
+    for (const build of [base, certManager]) {
+      const inAgentNs = build.filter((o) => o.metadata.namespace === AGENT_NS).map((o) => o.kind);
+      expect([...new Set(inAgentNs)].sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
+    }
+  });
+
+  test('the operator creates its Jobs there: the Deployment names the agent namespace explicitly', () => {
+    const deployment: any = find(base, 'Deployment', 'chainmedic-operator', NS);
+    const env = deployment.spec.template.spec.containers[0].env;
+    expect(env.find((e: any) => e.name === 'CHAINMEDIC_AGENT_NAMESPACE')).toEqual({
+      name: 'CHAINMEDIC_AGENT_NAMESPACE',
+      value: AGENT_NS,
+    });
+  });
 });
 
 test('the CRDs are part of the install', () => {
@@ -37,7 +90,7 @@ test('the CRDs are part of the install', () => {
 
 test('ServiceAccounts mount no token by default; only the operator pod opts in', () => {
   const operator: any = find(base, 'ServiceAccount', 'chainmedic-operator', NS);
-  const agent: any = find(base, 'ServiceAccount', AGENT_SERVICE_ACCOUNT, NS);
+  const agent: any = find(base, 'ServiceAccount', AGENT_SERVICE_ACCOUNT, AGENT_NS);
   expect(operator.automountServiceAccountToken).toBe(false);
   expect(agent.automountServiceAccountToken).toBe(false);
   const deployment: any = find(base, 'Deployment', 'chainmedic-operator', NS);

@@ -3,7 +3,7 @@ import {
   NODE_REMEDIATION_KIND,
   NODE_REMEDIATION_PLURAL,
 } from '../../src/api/index.js';
-import { DEFAULT_NAMESPACE } from '../../src/config.js';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { paths } from '../../src/kube/paths.js';
 import { operatorAccess, type AccessContext } from '../../src/server/access.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
@@ -16,11 +16,13 @@ import {
   ownerReferenceChecks,
   permissionsOf,
 } from '../../src/server/rbac.js';
-import { BUILDS, kustomize, type KubeObject } from './build.js';
+import { BUILDS, find, kustomize, type KubeObject } from './build.js';
 
 const OPERATOR = { name: 'chainmedic-operator', namespace: DEFAULT_NAMESPACE };
+const AGENT_NAMESPACE = DEFAULT_AGENT_NAMESPACE;
 const CONTEXT: AccessContext = {
   namespace: DEFAULT_NAMESPACE,
+  agentNamespace: AGENT_NAMESPACE,
   targetNamespace: 'kube-system',
   eventNamespace: 'default',
   webhookSecret: WEBHOOK_SECRET,
@@ -67,6 +69,57 @@ test('the comparison notices a missing and an extra rule', () => {
   });
 });
 
+/** What the operator may do in one namespace: `verb group/resource name` lines (the namespace left out). */
+const grantedIn = (objects: KubeObject[], namespace: string) =>
+  permissionsOf(grantedAccess(objects, OPERATOR))
+    .map((p) => p.split(' '))
+    .filter(([, , ns]) => ns === namespace)
+    .map(([verb, resource, , name]) => `${verb} ${resource} ${name}`);
+
+describe('each namespace of chainmedic holds only what it needs (docs/adr/0009)', () => {
+  test("the operator's namespace (restricted): its Lease and its webhook Secret, no Jobs, no pods", () => {
+    expect(grantedIn(base, DEFAULT_NAMESPACE)).toEqual([
+      'create coordination.k8s.io/leases *',
+      'get coordination.k8s.io/leases *',
+      `get core/secrets ${WEBHOOK_SECRET}`,
+      'update coordination.k8s.io/leases *',
+      `update core/secrets ${WEBHOOK_SECRET}`,
+    ]);
+    expect(grantedIn(certManager, DEFAULT_NAMESPACE)).toEqual([
+      'create coordination.k8s.io/leases *',
+      'get coordination.k8s.io/leases *',
+      'update coordination.k8s.io/leases *',
+    ]);
+  });
+
+  test('the agent namespace (privileged): the Jobs and their pods, nothing else (no Secrets, no Leases)', () => {
+    for (const build of [base, certManager]) {
+      expect(grantedIn(build, AGENT_NAMESPACE)).toEqual([
+        'create batch/jobs *',
+        'create core/pods *',
+        'list batch/jobs *',
+        'list core/pods *',
+        'watch batch/jobs *',
+        'watch core/pods *',
+      ]);
+    }
+  });
+
+  test('the agent namespace holds only the agent ServiceAccount and the RBAC that lets the operator in', () => {
+    const kinds = base
+      .filter((o) => o.metadata.namespace === AGENT_NAMESPACE)
+      .map((o) => `${o.kind}/${o.metadata.name}`)
+      .sort();
+    expect(kinds).toEqual([
+      `Role/${OPERATOR.name}`,
+      `RoleBinding/${OPERATOR.name}`,
+      `ServiceAccount/${AGENT_SERVICE_ACCOUNT}`,
+    ]);
+    const binding = find<{ subjects: unknown[] }>(base, 'RoleBinding', OPERATOR.name, AGENT_NAMESPACE);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', ...OPERATOR }]);
+  });
+});
+
 test('no wildcards, and Secrets only by name in the operator namespace', () => {
   const granted = grantedAccess(base, OPERATOR);
   for (const a of granted) {
@@ -86,7 +139,7 @@ describe('the agent Job passes OwnerReferencesPermissionEnforcement (docs/adr/00
     nodeName: 'aks-nodepool1-1-vmss000000',
     attempt: 1,
     dryRun: false,
-    namespace: DEFAULT_NAMESPACE,
+    namespace: AGENT_NAMESPACE,
     image: 'chainmedic:0.1.0',
     timeoutSeconds: 300,
     agentWaitSeconds: 90,
@@ -118,7 +171,8 @@ describe('the agent Job passes OwnerReferencesPermissionEnforcement (docs/adr/00
 });
 
 test('the agent ServiceAccount has no RBAC at all', () => {
-  expect(grantedAccess(base, { name: AGENT_SERVICE_ACCOUNT, namespace: DEFAULT_NAMESPACE })).toEqual([]);
+  for (const namespace of [AGENT_NAMESPACE, DEFAULT_NAMESPACE])
+    expect(grantedAccess(base, { name: AGENT_SERVICE_ACCOUNT, namespace })).toEqual([]);
 });
 
 describe('REST calls map onto the declared access', () => {
@@ -137,8 +191,11 @@ describe('REST calls map onto the declared access', () => {
       '/apis/apps/v1/namespaces/kube-system/daemonsets',
       'fieldSelector=metadata.name%3Dazure-npm&watch=true',
     ],
-    ['POST', paths.jobs(DEFAULT_NAMESPACE)],
-    ['GET', paths.pods(DEFAULT_NAMESPACE), 'labelSelector=job-name%3Dx'],
+    ['POST', paths.jobs(AGENT_NAMESPACE), 'dryRun=All'],
+    ['POST', paths.jobs(AGENT_NAMESPACE)],
+    ['GET', paths.jobs(AGENT_NAMESPACE), 'labelSelector=app.kubernetes.io%2Fname%3Dchainmedic&watch=true'],
+    ['POST', paths.pods(AGENT_NAMESPACE), 'dryRun=All'],
+    ['GET', paths.pods(AGENT_NAMESPACE), 'labelSelector=job-name%3Dx'],
     ['PUT', paths.lease(DEFAULT_NAMESPACE, 'chainmedic')],
     ['POST', paths.remediations()],
     ['PUT', paths.remediationStatus('nr-1')],
@@ -159,7 +216,16 @@ describe('REST calls map onto the declared access', () => {
   const refused: [string, string][] = [
     ['DELETE', paths.node('n')],
     ['POST', paths.jobs('kube-system')],
+    // No Jobs and no pods in the operator's own (restricted) namespace: they are the agent namespace's.
+    ['POST', paths.jobs(DEFAULT_NAMESPACE)],
+    ['POST', paths.pods(DEFAULT_NAMESPACE)],
+    ['GET', paths.pods(DEFAULT_NAMESPACE)],
     ['DELETE', paths.pod(DEFAULT_NAMESPACE, 'x')],
+    // And nothing of the operator's in the privileged agent namespace.
+    ['GET', secretPath(AGENT_NAMESPACE, WEBHOOK_SECRET)],
+    ['PUT', paths.lease(AGENT_NAMESPACE, 'chainmedic')],
+    ['DELETE', paths.pod(AGENT_NAMESPACE, 'x')],
+    ['DELETE', paths.job(AGENT_NAMESPACE, 'j-1')],
     ['GET', '/api/v1/secrets'],
     ['GET', secretPath('kube-system', WEBHOOK_SECRET)],
     ['GET', secretPath(DEFAULT_NAMESPACE, 'other')],

@@ -1,5 +1,5 @@
 import { NODE_REMEDIATION_KIND, NODE_REMEDIATION_PLURAL } from '../../src/api/index.js';
-import { DEFAULT_NAMESPACE } from '../../src/config.js';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { kubeClient } from '../../src/kube/client.js';
 import { buildAgentJob } from '../../src/remediation/job.js';
 import { operatorAccess, type AccessContext } from '../../src/server/access.js';
@@ -13,11 +13,20 @@ import {
   type RequestAccess,
 } from '../../src/server/rbac.js';
 import type { RequestRecord } from '../../src/sim/api/request-log.js';
-import { eventually, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
+import {
+  AGENT_NAMESPACE,
+  eventually,
+  FAST_POLICY,
+  NAMESPACE,
+  phaseOf,
+  startEnv,
+  type Env,
+} from '../operator/harness.js';
 import { serveMissingKinds } from '../server/sim-support.js';
 
 const CONTEXT: AccessContext = {
   namespace: DEFAULT_NAMESPACE,
+  agentNamespace: DEFAULT_AGENT_NAMESPACE,
   targetNamespace: 'kube-system',
   eventNamespace: 'default',
   webhookSecret: WEBHOOK_SECRET,
@@ -50,6 +59,7 @@ const policyStatusOf = () =>
 
 beforeAll(async () => {
   expect(NAMESPACE).toBe(DEFAULT_NAMESPACE);
+  expect(AGENT_NAMESPACE).toBe(DEFAULT_AGENT_NAMESPACE);
   env = await startEnv({ linuxNodes: 3, broken: 1 });
   serveMissingKinds(env.cluster.store);
   const log = env.cluster.server.requests;
@@ -130,6 +140,24 @@ test('every API call the operator made during a remediation is allowed by the de
   expect([...new Set(denied)]).toEqual([]);
 });
 
+test('the Jobs and their pods were created, dry-run and watched in the agent namespace only', () => {
+  const jobOrPod = calls
+    .map((c) => accessForRequest(c.method, c.path))
+    .filter((c): c is RequestAccess => c?.group === 'batch' || (c?.group === '' && c.resource === 'pods'))
+    .filter((c) => c.namespace !== 'kube-system');
+  const seen = new Set(jobOrPod.map((c) => `${c.verb} ${c.resource} ${c.namespace}`));
+  expect([...seen].sort()).toEqual(
+    [
+      `create jobs ${AGENT_NAMESPACE}`,
+      `create pods ${AGENT_NAMESPACE}`,
+      `list jobs ${AGENT_NAMESPACE}`,
+      `list pods ${AGENT_NAMESPACE}`,
+      `watch jobs ${AGENT_NAMESPACE}`,
+      `watch pods ${AGENT_NAMESPACE}`,
+    ].sort(),
+  );
+});
+
 /**
  * What a call makes the API server check besides the call itself: creating the agent Job, whose ownerReference
  * blocks its NodeRemediation's deletion, is also an `update noderemediations/finalizers` check
@@ -142,7 +170,7 @@ function impliedChecks(call: RequestAccess): RequestAccess[] {
     nodeName: 'node',
     attempt: 1,
     dryRun: false,
-    namespace: call.namespace ?? DEFAULT_NAMESPACE,
+    namespace: call.namespace ?? DEFAULT_AGENT_NAMESPACE,
     image: 'chainmedic:dev',
     timeoutSeconds: 300,
     agentWaitSeconds: 90,
