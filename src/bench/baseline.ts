@@ -4,7 +4,7 @@
  * (`makeInformer`), full typed objects, un-paged lists, on the same resources the operator caches. It only
  * syncs and keeps its caches; the benchmark reads its memory from /proc and the memory reporter.
  *
- *   node dist/bench/baseline.js --kubeconfig PATH [--namespace chainmedic-system]
+ *   node dist/bench/baseline.js --kubeconfig PATH [--agent-namespace chainmedic-agent]
  *
  * Prints one JSON line `{"event":"synced","ms":N,"objects":M}` on stdout once every informer has listed and
  * started watching (ms since the process started), then runs until SIGTERM/SIGINT.
@@ -20,7 +20,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { DEFAULT_NAMESPACE } from '../config.js';
+import { DEFAULT_AGENT_NAMESPACE } from '../config.js';
 import {
   GROUP,
   LABEL_APP,
@@ -34,7 +34,8 @@ import {
 const { values } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
-    namespace: { type: 'string', default: DEFAULT_NAMESPACE },
+    // Where the agent Jobs and their pods are (the operator's --agent-namespace).
+    'agent-namespace': { type: 'string', default: DEFAULT_AGENT_NAMESPACE },
   },
 });
 
@@ -45,7 +46,7 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const ns = values.namespace;
+const ns = values['agent-namespace'];
 const target = 'kube-system';
 const npmSelector = 'k8s-app=azure-npm';
 const jobSelector = `${LABEL_APP}=${LABEL_APP_VALUE}`;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../config.js';
 import { createSimStore, type SimStoreImpl } from './api/store.js';
 import { startApiServer, type ApiServerHandle } from './api/server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
@@ -34,7 +35,10 @@ export interface SimClusterOptions {
   kubeconfigPath?: string;
   /** Node status writes per real second across the cluster (kubelet heartbeats); 0 = none. */
   churnPerSecond?: number;
-  /** Namespaces that exist besides the built-in ones; default: chainmedic-system, as if the manifests were applied. */
+  /**
+   * Namespaces that exist besides the built-in ones; default: chainmedic-system (the operator's) and
+   * chainmedic-agent (its Jobs'), as if the manifests were applied.
+   */
   namespaces?: string[];
 }
 
@@ -74,7 +78,12 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   const random = createRandom(seed);
   const storeRandom = createRandom(seed ^ 0x5eed);
   const clock = createClock({ timeScale: options.timeScale ?? 1 });
-  const namespaces = [...new Set([...BUILTIN_NAMESPACES, ...(options.namespaces ?? ['chainmedic-system'])])];
+  const namespaces = [
+    ...new Set([
+      ...BUILTIN_NAMESPACES,
+      ...(options.namespaces ?? [DEFAULT_NAMESPACE, DEFAULT_AGENT_NAMESPACE]),
+    ]),
+  ];
   const store = createSimStore({ random: storeRandom.next, namespaces });
   const nodes = new NodeDirectory();
   const now = clock.wallNow();

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { buildCrds } from '../../src/api/crd.js';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { API_VERSION, REMEDIATION_POLICY_KIND, type RemediationPolicySpec } from '../../src/api/index.js';
 import { kubeClient } from '../../src/kube/client.js';
 import {
@@ -11,7 +12,9 @@ import { CRDS, NODES, type KubeObject } from '../../src/sim/api/types.js';
 import { startSimCluster, type SimCluster, type SimClusterOptions } from '../../src/sim/cluster.js';
 import type { NodeRemediation } from '../../src/api/index.js';
 
-export const NAMESPACE = 'chainmedic-system';
+/** The operator's namespace (its Lease, its webhook Secret) and its agent Jobs' (as the manifests install them). */
+export const NAMESPACE = DEFAULT_NAMESPACE;
+export const AGENT_NAMESPACE = DEFAULT_AGENT_NAMESPACE;
 
 /** Fast, test-sized policy: short cooldown and timeouts (the sim runs its clock faster too). */
 export const FAST_POLICY: RemediationPolicySpec = {
@@ -62,6 +65,7 @@ export async function startEnv(
       const handle = await startOperator({
         client: kubeClient(cluster.kubeconfigPath),
         namespace: NAMESPACE,
+        agentNamespace: AGENT_NAMESPACE,
         agentImage: 'chainmedic:test',
         logger: pino({ level: process.env.CHAINMEDIC_TEST_LOG ?? 'silent' }),
         policyStatusIntervalMs: 200,

@@ -1,5 +1,6 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
 import {
+  AGENT_NAMESPACE,
   annotations,
   eventually,
   FAST_POLICY,
@@ -57,6 +58,15 @@ describe('operator end to end on the simulated cluster', () => {
       expect(env.remediationsOn(n)).toHaveLength(0);
       expect(env.cluster.kubeletRestarts(n)).toBe(0);
     }
+    // One Job per node, in the agent namespace; its pods there too, nothing of theirs beside the operator.
+    const where = (o: { metadata: { namespace?: string } }) => o.metadata.namespace;
+    const jobs = env.cluster.store.list({ group: 'batch', resource: 'jobs' });
+    expect(jobs.map(where)).toEqual(broken.map(() => AGENT_NAMESPACE));
+    const agentPods = env.cluster.store
+      .list({ group: '', resource: 'pods' })
+      .filter((p) => p.metadata.labels?.['job-name'] !== undefined);
+    expect(agentPods.length).toBeGreaterThanOrEqual(broken.length);
+    expect(new Set(agentPods.map(where))).toEqual(new Set([AGENT_NAMESPACE]));
   });
 });
 
