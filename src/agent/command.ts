@@ -5,7 +5,7 @@ import { NSENTER_PREFIX, isValidUnitName } from './host-commands.js';
 import { probeChains } from './probe.js';
 import { remediate } from './remediate.js';
 import { processRunner } from './runner.js';
-import { serializeResult } from './serialize.js';
+import { serializeProbe, serializeResult } from './serialize.js';
 import { resolveTerminationLog, writeTerminationLog } from './termination-log.js';
 
 const MAX_WAIT_SECONDS = 3600;
@@ -25,15 +25,27 @@ function parseWaitSeconds(value: string): number {
 }
 
 interface RemediateFlags {
-  host: 'nsenter' | 'local';
+  host: HostMode;
   kubeletUnit: string;
   waitSeconds: number;
   terminationLog?: string;
 }
 
-async function runProbe(flags: { json?: boolean; terminationLog?: string }): Promise<void> {
-  const result = await probeChains(processRunner());
-  const json = JSON.stringify(result);
+type HostMode = 'nsenter' | 'local';
+
+/** Host commands through nsenter into PID 1's namespaces (the Job has hostPID), or from PATH here. */
+function hostRunnerFor(mode: HostMode) {
+  return processRunner(mode === 'nsenter' ? NSENTER_PREFIX : []);
+}
+
+const hostOption = () =>
+  new Option('--host <mode>', 'run host commands through nsenter into PID 1, or locally from PATH')
+    .choices(['nsenter', 'local'])
+    .default('nsenter');
+
+async function runProbe(flags: { json?: boolean; terminationLog?: string; host: HostMode }): Promise<void> {
+  const result = await probeChains(processRunner(), { host: hostRunnerFor(flags.host) });
+  const json = serializeProbe(result);
   process.stdout.write(flags.json ? `${json}\n` : formatProbe(result));
   if (result.verdict === 'error') process.stderr.write(`chainmedic: ${describeProbeError(result)}\n`);
   process.exitCode = PROBE_EXIT[result.verdict];
@@ -41,10 +53,9 @@ async function runProbe(flags: { json?: boolean; terminationLog?: string }): Pro
 }
 
 async function runRemediate(flags: RemediateFlags): Promise<void> {
-  const hostRunner = processRunner(flags.host === 'nsenter' ? NSENTER_PREFIX : []);
   const result = await remediate({
     probeRunner: processRunner(),
-    hostRunner,
+    hostRunner: hostRunnerFor(flags.host),
     unit: flags.kubeletUnit,
     waitSeconds: flags.waitSeconds,
   });
@@ -86,9 +97,11 @@ export function registerAgentCommands(program: Command): void {
   agent
     .command('probe')
     .description(
-      'Look for KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY exactly as azure-npm does (exit 0 present, 1 missing, 2 could not check, 6 termination log unwritable)',
+      'Look for KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY exactly as azure-npm does and record the iptables ' +
+        'versions in the container and on the host (exit 0 present, 1 missing, 2 could not check, 6 termination log unwritable)',
     )
     .option('--json', 'print the result as JSON')
+    .addOption(hostOption())
     .option(
       '--termination-log <path>',
       'also write the JSON result here (default /dev/termination-log if present)',
@@ -101,11 +114,7 @@ export function registerAgentCommands(program: Command): void {
       'If the chains are missing, restart kubelet on the host and wait for them (exit 0 Restarted/ChainsPresent, ' +
         '3 ChainsStillMissing, 4 RestartFailed, 5 ProbeError, 6 termination log unwritable, 2 usage)',
     )
-    .addOption(
-      new Option('--host <mode>', 'run host commands through nsenter into PID 1, or locally from PATH')
-        .choices(['nsenter', 'local'])
-        .default('nsenter'),
-    )
+    .addOption(hostOption())
     .option('--kubelet-unit <unit>', 'kubelet systemd unit', parseUnit, 'kubelet.service')
     .option('--wait-seconds <seconds>', 'how long to wait for kubelet and the chains', parseWaitSeconds, 90)
     .option(

@@ -1,9 +1,12 @@
+import { describeProblem } from './command-problem.js';
 import type { Cause, Evidence, InitLine, UnitState } from './result.js';
+import type { CommandResult } from './runner.js';
 
 /** Pure parsing of what the host tells us (journal text, `systemctl show` output) and the cause derived from it. */
 
-const FAILED_MARKER = 'Failed to initialize iptables rules';
-const INITIALIZED_MARKER = 'Initialized iptables rules';
+/** What kubelet's initNetworkUtil logs per protocol (kubelet_network_linux.go), without the trailing punctuation. */
+export const FAILED_MARKER = 'Failed to initialize iptables rules';
+export const INITIALIZED_MARKER = 'Initialized iptables rules';
 const LINE_EXCERPT_CHARS = 240;
 
 /** "A few seconds": an iptables unit (re)start this close to kubelet's start can flush chains mid-init. */
@@ -44,6 +47,29 @@ export function parseInitLines(journal: string): InitLine[] {
     latest.set(`${kind}/${protocol ?? ''}`, { index, entry });
   });
   return [...latest.values()].sort((a, b) => a.index - b.index).map((v) => v.entry);
+}
+
+/**
+ * What journalctl says when it cannot match patterns: built without PCRE2 ("Compiled without
+ * pattern matching support"), PCRE2 not loadable at run time ("libpcre2-8.so.0 is not
+ * installed", "PCRE2 support is not compiled in"), or too old to know --grep (getopt's
+ * "unrecognized option"). journalctl gives these exit status 1, as it does for no match at all.
+ */
+const GREP_UNSUPPORTED =
+  /pattern matching support|PCRE2 support|libpcre2|unrecognized option|invalid option/i;
+/** journalctl's line for an empty answer; with --grep it then exits 1 (systemd 252 does). */
+const NO_ENTRIES = '-- No entries --';
+
+export type GrepAnswer =
+  { kind: 'lines'; text: string } | { kind: 'unsupported' } | { kind: 'failed'; problem: string };
+
+/** Reads the answer of `journalctl ... --grep`: its lines, "cannot match patterns here", or another failure. */
+export function grepAnswer(result: CommandResult): GrepAnswer {
+  if (result.failure) return { kind: 'failed', problem: result.failure };
+  if (result.exitCode === 0) return { kind: 'lines', text: result.stdout };
+  if (GREP_UNSUPPORTED.test(result.stderr)) return { kind: 'unsupported' };
+  if (result.exitCode === 1 && result.stdout.includes(NO_ENTRIES)) return { kind: 'lines', text: '' };
+  return { kind: 'failed', problem: describeProblem(result) ?? `exit status ${result.exitCode}` };
 }
 
 /** "Tue 2026-11-24 19:35:44 UTC" to ISO UTC. Only UTC/GMT zones are understood; others give null. */

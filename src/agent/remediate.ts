@@ -19,6 +19,8 @@ export interface RemediateDeps {
   hostRunner: Runner;
   unit: string;
   waitSeconds: number;
+  /** Where the probes read the namespace's legacy tables (ProbeOptions.procNet). Default /proc/net. */
+  procNet?: string;
   pollIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -52,7 +54,8 @@ export async function remediate(deps: RemediateDeps): Promise<AgentResult> {
     truncated: false,
   });
 
-  const before = await probeChains(deps.probeRunner);
+  // The first probe also records the iptables versions in the container and on the host (read-only).
+  const before = await probeChains(deps.probeRunner, { host: deps.hostRunner, ...procNetOf(deps) });
   if (before.verdict === 'present') {
     return finish({
       outcome: 'ChainsPresent',
@@ -115,7 +118,7 @@ async function waitForRecovery(
   let active = false;
   for (let poll = 0; poll < maxPolls; poll++) {
     active = await isActive(deps);
-    if (active && (await probeChains(deps.probeRunner, { ipv6: false })).verdict === 'present') break;
+    if (active && (await probeAfter(deps)).verdict === 'present') break;
     const remaining = deadline - now();
     if (remaining <= 0 || poll === maxPolls - 1) break;
     await sleep(Math.min(interval, remaining));
@@ -125,7 +128,11 @@ async function waitForRecovery(
 
 /** IPv6 is already reported in `before` and never changes anything; leaving it out keeps the result small. */
 function probeAfter(deps: RemediateDeps): Promise<ProbeResult> {
-  return probeChains(deps.probeRunner, { ipv6: false });
+  return probeChains(deps.probeRunner, { ipv6: false, ...procNetOf(deps) });
+}
+
+function procNetOf(deps: RemediateDeps): { procNet?: string } {
+  return deps.procNet === undefined ? {} : { procNet: deps.procNet };
 }
 
 async function isActive(deps: RemediateDeps): Promise<boolean> {

@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { collectEvidence } from '../../src/agent/collect-evidence.js';
 import {
   decideCause,
+  grepAnswer,
   parseInitLines,
   parseJournalTimestamp,
   parseSystemdTimestamp,
   parseUnitShow,
 } from '../../src/agent/evidence.js';
+import { unitJournal, unitJournalInitLines } from '../../src/agent/host-commands.js';
 import type { InitLine, UnitState } from '../../src/agent/result.js';
+import type { CommandResult, Runner } from '../../src/agent/runner.js';
 
 const fixture = (name: string) => readFileSync(resolve('test/agent/fixtures', name), 'utf8');
 
@@ -162,5 +166,88 @@ describe('decideCause', () => {
     ['no lines at all', [], unit(KUBELET), unit(KUBELET), 'Unknown'],
   ] as const)('%s', (_name, initLines, kubelet, iptables, cause) => {
     expect(decideCause({ initLines: [...initLines], kubelet, iptables })).toBe(cause);
+  });
+});
+
+describe('grepAnswer (journalctl --grep)', () => {
+  const r = (partial: Partial<CommandResult>): CommandResult => ({
+    exitCode: 0,
+    stdout: '',
+    stderr: '',
+    ...partial,
+  });
+  it.each([
+    ['exit 0: the lines', r({ stdout: 'a\n' }), { kind: 'lines', text: 'a\n' }],
+    [
+      'no match: exit 1 and "-- No entries --" (systemd 252)',
+      r({ exitCode: 1, stdout: '-- No entries --\n' }),
+      { kind: 'lines', text: '' },
+    ],
+    [
+      'built without PCRE2',
+      r({ exitCode: 1, stderr: 'Compiled without pattern matching support\n' }),
+      { kind: 'unsupported' },
+    ],
+    [
+      'PCRE2 missing at run time',
+      r({ exitCode: 1, stderr: 'libpcre2-8.so.0 is not installed: cannot open shared object file\n' }),
+      { kind: 'unsupported' },
+    ],
+    [
+      'older than --grep',
+      r({ exitCode: 1, stderr: "journalctl: unrecognized option '--grep'\n" }),
+      { kind: 'unsupported' },
+    ],
+    [
+      'another failure',
+      r({ exitCode: 1, stderr: 'Failed to open journal: Permission denied\n' }),
+      { kind: 'failed', problem: 'exit status 1: Failed to open journal: Permission denied' },
+    ],
+    ['a timeout', r({ exitCode: null, failure: 'timeout' }), { kind: 'failed', problem: 'timeout' }],
+  ] as const)('%s', (_name, result, expected) => {
+    expect(grepAnswer(result)).toEqual(expected);
+  });
+});
+
+describe('collectEvidence over a scripted host', () => {
+  const RACE = fixture('kubelet-journal-race.txt');
+  const SHOW = 'ActiveState=active\nActiveEnterTimestamp=Tue 2026-11-24 19:35:44 UTC\n';
+
+  function host(grep: CommandResult): { run: Runner; calls: string[][] } {
+    const calls: string[][] = [];
+    const run: Runner = async (argv) => {
+      calls.push([...argv]);
+      if (argv[0] === 'systemctl') return { exitCode: 0, stdout: SHOW, stderr: '' };
+      if (argv.includes('--grep')) return grep;
+      return { exitCode: 0, stdout: RACE, stderr: '' };
+    };
+    return { run, calls };
+  }
+  const newestFirst = RACE.trimEnd().split('\n').reverse().join('\n');
+
+  it('uses the --grep answer, newest first, in journal order', async () => {
+    const h = host({ exitCode: 0, stdout: `${newestFirst}\n`, stderr: '' });
+    const evidence = await collectEvidence(h.run, 'kubelet.service');
+    expect(evidence.journalSource).toBe('grep');
+    expect(evidence.initLines.map((l) => `${l.kind} ${l.protocol}`)).toEqual([
+      'initialized IPv4',
+      'failed IPv4',
+      'initialized IPv6',
+    ]);
+    expect(h.calls.filter((c) => c[0] === 'journalctl')).toEqual([unitJournalInitLines('kubelet.service')]);
+  });
+
+  it('scans when --grep failed otherwise, and says why', async () => {
+    const h = host({ exitCode: 1, stdout: '', stderr: 'Failed to open journal: Permission denied\n' });
+    const evidence = await collectEvidence(h.run, 'kubelet.service');
+    expect(evidence.journalSource).toBe('scan');
+    expect(evidence.initLines).toHaveLength(3);
+    expect(evidence.errors).toEqual([
+      'journalctl --grep: exit status 1: Failed to open journal: Permission denied',
+    ]);
+    expect(h.calls.filter((c) => c[0] === 'journalctl')).toEqual([
+      unitJournalInitLines('kubelet.service'),
+      unitJournal('kubelet.service'),
+    ]);
   });
 });

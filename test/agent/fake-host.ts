@@ -10,6 +10,48 @@ import { makeTempDir, writeExecutable, type TempDir } from './support.js';
 
 const JOURNAL_FIXTURE = resolve('test/agent/fixtures/kubelet-journal-race.txt');
 
+/** `grep`: a journalctl with pattern matching; `no-grep`: one built without PCRE2, which refuses --grep. */
+export type JournalKind = 'grep' | 'no-grep';
+
+export interface FakeJournal {
+  kind: JournalKind;
+  /** The unit's journal of the current boot, oldest first (default: the race fixture). */
+  file?: string;
+}
+
+/**
+ * A `journalctl` script that answers the agent's two queries from a file: --grep (grep -E),
+ * --reverse, -n as journalctl does (with --grep, exit 1 and "-- No entries --" when nothing
+ * matches), or, as kind `no-grep`, refuses --grep in the words of a journalctl built without PCRE2.
+ */
+export function writeFakeJournalctl(dir: string, log: string, journal: FakeJournal): void {
+  const file = journal.file ?? JOURNAL_FIXTURE;
+  writeExecutable(
+    join(dir, 'journalctl'),
+    `#!/bin/sh
+echo "journalctl $*" >> '${log}'
+pattern=''; reverse=''; lines=''
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --grep) pattern=$2; shift ;;
+    --reverse) reverse=1 ;;
+    -n) lines=$2; shift ;;
+    -u|-o) shift ;;
+  esac
+  shift
+done
+if [ -n "$pattern" ]; then
+  if [ '${journal.kind}' = no-grep ]; then echo 'Compiled without pattern matching support' >&2; exit 1; fi
+  if ! grep -E -q -- "$pattern" '${file}'; then echo '-- No entries --'; exit 1; fi
+  if [ -n "$reverse" ]; then order=tac; else order=cat; fi
+  grep -E -- "$pattern" '${file}' | $order | head -n "\${lines:-1000000}"
+else
+  tail -n "\${lines:-1000000}" '${file}'
+fi
+`,
+  );
+}
+
 /** What the fake kubelet does on `systemctl restart`. */
 export type RestartBehaviour = 'creates-chains' | 'fails' | 'creates-nothing';
 
@@ -35,10 +77,10 @@ export interface FakeHost {
 export class FakeHosts {
   private dirs: TempDir[] = [];
 
-  create(behaviour: RestartBehaviour): FakeHost {
+  create(behaviour: RestartBehaviour, journal: FakeJournal = { kind: 'grep' }): FakeHost {
     const temp = makeTempDir('chainmedic-fake-host-');
     this.dirs.push(temp);
-    return fakeHostIn(temp.path, behaviour);
+    return fakeHostIn(temp.path, behaviour, journal);
   }
 
   removeAll(): void {
@@ -47,7 +89,7 @@ export class FakeHosts {
   }
 }
 
-function fakeHostIn(dir: string, behaviour: RestartBehaviour): FakeHost {
+function fakeHostIn(dir: string, behaviour: RestartBehaviour, journal: FakeJournal): FakeHost {
   const log = join(dir, 'calls.log');
   writeExecutable(
     join(dir, 'systemctl'),
@@ -69,13 +111,7 @@ case "$1" in
 esac
 `,
   );
-  writeExecutable(
-    join(dir, 'journalctl'),
-    `#!/bin/sh
-echo "journalctl $*" >> '${log}'
-cat '${JOURNAL_FIXTURE}'
-`,
-  );
+  writeFakeJournalctl(dir, log, journal);
   return {
     dir,
     log,

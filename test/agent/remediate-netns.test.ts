@@ -52,6 +52,24 @@ describe('agent remediate in a network namespace', () => {
     expect(result.evidence?.initLines.map((l) => `${l.kind} ${l.protocol} ${l.timestamp}`)).toContain(
       'failed IPv4 2026-11-24T19:35:45.000Z',
     );
+    expect(result.evidence?.journalSource).toBe('grep');
+    expect(host.calls().filter((c) => c.startsWith('journalctl'))).toEqual([
+      'journalctl -b -u kubelet.service --no-pager -o short-iso --reverse -n 200 --grep Failed to initialize iptables rules|Initialized iptables rules',
+    ]);
+  });
+
+  it('finds the same evidence where journalctl cannot --grep (the bounded scan)', () => {
+    const ns = namespaces.create();
+    const host = hosts.create('creates-chains', { kind: 'no-grep' });
+
+    const { run, result } = remediateIn(ns, host);
+
+    expect(run.status).toBe(0);
+    expect(result.cause).toBe('KubeletInitRace');
+    expect(result.evidence).toMatchObject({ journalSource: 'scan', errors: [] });
+    expect(result.evidence?.initLines.map((l) => `${l.kind} ${l.protocol} ${l.timestamp}`)).toContain(
+      'failed IPv4 2026-11-24T19:35:45.000Z',
+    );
   });
 
   it('reports RestartFailed when systemctl restart fails', () => {

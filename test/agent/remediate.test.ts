@@ -1,6 +1,14 @@
-import { showUnitStart, unitJournal, restartUnit, isActiveUnit } from '../../src/agent/host-commands.js';
+import {
+  HOST_IPTABLES_BINARIES,
+  iptablesVersion,
+  isActiveUnit,
+  restartUnit,
+  showUnitStart,
+  unitJournalInitLines,
+} from '../../src/agent/host-commands.js';
 import { outcomeAfterRestart, remediate, type RemediateDeps } from '../../src/agent/remediate.js';
 import { agentResultSchema, type ProbeResult } from '../../src/agent/result.js';
+import { describeVersionMismatch } from '../../src/agent/versions.js';
 import { processRunner, type CommandResult, type Runner } from '../../src/agent/runner.js';
 import { NetnsSet, mustRunIn } from '../helpers/netns.js';
 
@@ -22,7 +30,11 @@ interface HostScript {
   /** is-active answers in turn (the last repeats). */
   active?: boolean[];
   journal?: CommandResult;
+  /** `<binary> --version` answers on the host (default: every binary missing). */
+  versions?: Partial<Record<string, CommandResult>>;
 }
+
+const MISSING: CommandResult = { exitCode: null, stdout: '', stderr: 'ENOENT', failure: 'not-found' };
 
 function scriptedHost(script: HostScript): { run: Runner; calls: string[][] } {
   const calls: string[][] = [];
@@ -31,6 +43,7 @@ function scriptedHost(script: HostScript): { run: Runner; calls: string[][] } {
     calls.push([...argv]);
     const [tool, verb] = argv;
     if (tool === 'journalctl') return script.journal ?? ok('-- No entries --\n');
+    if (verb === '--version') return script.versions?.[tool ?? ''] ?? MISSING;
     if (verb === 'restart') return script.onRestart ? script.onRestart() : ok();
     if (verb === 'is-active') {
       const answers = script.active ?? [true];
@@ -77,7 +90,7 @@ const createChains = (ns: string) => () => {
 };
 
 describe('remediate (in-process, real iptables)', () => {
-  it('runs exactly the host commands the simulated cluster interprets, in order', async () => {
+  it('runs exactly these host commands, in order: versions, journal, unit start times, restart, is-active', async () => {
     const ns = namespaces.create();
     const host = scriptedHost({ onRestart: createChains(ns) });
 
@@ -85,24 +98,33 @@ describe('remediate (in-process, real iptables)', () => {
 
     expect(agentResultSchema.parse(result).outcome).toBe('Restarted');
     expect(host.calls).toEqual([
-      unitJournal('kubelet.service'),
+      ...HOST_IPTABLES_BINARIES.map(iptablesVersion),
+      unitJournalInitLines('kubelet.service'),
       showUnitStart('kubelet.service'),
       showUnitStart('iptables.service'),
       restartUnit('kubelet.service'),
       isActiveUnit('kubelet.service'),
     ]);
-    expect(host.calls[0]).toEqual([
-      'journalctl',
-      '-u',
-      'kubelet.service',
-      '-b',
-      '--no-pager',
-      '-o',
-      'short-iso',
-      '-n',
-      '2000',
+    expect(host.calls.slice(0, 4)).toEqual([
+      ['iptables', '--version'],
+      ['iptables-nft', '--version'],
+      ['iptables-legacy', '--version'],
+      [
+        'journalctl',
+        '-b',
+        '-u',
+        'kubelet.service',
+        '--no-pager',
+        '-o',
+        'short-iso',
+        '--reverse',
+        '-n',
+        '200',
+        '--grep',
+        'Failed to initialize iptables rules|Initialized iptables rules',
+      ],
     ]);
-    expect(host.calls[3]).toEqual(['systemctl', 'restart', 'kubelet.service']);
+    expect(host.calls[6]).toEqual(['systemctl', 'restart', 'kubelet.service']);
   });
 
   it('waits for kubelet to become active, polling at the interval', async () => {
@@ -161,7 +183,7 @@ describe('remediate (in-process, real iptables)', () => {
     expect(result.message).toContain('not active within 4s');
   });
 
-  it('runs no host command at all when a chain is present', async () => {
+  it('runs only the read-only version queries on the host when a chain is present', async () => {
     const ns = namespaces.create();
     mustRunIn(ns, ['iptables-nft', '-t', 'mangle', '-N', 'KUBE-KUBELET-CANARY']);
     const host = scriptedHost({});
@@ -174,7 +196,69 @@ describe('remediate (in-process, real iptables)', () => {
       after: null,
       cause: null,
     });
-    expect(host.calls).toEqual([]);
+    expect(host.calls).toEqual(HOST_IPTABLES_BINARIES.map(iptablesVersion));
+  });
+
+  it('records the iptables versions in the container and on the host, and flags a difference', async () => {
+    const ns = namespaces.create();
+    const host = scriptedHost({
+      onRestart: createChains(ns),
+      versions: {
+        iptables: ok('iptables v1.8.99 (nf_tables)\n'),
+        'iptables-legacy': ok('iptables v1.8.99 (legacy)\n'),
+      },
+    });
+
+    const result = await remediate(depsFor(ns, host.run));
+
+    const versions = result.before.versions;
+    expect(versions?.container).toEqual([
+      {
+        binary: 'iptables-nft',
+        version: expect.stringMatching(/^1\.\d+\.\d+$/),
+        mode: 'nf_tables',
+        error: null,
+      },
+      {
+        binary: 'iptables-legacy',
+        version: expect.stringMatching(/^1\.\d+\.\d+$/),
+        mode: 'legacy',
+        error: null,
+      },
+    ]);
+    expect(versions?.host).toEqual([
+      { binary: 'iptables', version: '1.8.99', mode: 'nf_tables', error: null },
+      { binary: 'iptables-nft', version: null, mode: null, error: 'binary-not-found' },
+      { binary: 'iptables-legacy', version: '1.8.99', mode: 'legacy', error: null },
+    ]);
+    expect(versions?.mismatch).toBe(true);
+    expect(describeVersionMismatch(versions!)).toMatch(
+      /^container iptables-nft 1\.\S+ \(nf_tables\) vs host iptables 1\.8\.99 \(nf_tables\); container iptables-legacy 1\.\S+ \(legacy\) vs host iptables-legacy 1\.8\.99 \(legacy\)$/,
+    );
+    // Versions never change what is done, and only the first probe records them.
+    expect(result.outcome).toBe('Restarted');
+    expect(result.after?.versions).toBeNull();
+  });
+
+  it('records a host it cannot reach (nsenter refused) and carries on', async () => {
+    const ns = namespaces.create();
+    const refused: CommandResult = {
+      exitCode: 1,
+      stdout: '',
+      stderr: 'nsenter: cannot open /proc/1/ns/ipc: Permission denied\n',
+    };
+    const host = scriptedHost({
+      onRestart: createChains(ns),
+      versions: { iptables: refused, 'iptables-nft': refused, 'iptables-legacy': refused },
+    });
+
+    const result = await remediate(depsFor(ns, host.run));
+
+    expect(result.outcome).toBe('Restarted');
+    expect(result.before.versions?.host.map((v) => v.error)).toEqual(
+      Array(3).fill('exit status 1: nsenter: cannot open /proc/1/ns/ipc: Permission denied'),
+    );
+    expect(result.before.versions?.mismatch).toBe(false);
   });
 
   it('carries on without evidence when the journal cannot be read', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { inNetns, runSync, type Completed } from '../helpers/netns.js';
@@ -35,21 +35,42 @@ export function writeExecutable(path: string, text: string): void {
 }
 
 /** The chain-listing exit status azure-npm looks at, run directly (independent of src/agent). */
-export function listExitStatus(ns: string, binary: string, chain: string): number | null {
-  return runSync(inNetns(ns, [binary, '-w', '60', '-L', chain, '-t', 'mangle', '-n'])).status;
+export function listExitStatus(
+  ns: string,
+  binary: string,
+  chain: string,
+  path = process.env.PATH ?? '',
+): number | null {
+  return runSync(inNetns(ns, [binary, '-w', '60', '-L', chain, '-t', 'mangle', '-n']), {
+    ...process.env,
+    PATH: path,
+  }).status;
+}
+
+function onPath(binary: string, path: string): boolean {
+  return path.split(':').some((dir) => {
+    try {
+      accessSync(join(dir, binary), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
  * A tiny independent oracle for azure-npm's detectIptablesVersion: nft if the hint or the
- * canary lists with nft, else legacy if either lists with legacy, else nothing.
+ * canary lists with nft (exit 0), else legacy if either lists with legacy, else nothing.
+ * Like azure-npm's runner, a binary that cannot be started counts as found.
  */
-export function azureNpmOracle(ns: string): 'nft' | 'legacy' | null {
+export function azureNpmOracle(ns: string, path = process.env.PATH ?? ''): 'nft' | 'legacy' | null {
   for (const [binary, backend] of [
     ['iptables-nft', 'nft'],
     ['iptables-legacy', 'legacy'],
   ] as const) {
-    if (listExitStatus(ns, binary, 'KUBE-IPTABLES-HINT') === 0) return backend;
-    if (listExitStatus(ns, binary, 'KUBE-KUBELET-CANARY') === 0) return backend;
+    if (!onPath(binary, path)) return backend;
+    if (listExitStatus(ns, binary, 'KUBE-IPTABLES-HINT', path) === 0) return backend;
+    if (listExitStatus(ns, binary, 'KUBE-KUBELET-CANARY', path) === 0) return backend;
   }
   return null;
 }

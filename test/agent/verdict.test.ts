@@ -101,11 +101,37 @@ describe('classifyListing (exit status only, never message text)', () => {
       null,
     ],
     ['exit 4 (lock, permission) is unknown', result({ exitCode: 4 }), false, 'unexpected-exit-status'],
-    ['exit 3 is unknown', result({ exitCode: 3 }), false, 'unexpected-exit-status'],
+    [
+      'exit 3 is unknown (unless the legacy table is known to be absent)',
+      result({ exitCode: 3 }),
+      false,
+      'unexpected-exit-status',
+    ],
     ['a missing binary is unknown', result({ failure: 'not-found' }), false, 'binary-not-found'],
     ['a timeout is unknown', result({ failure: 'timeout' }), false, 'timeout'],
     ['a command that could not start is unknown', result({ failure: 'spawn-failed' }), false, 'spawn-failed'],
   ] as const)('%s', (_name, input, found, failure) => {
     expect(classifyListing(input)).toEqual({ found, failure });
+  });
+
+  it.each([
+    ['exit 3 where the legacy table is absent is a known absence', 3, false, null],
+    ['exit 1 stays an absence', 1, false, null],
+    ['exit 0 stays found', 0, true, null],
+    ['exit 4 stays unknown', 4, false, 'unexpected-exit-status'],
+    ['exit 2 stays unknown', 2, false, 'unexpected-exit-status'],
+  ] as const)('with the table absent: %s', (_name, exitCode, found, failure) => {
+    const input = result({
+      exitCode,
+      stderr: "can't initialize iptables table `mangle': Table does not exist",
+    });
+    expect(classifyListing(input, true)).toEqual({ found, failure });
+  });
+
+  it('a missing binary stays unknown even where the table is absent', () => {
+    expect(classifyListing(result({ failure: 'not-found' }), true)).toEqual({
+      found: false,
+      failure: 'binary-not-found',
+    });
   });
 });
