@@ -77,6 +77,22 @@ export const ProbeSummarySchema = z.object({
     .enum(['present', 'missing', 'error'])
     .describe('present: a chain was found; missing: none was; error: the chains could not be checked.'),
   backend: z.enum(['nft', 'legacy']).optional().describe('Absent when no chain was found.'),
+  azureNpmWouldFind: z
+    .enum(['nft', 'legacy', 'none', 'unknown'])
+    .optional()
+    .describe(
+      "What azure-npm's own detection concludes from the same exit codes: the backend it would pick, none (it " +
+        'crash-loops) or unknown (a probe timed out). A verdict that disagrees with it is reported in an Event.',
+    ),
+  iptablesVersionMismatch: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe(
+      "The agent's iptables and the host's report different versions (e.g. container iptables-nft 1.8.10 " +
+        '(nf_tables) vs host iptables 1.8.9 (nf_tables)): iptables-nft may read rules written by another version ' +
+        'differently.',
+    ),
 });
 export type ProbeSummary = z.infer<typeof ProbeSummarySchema>;
 

@@ -1,11 +1,18 @@
 import { agentResultSchema, probeResultSchema, type ProbeResult } from '../agent/result.js';
+import { describeVersionMismatch } from '../agent/versions.js';
 import type { ProbeSummary } from '../api/index.js';
 import type { JobReport } from './types.js';
 
 export type ParsedReport = { ok: true; report: JobReport } | { ok: false; error: string };
 
 function summarize(probe: ProbeResult): ProbeSummary {
-  return { verdict: probe.verdict, ...(probe.backend ? { backend: probe.backend } : {}) };
+  const mismatch = probe.versions?.mismatch ? describeVersionMismatch(probe.versions) : null;
+  return {
+    verdict: probe.verdict,
+    ...(probe.backend ? { backend: probe.backend } : {}),
+    ...(probe.azureNpmWouldFind ? { azureNpmWouldFind: probe.azureNpmWouldFind } : {}),
+    ...(mismatch ? { iptablesVersionMismatch: mismatch.slice(0, 1024) } : {}),
+  };
 }
 
 /**

@@ -462,6 +462,16 @@ function remediating(o: Observed, nr: ObservedRemediation): Step {
     kubeletRestarted: report.kubeletRestarted,
   };
   const withAgent = { ...seen, agent };
+  return withProbeWarnings(o, afterReport(o, nr, seen, withAgent, report), report.before);
+}
+
+function afterReport(
+  o: Observed,
+  nr: ObservedRemediation,
+  seen: NodeRemediationStatus,
+  withAgent: NodeRemediationStatus,
+  report: Extract<JobReport, { kind: 'remediate' }>,
+): Step {
   switch (report.outcome) {
     case 'Restarted':
       return transition(
@@ -536,9 +546,48 @@ function dryRunResult(
     missing: 'the chains are missing: a real run would cordon the node and restart kubelet',
     error: 'the probe could not check the chains',
   }[probe.verdict];
-  return finalize(o, nr, { ...st, agent: { before: probe, kubeletRestarted: false } }, 'Skipped', 'DryRun', {
-    message: `Dry run on ${o.nodeName}: ${verdict}.`,
-  });
+  const step = finalize(
+    o,
+    nr,
+    { ...st, agent: { before: probe, kubeletRestarted: false } },
+    'Skipped',
+    'DryRun',
+    {
+      message: `Dry run on ${o.nodeName}: ${verdict}.`,
+    },
+  );
+  return withProbeWarnings(o, step, probe);
+}
+
+/**
+ * What the probe saw that a person should know, as Warning Events on the Node, with the step that records it:
+ * the agent's iptables and the host's differ in version, or azure-npm's own detection would conclude otherwise.
+ */
+function withProbeWarnings(o: Observed, step: Step, probe: ProbeSummary | undefined): Step {
+  if (!probe || !step.status) return step;
+  const events: RecordedEvent[] = [];
+  if (probe.iptablesVersionMismatch) {
+    events.push({
+      on: 'node',
+      type: 'Warning',
+      reason: 'IptablesVersionMismatch',
+      message:
+        `The agent's iptables and the host's differ on ${o.nodeName} (${probe.iptablesVersionMismatch}): iptables-nft ` +
+        `may read rules written by another version differently. Build the agent image on azure-npm's base.`,
+    });
+  }
+  const npm = probe.azureNpmWouldFind;
+  if (npm && npm !== 'unknown' && (npm !== 'none') !== (probe.verdict === 'present')) {
+    events.push({
+      on: 'node',
+      type: 'Warning',
+      reason: 'AzureNpmDisagrees',
+      message:
+        `On ${o.nodeName} the agent's verdict is "${probe.verdict}" but azure-npm's detection, from the same exit ` +
+        `codes, would ${npm === 'none' ? 'find no chain and crash-loop' : `pick iptables-${npm}`}.`,
+    });
+  }
+  return { ...step, events: [...step.events, ...events] };
 }
 
 function mayHaveRestartedEarlier(st: NodeRemediationStatus): boolean {

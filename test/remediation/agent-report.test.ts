@@ -37,6 +37,31 @@ describe('parseJobReport', () => {
     });
   });
 
+  it("carries azure-npm's decision and a version mismatch into the summary; an older agent's result still reads", () => {
+    const v = (binary: string, version: string) => ({ binary, version, mode: 'nf_tables', error: null });
+    const before = {
+      ...probe('missing', null),
+      azureNpmWouldFind: 'none',
+      versions: {
+        container: [v('iptables-nft', '1.8.10')],
+        host: [v('iptables', '1.8.9')],
+        mismatch: true,
+      },
+    };
+    const parsed = parseJobReport(JSON.stringify({ ...result, before }), false);
+    expect(parsed.ok && parsed.report.kind === 'remediate' && parsed.report.before).toEqual({
+      verdict: 'missing',
+      azureNpmWouldFind: 'none',
+      iptablesVersionMismatch: expect.stringMatching(/1\.8\.10.*1\.8\.9/),
+    });
+    const agreeing = { ...before, versions: { ...before.versions, mismatch: false } };
+    const quiet = parseJobReport(JSON.stringify({ ...result, before: agreeing }), false);
+    expect(quiet.ok && quiet.report.kind === 'remediate' && quiet.report.before).toEqual({
+      verdict: 'missing',
+      azureNpmWouldFind: 'none',
+    });
+  });
+
   it('finds the JSON line in a log tail (FallbackToLogsOnError)', () => {
     const tail = `chainmedic: chains missing\n${JSON.stringify({ ...result, outcome: 'RestartFailed' })}\nsome stderr\n`;
     const parsed = parseJobReport(tail, false);

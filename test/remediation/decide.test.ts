@@ -1,5 +1,6 @@
 import { remediationName } from '../../src/api/index.js';
 import { decide } from '../../src/remediation/decide.js';
+import type { ProbeSummary } from '../../src/api/index.js';
 import type { Observed, Refusal, Step } from '../../src/remediation/types.js';
 import { NOW, NR, finished, inPhase, iso, node, observed, remediation } from './fixtures.js';
 
@@ -511,6 +512,63 @@ describe('decide: Uncordoning', () => {
     expect([phase(step), step.effect.type]).toEqual([expPhase, effect]);
     if (effect === 'uncordon')
       expect(step.effect).toEqual({ type: 'uncordon', node: 'node-a', expectMarker: NR });
+  });
+});
+
+describe('decide: what the probe saw that a person should know', () => {
+  const remediating = remediation(inPhase('Remediating', { cordonedByUs: true, jobSeen: true }));
+  const ours = node({ unschedulable: true, cordonedBy: NR });
+  const withBefore = (before: ProbeSummary) => {
+    const job = finished('Restarted');
+    if (job.state === 'running' || job.report?.kind !== 'remediate') throw new Error('fixture');
+    return { ...job, report: { ...job.report, before } };
+  };
+  const warnings = (before: ProbeSummary) =>
+    decide(observed({ node: ours, remediations: [remediating], jobs: [withBefore(before)] }))
+      .events.filter((e) => e.on === 'node' && e.type === 'Warning')
+      .map((e) => e.reason);
+
+  it.each<[string, ProbeSummary, string[]]>([
+    ['agreement, same versions', { verdict: 'missing', azureNpmWouldFind: 'none' }, []],
+    ['an older agent (no azure-npm decision)', { verdict: 'missing' }, []],
+    [
+      'azure-npm would find nft where the agent reads missing',
+      { verdict: 'missing', azureNpmWouldFind: 'nft' },
+      ['AzureNpmDisagrees'],
+    ],
+    [
+      'azure-npm would crash-loop where the agent reads present',
+      { verdict: 'present', backend: 'nft', azureNpmWouldFind: 'none' },
+      ['AzureNpmDisagrees'],
+    ],
+    ['a probe azure-npm would still be waiting on', { verdict: 'missing', azureNpmWouldFind: 'unknown' }, []],
+    [
+      'the versions differ',
+      {
+        verdict: 'missing',
+        azureNpmWouldFind: 'none',
+        iptablesVersionMismatch:
+          'container iptables-nft 1.8.10 (nf_tables) vs host iptables 1.8.9 (nf_tables)',
+      },
+      ['IptablesVersionMismatch'],
+    ],
+  ])('%s', (_name, before, expected) => {
+    expect(warnings(before)).toEqual(expected);
+  });
+
+  it('a dry-run probe reports them too, with the probe recorded in status', () => {
+    const dry = remediation(inPhase('Remediating', { dryRun: true, jobSeen: true }));
+    const probeJob = {
+      name: `${NR}-1`,
+      state: 'succeeded' as const,
+      report: {
+        kind: 'probe' as const,
+        probe: { verdict: 'present' as const, backend: 'nft' as const, azureNpmWouldFind: 'none' as const },
+      },
+    };
+    const step = decide(observed({ remediations: [dry], jobs: [probeJob] }));
+    expect(step.status?.status.agent?.before).toMatchObject({ azureNpmWouldFind: 'none' });
+    expect(step.events.map((e) => e.reason)).toContain('AzureNpmDisagrees');
   });
 });
 
