@@ -6,12 +6,12 @@
 // A test file belongs to unit unless one of the lists below names it.
 const root = [
   'agent/cli-errors',
-  'agent/journal',
   'agent/probe-netns',
   'agent/remediate-netns',
   'agent/remediate',
 ];
 const integration = [
+  'agent/journal',
   'agent/runner',
   'bench/bench',
   'bench/process-helpers',
