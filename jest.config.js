@@ -4,12 +4,7 @@
 // - root: real iptables in network namespaces (root only);
 // - control-plane: real kube-apiserver, etcd and controllers (make control-plane builds them).
 // A test file belongs to unit unless one of the lists below names it.
-const root = [
-  'agent/cli-errors',
-  'agent/probe-netns',
-  'agent/remediate-netns',
-  'agent/remediate',
-];
+const root = ['agent/cli-errors', 'agent/probe-netns', 'agent/remediate-netns', 'agent/remediate'];
 const integration = [
   'agent/journal',
   'agent/runner',
