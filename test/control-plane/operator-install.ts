@@ -10,14 +10,17 @@ import { freePort } from '../../src/bench/free-port.js';
 import { startOperatorProcess, type OperatorProcess } from '../../src/bench/operator-process.js';
 import { projectRoot } from '../../src/bench/paths.js';
 import type { ControlPlane } from '../../src/control-plane/harness.js';
-import { DEFAULT_NAMESPACE } from '../../src/config.js';
+import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { WEBHOOK_PATH } from '../../src/server/admission/webhook-server.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl, type KubectlResult } from '../helpers/kubectl.js';
 
 export const MANIFESTS = join(projectRoot(), 'manifests');
+/** The operator's namespace (PSA restricted): its Deployment, ServiceAccount, Lease and webhook Secret. */
 export const NAMESPACE = DEFAULT_NAMESPACE;
+/** Where the manifests have the operator run its agent Jobs (PSA privileged; CHAINMEDIC_AGENT_NAMESPACE). */
+export const AGENT_NAMESPACE = DEFAULT_AGENT_NAMESPACE;
 export const OPERATOR = 'chainmedic-operator';
 export const SERVICE_ACCOUNT_USER = `system:serviceaccount:${NAMESPACE}:${OPERATOR}`;
 const CRDS = ['noderemediations.chainmedic.io', 'remediationpolicies.chainmedic.io'];
@@ -142,6 +145,11 @@ export async function startOperatorAs(
     throw new Error(`unexpected operator arguments in the Deployment: ${(container.args ?? []).join(' ')}`);
   const env: NodeJS.ProcessEnv = { CHAINMEDIC_NAMESPACE: NAMESPACE };
   for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  // The tests look for the Jobs where the Deployment says they are.
+  if (env.CHAINMEDIC_AGENT_NAMESPACE !== AGENT_NAMESPACE)
+    throw new Error(
+      `the Deployment runs the agent Jobs in ${env.CHAINMEDIC_AGENT_NAMESPACE}, not ${AGENT_NAMESPACE}`,
+    );
   const webhookPort = options.webhookPort ?? (await freePort());
   env.CHAINMEDIC_WEBHOOK_PORT = String(webhookPort);
   const process = await startOperatorProcess({

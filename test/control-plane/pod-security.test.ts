@@ -10,13 +10,15 @@ import { kubectl } from '../helpers/kubectl.js';
 import { BUILDS, find, kustomize, type KubeObject } from '../manifests/build.js';
 import type { Kubectl } from './manifests-support.js';
 
-// Pod Security Admission on a real kube-apiserver, with the namespaces labelled as the manifests label them
-// and the controllers running (the Deployment and Job controllers create the pods, the way a cluster does):
-// the operator's pods pass `restricted`; the agent Job's pod, built by the product's job builder, is admitted
-// where the operator creates it and refused under `restricted` and `baseline`, the 403 naming the violations.
+// Pod Security Admission on a real kube-apiserver, with the shipped manifests applied (their two namespaces
+// labelled as they label them) and the controllers running (the Deployment and Job controllers create the
+// pods, the way a cluster does): the operator's pods pass `restricted`, which its namespace enforces; the
+// agent Job's pod, built by the product's job builder, is admitted only in the agent namespace (privileged,
+// warned at `baseline`) and refused in the operator's namespace and under `baseline`, the 403 naming the
+// violations (docs/adr/0009).
 
-const RESTRICTED = 'psa-restricted';
 const BASELINE = 'psa-baseline';
+const PSA = 'pod-security.kubernetes.io';
 const NODE = 'aks-nodepool1-12345678-vmss000000';
 const LONG = 120_000;
 
@@ -26,12 +28,13 @@ const AGENT_RESTRICTED_VIOLATIONS = [
   'privileged',
   'allowPrivilegeEscalation != false',
   'unrestricted capabilities',
+  'restricted volume types',
   'runAsNonRoot != true',
   'runAsUser=0',
   'seccompProfile',
 ];
-/** `baseline` is about host access only: the agent needs exactly what it forbids. */
-const AGENT_BASELINE_VIOLATIONS = ['host namespaces', 'privileged'];
+/** `baseline` is about host access only: the agent needs exactly what it forbids (the xtables lock a hostPath). */
+const AGENT_BASELINE_VIOLATIONS = ['host namespaces', 'hostPath volumes', 'privileged'];
 
 interface Deployment extends KubeObject {
   spec: {
@@ -48,8 +51,10 @@ interface PodSpec {
 let cp: ControlPlane;
 let cacheDir: string;
 let deployment: Deployment;
-/** Where the manifests run the operator, and so where it creates the agent Jobs (CHAINMEDIC_NAMESPACE). */
+/** Where the manifests run the operator (PSA restricted): its Deployment's namespace. */
 let operatorNamespace: string;
+/** Where the manifests have the operator create the agent Jobs (CHAINMEDIC_AGENT_NAMESPACE; PSA privileged). */
+let agentNamespace: string;
 const k: Kubectl = (args, options = {}) =>
   kubectl(cp.adminKubeconfig, args, { cacheDir, input: options.input, timeoutMs: options.timeoutMs });
 
@@ -62,32 +67,29 @@ async function ok(args: string[], input?: string): Promise<string> {
 beforeAll(async () => {
   cp = await startControlPlane();
   cacheDir = mkdtempSync(join(tmpdir(), 'chainmedic-kubectl-cache-'));
-  // The install names the operator's namespace `warn: restricted`: the Deployment it creates there must not
-  // be warned about.
+  // The install names the operator's namespace `warn: restricted` and the agent's `warn: baseline`: nothing it
+  // creates there may be warned about.
   const installed = await k(['apply', '--server-side', '-k', BUILDS.base]);
   if (installed.code !== 0 || installed.stderr !== '') throw new Error(`apply -k: ${installed.stderr}`);
   await ok(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   deployment = find<Deployment>(await kustomize(BUILDS.base), 'Deployment', 'chainmedic-operator');
   operatorNamespace = deployment.metadata.namespace!;
-  for (const [name, level] of [
-    [RESTRICTED, 'restricted'],
-    [BASELINE, 'baseline'],
-  ] as const) {
-    await ok(['create', 'namespace', name]);
-    await ok([
-      'label',
-      'namespace',
-      name,
-      `pod-security.kubernetes.io/enforce=${level}`,
-      'pod-security.kubernetes.io/enforce-version=latest',
-      `pod-security.kubernetes.io/warn=${level}`,
-      `pod-security.kubernetes.io/audit=${level}`,
-    ]);
-    // The ServiceAccount admission plugin refuses a pod naming a missing ServiceAccount before PSA decides.
-    for (const sa of ['chainmedic-operator', AGENT_SERVICE_ACCOUNT]) {
-      await ok(['-n', name, 'create', 'serviceaccount', sa]);
-    }
-  }
+  const env = deployment.spec.template.spec.containers[0]!.env ?? [];
+  agentNamespace = env.find((e) => e.name === 'CHAINMEDIC_AGENT_NAMESPACE')!.value!;
+  expect(agentNamespace).not.toBe(operatorNamespace);
+  // A namespace of the test's own enforcing `baseline`: the agent's namespace must be more than that.
+  await ok(['create', 'namespace', BASELINE]);
+  await ok([
+    'label',
+    'namespace',
+    BASELINE,
+    `${PSA}/enforce=baseline`,
+    `${PSA}/enforce-version=latest`,
+    `${PSA}/warn=baseline`,
+    `${PSA}/audit=baseline`,
+  ]);
+  // The ServiceAccount admission plugin refuses a pod naming a missing ServiceAccount before PSA decides.
+  await ok(['-n', BASELINE, 'create', 'serviceaccount', AGENT_SERVICE_ACCOUNT]);
 }, LONG);
 afterAll(async () => {
   await cp?.stop();
@@ -141,6 +143,17 @@ async function agentJob(remediation: string, namespace: string, dryRun: boolean)
 }
 
 /**
+ * The Job with its pods run as the namespace's `default` ServiceAccount (which the ServiceAccount controller
+ * makes in every namespace): in the operator's namespace the agent's own ServiceAccount does not exist, and
+ * the ServiceAccount admission plugin would refuse the pod for that before Pod Security judges it.
+ */
+function withDefaultServiceAccount(job: AgentJob): AgentJob {
+  const copy = structuredClone(job);
+  copy.spec.template.spec.serviceAccountName = 'default';
+  return copy;
+}
+
+/**
  * Waits until the controller that owns `selector`'s pods has created `count` of them, or has reported that it
  * could not (a FailedCreate Event on `owner`), and says which.
  */
@@ -174,12 +187,12 @@ async function podsOrRefusal(
 }
 
 describe("the operator's pods", () => {
-  test('its pod template passes `restricted`: a server dry-run create is admitted with no warning', async () => {
+  test('its pod template passes `restricted`, which its namespace enforces: a server dry run is admitted with no warning', async () => {
     const live = JSON.parse(
       await ok(['-n', operatorNamespace, 'get', 'deployment', deployment.metadata.name, '-o', 'json']),
     ) as Deployment;
     const created = await k(['create', '--dry-run=server', '-f', '-'], {
-      input: podOf('operator', RESTRICTED, live.spec.template),
+      input: podOf('operator', operatorNamespace, live.spec.template),
     });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -193,26 +206,15 @@ describe("the operator's pods", () => {
       allowPrivilegeEscalation: true,
     };
     const created = await k(['create', '--dry-run=server', '-f', '-'], {
-      input: podOf('operator', RESTRICTED, template),
+      input: podOf('operator', operatorNamespace, template),
     });
     expect(created.code).not.toBe(0);
     expect(created.stderr).toContain('is forbidden');
     expect(violations(created.stderr, 'restricted')).toEqual(['allowPrivilegeEscalation != false']);
   });
 
-  test.each([
-    ['as installed', () => operatorNamespace],
-    ['in a namespace enforcing `restricted`', () => RESTRICTED],
-  ])('the Deployment creates all its pods %s', async (_how, namespaceOf) => {
-    const namespace = namespaceOf();
-    if (namespace !== operatorNamespace) {
-      const applied = await k(['apply', '-f', '-'], {
-        input: JSON.stringify({ ...deployment, metadata: { ...deployment.metadata, namespace } }),
-      });
-      // The namespace warns at `restricted` too: a Deployment whose template breaks it gets a warning.
-      expect(applied.stderr).toBe('');
-      expect(applied.code).toBe(0);
-    }
+  test('the Deployment creates all its pods as installed (its namespace enforces `restricted`)', async () => {
+    const namespace = operatorNamespace;
     const selector = Object.entries(deployment.spec.selector.matchLabels)
       .map(([key, value]) => `${key}=${value}`)
       .join(',');
@@ -242,47 +244,127 @@ describe("the operator's pods", () => {
   });
 });
 
+describe('the namespaces as installed', () => {
+  /** The Pod Security labels the apiserver holds for a namespace. */
+  async function podSecurity(namespace: string): Promise<Record<string, string>> {
+    const labels = JSON.parse(
+      await ok(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels}']),
+    ) as Record<string, string>;
+    return Object.fromEntries(Object.entries(labels).filter(([key]) => key.startsWith(`${PSA}/`)));
+  }
+
+  test("the operator's enforces, warns and audits `restricted`; the agent's enforces `privileged`, warns and audits `baseline`", async () => {
+    const levels = (enforce: string, report: string) => ({
+      [`${PSA}/enforce`]: enforce,
+      [`${PSA}/enforce-version`]: 'latest',
+      [`${PSA}/warn`]: report,
+      [`${PSA}/warn-version`]: 'latest',
+      [`${PSA}/audit`]: report,
+      [`${PSA}/audit-version`]: 'latest',
+    });
+    expect(await podSecurity(operatorNamespace)).toEqual(levels('restricted', 'restricted'));
+    expect(await podSecurity(agentNamespace)).toEqual(levels('privileged', 'baseline'));
+  });
+
+  test('the agent namespace holds the agent ServiceAccount (no token) and no Secret of the operator', async () => {
+    const sa = JSON.parse(
+      await ok(['-n', agentNamespace, 'get', 'serviceaccount', AGENT_SERVICE_ACCOUNT, '-o', 'json']),
+    ) as { automountServiceAccountToken?: boolean };
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const missing = await k(['-n', operatorNamespace, 'get', 'serviceaccount', AGENT_SERVICE_ACCOUNT]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('NotFound');
+    const secrets = await ok(['-n', agentNamespace, 'get', 'secrets', '-o', 'name']);
+    expect(secrets.trim()).toBe('');
+  });
+
+  test('any other privileged pod in the agent namespace is admitted but reported: warned at `baseline`', async () => {
+    const created = await k(['create', '--dry-run=server', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'not-the-agent', namespace: agentNamespace },
+        spec: {
+          hostNetwork: true,
+          automountServiceAccountToken: false,
+          containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }],
+        },
+      }),
+    });
+    expect(created.code).toBe(0);
+    expect(created.stdout.trim()).toBe('pod/not-the-agent created (server dry run)');
+    expect(created.stderr).toContain('would violate PodSecurity "baseline:latest"');
+    expect(violations(created.stderr, 'baseline')).toEqual(['host namespaces', 'privileged']);
+  });
+});
+
 describe("the agent Job's pod", () => {
   test.each([
     ['remediate', false],
     ['probe (dry run)', true],
   ])(
-    'is admitted where the operator creates it (%s): the Job controller creates it, privileged',
+    'is admitted in the agent namespace, where the operator creates it (%s): the Job controller creates it, privileged',
     async (_what, dryRun) => {
-      const job = await agentJob(`psa-admitted-${dryRun ? 'probe' : 'remediate'}`, operatorNamespace, dryRun);
+      const job = await agentJob(`psa-admitted-${dryRun ? 'probe' : 'remediate'}`, agentNamespace, dryRun);
       const created = await k(['create', '-f', '-'], { input: JSON.stringify(job) });
       expect(created.code).toBe(0);
-      // The namespace enforces `privileged` and warns at `restricted`: the Job is reported, and admitted.
-      expect(violations(created.stderr, 'restricted')).toEqual(AGENT_RESTRICTED_VIOLATIONS);
+      // The namespace enforces `privileged` and warns at `baseline`: the Job is reported, and admitted.
+      expect(violations(created.stderr, 'baseline')).toEqual(AGENT_BASELINE_VIOLATIONS);
       const result = await podsOrRefusal(
-        operatorNamespace,
+        agentNamespace,
         `job-name=${job.metadata.name}`,
         1,
         job.metadata.name,
       );
       expect(result.refusals).toEqual([]);
       expect(result.pods).toHaveLength(1);
-      const pod = JSON.parse(await ok(['-n', operatorNamespace, 'get', result.pods[0]!, '-o', 'json'])) as {
+      const pod = JSON.parse(await ok(['-n', agentNamespace, 'get', result.pods[0]!, '-o', 'json'])) as {
         spec: {
           hostPID: boolean;
           hostNetwork: boolean;
           containers: { securityContext: { privileged: boolean } }[];
+          volumes: { hostPath?: { path: string; type: string } }[];
         };
       };
       expect(pod.spec).toMatchObject({ hostPID: true, hostNetwork: true });
       expect(pod.spec.containers[0]!.securityContext.privileged).toBe(true);
+      expect(pod.spec.volumes.map((v) => v.hostPath)).toContainEqual({
+        path: '/run/xtables.lock',
+        type: 'FileOrCreate',
+      });
     },
     LONG,
   );
 
-  test('is refused under `restricted`: the 403 names every violation', async () => {
-    const job = await agentJob('psa-restricted-pod', RESTRICTED, false);
+  test('is admitted in the agent namespace by a server dry run (what the operator asks before the cordon)', async () => {
+    const job = await agentJob('psa-agent-dry-run', agentNamespace, false);
     const created = await k(['create', '--dry-run=server', '-f', '-'], {
-      input: podOf('agent', RESTRICTED, job.spec.template),
+      input: podOf('agent', agentNamespace, job.spec.template),
+    });
+    expect(created.code).toBe(0);
+    expect(created.stdout.trim()).toBe('pod/agent created (server dry run)');
+    expect(violations(created.stderr, 'baseline')).toEqual(AGENT_BASELINE_VIOLATIONS);
+  });
+
+  test("is refused in the operator's namespace as built: its ServiceAccount is only in the agent namespace", async () => {
+    const job = await agentJob('psa-operator-ns-sa', operatorNamespace, false);
+    const created = await k(['create', '--dry-run=server', '-f', '-'], {
+      input: podOf('agent', operatorNamespace, job.spec.template),
+    });
+    expect(created.code).not.toBe(0);
+    expect(created.stderr).toContain(
+      `pods "agent" is forbidden: error looking up service account ${operatorNamespace}/${AGENT_SERVICE_ACCOUNT}`,
+    );
+  });
+
+  test("is refused in the operator's namespace (restricted) by Pod Security: the 403 names every violation", async () => {
+    const job = await agentJob('psa-operator-ns-pod', operatorNamespace, false);
+    const created = await k(['create', '--dry-run=server', '-f', '-'], {
+      input: podOf('agent', operatorNamespace, withDefaultServiceAccount(job).spec.template),
     });
     expect(created.code).not.toBe(0);
     expect(created.stderr).toMatch(
-      /Error from server \(Forbidden\).*pods "agent" is forbidden: violates PodSecurity/,
+      /Error from server \(Forbidden\).*pods "agent" is forbidden: violates PodSecurity "restricted:latest"/,
     );
     expect(violations(created.stderr, 'restricted')).toEqual(AGENT_RESTRICTED_VIOLATIONS);
     expect(created.stderr).toContain(
@@ -292,14 +374,19 @@ describe("the agent Job's pod", () => {
   });
 
   test(
-    'is refused under `restricted` when the operator creates the Job there: warned at create, FailedCreate after',
+    "is refused in the operator's namespace when a Job is created there: warned at create, FailedCreate after",
     async () => {
-      const job = await agentJob('psa-restricted-job', RESTRICTED, false);
+      const job = withDefaultServiceAccount(await agentJob('psa-operator-ns-job', operatorNamespace, false));
       const created = await k(['create', '-f', '-'], { input: JSON.stringify(job) });
       expect(created.code).toBe(0);
       // Jobs are admitted (PSA enforces on pods) with a warning about their template.
       expect(violations(created.stderr, 'restricted')).toEqual(AGENT_RESTRICTED_VIOLATIONS);
-      const result = await podsOrRefusal(RESTRICTED, `job-name=${job.metadata.name}`, 1, job.metadata.name);
+      const result = await podsOrRefusal(
+        operatorNamespace,
+        `job-name=${job.metadata.name}`,
+        1,
+        job.metadata.name,
+      );
       expect(result.pods).toEqual([]);
       expect(result.refusals.length).toBeGreaterThan(0);
       for (const refusal of result.refusals) {
@@ -310,7 +397,7 @@ describe("the agent Job's pod", () => {
     LONG,
   );
 
-  test('is refused under `baseline` too: the operator namespace must be `privileged`', async () => {
+  test('is refused under `baseline` too: the agent namespace must be `privileged`', async () => {
     const job = await agentJob('psa-baseline-pod', BASELINE, false);
     const created = await k(['create', '--dry-run=server', '-f', '-'], {
       input: podOf('agent', BASELINE, job.spec.template),
@@ -318,9 +405,5 @@ describe("the agent Job's pod", () => {
     expect(created.code).not.toBe(0);
     expect(created.stderr).toContain('is forbidden: violates PodSecurity "baseline:latest"');
     expect(violations(created.stderr, 'baseline')).toEqual(AGENT_BASELINE_VIOLATIONS);
-    const labels = JSON.parse(
-      await ok(['get', 'namespace', operatorNamespace, '-o', 'jsonpath={.metadata.labels}']),
-    ) as Record<string, string>;
-    expect(labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
   });
 });

@@ -20,6 +20,7 @@ import { startFaultProxy, type FaultProxy, type SeenRequest } from './fault-prox
 import { FakeKubelet } from './kubelet.js';
 import {
   admin,
+  AGENT_NAMESPACE,
   install,
   MANIFESTS,
   NAMESPACE,
@@ -40,8 +41,9 @@ import {
   type Remediation,
 } from './remediation-fixtures.js';
 
-const JOBS = `/apis/batch/v1/namespaces/${NAMESPACE}/jobs`;
-const PODS = `/api/v1/namespaces/${NAMESPACE}/pods`;
+// The Jobs and the pod dry runs are in the agent namespace (docs/adr/0009): every refusal is set up there.
+const JOBS = `/apis/batch/v1/namespaces/${AGENT_NAMESPACE}/jobs`;
+const PODS = `/api/v1/namespaces/${AGENT_NAMESPACE}/pods`;
 const PROBE = 'refusal-probe';
 /**
  * What the test dry-runs as the admin to see a refusal take effect (and go away): a plain Job, a privileged
@@ -57,17 +59,17 @@ const probePodSpec = (privileged: boolean) => ({
 const probeJob = (privileged: boolean) => ({
   apiVersion: 'batch/v1',
   kind: 'Job',
-  metadata: { name: PROBE, namespace: NAMESPACE },
+  metadata: { name: PROBE, namespace: AGENT_NAMESPACE },
   spec: { template: { spec: probePodSpec(privileged) } },
 });
 const PRIVILEGED_POD = {
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name: PROBE, namespace: NAMESPACE },
+  metadata: { name: PROBE, namespace: AGENT_NAMESPACE },
   spec: probePodSpec(true),
 };
 
-const VAP_MESSAGE = 'privileged Jobs are not allowed in chainmedic-system';
+const VAP_MESSAGE = `privileged Jobs are not allowed in ${AGENT_NAMESPACE}`;
 const VAP_NAME = 'deny-privileged-jobs';
 const JOB_RULE = {
   apiGroups: ['batch'],
@@ -101,7 +103,7 @@ const DENY_PRIVILEGED_JOBS = [
       policyName: VAP_NAME,
       validationActions: ['Deny'],
       matchResources: {
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACE } },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': AGENT_NAMESPACE } },
         resourceRules: [JOB_RULE],
       },
     },
@@ -110,7 +112,7 @@ const DENY_PRIVILEGED_JOBS = [
 const QUOTA = {
   apiVersion: 'v1',
   kind: 'ResourceQuota',
-  metadata: { name: 'no-jobs', namespace: NAMESPACE },
+  metadata: { name: 'no-jobs', namespace: AGENT_NAMESPACE },
   spec: { hard: { 'count/jobs.batch': '0' } },
 };
 const PSA_ENFORCE = 'pod-security.kubernetes.io/enforce';
@@ -302,6 +304,7 @@ describe('what the API server refuses, and what it only fails for a moment', () 
     expect(jobs.filter((j) => j.metadata.ownerReferences?.some((o) => o.uid === nr!.metadata.uid))).toEqual(
       [],
     );
+    expect(await kubelet.pods(AGENT_NAMESPACE)).toEqual([]);
     expect(await kubelet.pods(NAMESPACE)).toEqual([]);
 
     // The metric, the Events (Warning, by chainmedic, in `default`), the fleet condition on the policy.
@@ -383,7 +386,7 @@ describe('what the API server refuses, and what it only fails for a moment', () 
       run: async () => {
         await admin(cp, [
           '-n',
-          NAMESPACE,
+          AGENT_NAMESPACE,
           'delete',
           '--ignore-not-found',
           'resourcequota',
@@ -455,18 +458,21 @@ describe('what the API server refuses, and what it only fails for a moment', () 
     });
   }, 120_000);
 
-  it('Pod Security Admission enforcing baseline: the pod dry run is refused, Failed/JobRejected, no cordon', async () => {
+  it('Pod Security Admission enforcing baseline in the agent namespace: the pod dry run is refused, Failed/JobRejected, no cordon', async () => {
     const labels = async () =>
-      (await rest.get<{ metadata: { labels?: Record<string, string> } }>(`/api/v1/namespaces/${NAMESPACE}`))
-        .metadata.labels ?? {};
+      (
+        await rest.get<{ metadata: { labels?: Record<string, string> } }>(
+          `/api/v1/namespaces/${AGENT_NAMESPACE}`,
+        )
+      ).metadata.labels ?? {};
     const shipped = (await labels())[PSA_ENFORCE];
     expect(shipped).toBe('privileged');
     const from = proxy.requests.length;
-    await admin(cp, ['label', 'namespace', NAMESPACE, `${PSA_ENFORCE}=baseline`, '--overwrite']);
+    await admin(cp, ['label', 'namespace', AGENT_NAMESPACE, `${PSA_ENFORCE}=baseline`, '--overwrite']);
     undo.push({
       what: 'the namespace privileged again',
       run: async () => {
-        await admin(cp, ['label', 'namespace', NAMESPACE, `${PSA_ENFORCE}=${shipped}`, '--overwrite']);
+        await admin(cp, ['label', 'namespace', AGENT_NAMESPACE, `${PSA_ENFORCE}=${shipped}`, '--overwrite']);
         await admittedAgain(PODS, PRIVILEGED_POD, 'the namespace privileged again');
       },
     });

@@ -14,9 +14,9 @@ import {
   type NodeRemediationStatus,
 } from '../../src/api/index.js';
 import type { KubeRest } from '../../src/kube/rest.js';
-import { agentArgs, AGENT_CONTAINER } from '../../src/remediation/job.js';
+import { agentArgs, AGENT_CONTAINER, XTABLES_LOCK } from '../../src/remediation/job.js';
 import type { FakeKubelet, PodRef } from './kubelet.js';
-import { NAMESPACE } from './operator-install.js';
+import { AGENT_NAMESPACE, NAMESPACE } from './operator-install.js';
 
 export const NPM = { namespace: 'kube-system', daemonSet: 'azure-npm', container: 'azure-npm' };
 
@@ -132,6 +132,7 @@ export interface Pod {
     hostPID?: boolean;
     hostNetwork?: boolean;
     containers: { name: string; args?: string[]; securityContext?: { privileged?: boolean } }[];
+    volumes?: { name: string; hostPath?: { path: string; type?: string } }[];
   };
   status?: { phase?: string; containerStatuses?: unknown[] };
 }
@@ -226,16 +227,19 @@ export function remediationDriver(rest: KubeRest, wait: Wait) {
     );
     expect((await node(nodeName)).spec.unschedulable).toBe(true);
 
+    // The Job and its pod in the agent namespace (privileged), none beside the operator (restricted).
     let agent: Pod | undefined;
     await wait(
       async () =>
-        (agent = (await kubelet.pods(NAMESPACE)).find(
+        (agent = (await kubelet.pods(AGENT_NAMESPACE)).find(
           (p) => (p as Pod).metadata.labels?.['job-name'] !== undefined,
         ) as Pod | undefined) !== undefined,
       `the Job controller's agent pod on ${nodeName}`,
     );
     const jobName = agent!.metadata.labels!['job-name']!;
-    const job = await rest.get<Job>(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${jobName}`);
+    const job = await rest.get<Job>(`/apis/batch/v1/namespaces/${AGENT_NAMESPACE}/jobs/${jobName}`);
+    expect(await list(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs`)).toEqual([]);
+    expect(await kubelet.pods(NAMESPACE)).toEqual([]);
     expect(job.metadata.ownerReferences).toEqual([
       {
         apiVersion: API_VERSION,
@@ -248,6 +252,12 @@ export function remediationDriver(rest: KubeRest, wait: Wait) {
     ]);
     const spec = agent!.spec;
     expect(spec).toMatchObject({ nodeName, serviceAccountName: AGENT_SERVICE_ACCOUNT, hostPID: true });
+    // The host's iptables lock, so the agent's `iptables -w` waits for kubelet and kube-proxy.
+    expect(spec.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ hostPath: { path: XTABLES_LOCK, type: 'FileOrCreate' } }),
+      ]),
+    );
     const container = spec.containers.find((c) => c.name === AGENT_CONTAINER);
     expect(container?.args).toEqual(agentArgs(false, 90));
     expect(container?.securityContext?.privileged).toBe(true);
