@@ -30,7 +30,8 @@ cleanup() {
   if [[ $status -ne 0 ]]; then
     log "FAILED: state for debugging"
     k get nrem -o wide || true
-    k -n chainmedic-system get pods,jobs || true
+    k -n chainmedic-system get pods || true
+    k -n chainmedic-agent get pods,jobs || true
     k -n chainmedic-system logs deploy/chainmedic-operator --tail=50 || true
   fi
   if [[ "$KEEP" != 1 ]]; then
