@@ -120,7 +120,7 @@ describe('observe', () => {
 
   it('reads a finished Job report from its agent pod', () => {
     const job = trimJob({
-      metadata: { name: 'j', namespace: 'chainmedic-system' },
+      metadata: { name: 'j', namespace: 'chainmedic-agent' },
       spec: {
         template: {
           spec: { nodeName: 'a', containers: [{ name: 'agent', args: ['agent', 'probe', '--json'] }] },
@@ -129,7 +129,7 @@ describe('observe', () => {
       status: { conditions: [{ type: 'Complete', status: 'True' }] },
     });
     const pod = podTrimmer(['job-name'])({
-      metadata: { name: 'j-x', namespace: 'chainmedic-system', labels: { 'job-name': 'j' } },
+      metadata: { name: 'j-x', namespace: 'chainmedic-agent', labels: { 'job-name': 'j' } },
       spec: { nodeName: 'a' },
       status: {
         containerStatuses: [{ name: 'agent', state: { terminated: { exitCode: 0, message: 'not json' } } }],

@@ -68,7 +68,7 @@ export function observed(overrides: Partial<Observed> = {}, policy: RemediationP
     jobs: [],
     targetPod: { uid: 'pod-uid-1', name: 'azure-npm-x', ready: false },
     fleet: { activeRemediations: 0, affectedNodes: 1, linuxNodes: 20 },
-    jobContext: { namespace: 'chainmedic-system', image: 'chainmedic:test' },
+    jobContext: { namespace: 'chainmedic-agent', image: 'chainmedic:test' },
     ...overrides,
   };
 }
