@@ -19,6 +19,17 @@ export const NO_CHAIN_MESSAGE = 'iptables: No chain/target/match by that name.';
 export const LEGACY_TABLES_WARNING =
   '# Warning: iptables-legacy tables present, use iptables-legacy to see them';
 
+/** The host's `iptables --version` (the same version as the binaries: the sim's nodes agree with the agent). */
+export function hostIptablesVersion(
+  file: string | undefined,
+  args: readonly string[],
+): CommandResult | undefined {
+  if (args.length !== 1 || args[0] !== '--version') return undefined;
+  if (file === 'iptables') return { exitCode: 0, stdout: `${BINARIES['iptables-nft']!.label}\n`, stderr: '' };
+  const binary = file === undefined ? undefined : BINARIES[file];
+  return binary?.family === 'ipv4' ? { exitCode: 0, stdout: `${binary.label}\n`, stderr: '' } : undefined;
+}
+
 export function isIptablesBinary(file: string | undefined): boolean {
   return file !== undefined && Object.hasOwn(BINARIES, file);
 }
@@ -67,6 +78,8 @@ export function runIptables(state: NodeIptables, argv: readonly string[]): Comma
   const [file, ...args] = argv;
   const binary = file === undefined ? undefined : BINARIES[file];
   if (!binary) return { exitCode: null, stdout: '', stderr: '', failure: 'not-found' };
+  if (args.length === 1 && args[0] === '--version')
+    return { exitCode: 0, stdout: `${binary.label}\n`, stderr: '' };
   const request = parseListArgs(args);
   const warning =
     binary.backend === 'nft' && state.hasLegacyTables(binary.family) ? `${LEGACY_TABLES_WARNING}\n` : '';

@@ -1,6 +1,6 @@
 import type { CommandResult, Runner } from '../../agent/runner.js';
 import type { SimClock } from './clock.js';
-import { runIptables } from './iptables-command.js';
+import { hostIptablesVersion, runIptables } from './iptables-command.js';
 import type { SimHost } from './host.js';
 import { systemdTimestamp } from './klog.js';
 
@@ -75,6 +75,6 @@ export function simHostRunner(host: SimHost, clock: SimClock): Runner {
     const [file, ...args] = argv;
     if (file === 'systemctl') return systemctl(host, args, clock.wallNow());
     if (file === 'journalctl') return journalctl(host, args);
-    return NOT_FOUND;
+    return hostIptablesVersion(file, args) ?? NOT_FOUND;
   };
 }

@@ -122,6 +122,16 @@ describe('the real agent on a simulated node', () => {
     expect(parsed.outcome).toBe('Restarted');
     expect(parsed.cause).toBe('KubeletInitRace');
     expect(host.kubeletRestarts).toBe(1);
+    // The simulated node answers --version like a real one, in the container and on the host: no mismatch.
+    expect(parsed.before.versions).toMatchObject({ mismatch: false });
+    const read = [...(parsed.before.versions?.container ?? []), ...(parsed.before.versions?.host ?? [])];
+    expect(read.map((v) => [v.binary, v.version, v.error])).toEqual([
+      ['iptables-nft', '1.8.10', null],
+      ['iptables-legacy', '1.8.10', null],
+      ['iptables', '1.8.10', null],
+      ['iptables-nft', '1.8.10', null],
+      ['iptables-legacy', '1.8.10', null],
+    ]);
   });
 
   it('reports ChainsPresent and never restarts kubelet on an npm-image-bug node', async () => {
