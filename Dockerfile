@@ -11,6 +11,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The product only (src/ -> dist/): the workshop (tools/: sim, demo, bench, soak) never enters the image (ADR 10).
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 

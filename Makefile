@@ -31,9 +31,15 @@ node_modules/.package-lock.json: package-lock.json $(NODE_DEP)
 
 deps: node_modules/.package-lock.json
 
+# Two builds: the product (src/ -> dist/, what the image holds) and the workshop (tools/ -> dist-dev/: sim, demo,
+# bench, soak, control-plane; it compiles the src/ files it imports into dist-dev/src/). Tests run both. Both
+# start empty, so dist/ never keeps a removed file.
 build: deps
+	rm -rf dist dist-dev
 	node_modules/.bin/tsc -p tsconfig.build.json
 	@chmod +x dist/cli.js
+	node_modules/.bin/tsc -p tsconfig.tools.json
+	@chmod +x dist-dev/tools/cli.js
 
 lint: deps
 	node_modules/.bin/eslint .
@@ -67,22 +73,22 @@ control-plane:
 	hack/control-plane/build.sh
 
 demo: build
-	node dist/cli.js demo $(ARGS)
+	node dist-dev/tools/cli.js demo $(ARGS)
 
 sim: build
-	node dist/cli.js sim $(ARGS)
+	node dist-dev/tools/cli.js sim $(ARGS)
 
 bench: build
-	node dist/cli.js bench $(ARGS)
+	node dist-dev/tools/cli.js bench $(ARGS)
 
 bench-sim: build
-	node dist/cli.js bench-sim $(ARGS)
+	node dist-dev/tools/cli.js bench-sim $(ARGS)
 
 bench-watches: build control-plane
-	node dist/cli.js bench-watches $(ARGS)
+	node dist-dev/tools/cli.js bench-watches $(ARGS)
 
 soak: build
-	node dist/cli.js soak $(ARGS)
+	node dist-dev/tools/cli.js soak $(ARGS)
 
 crds: build
 	node dist/api/generate-crds.js manifests/crds
@@ -93,4 +99,4 @@ image:
 		$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t chainmedic:dev .
 
 clean:
-	rm -rf dist coverage results
+	rm -rf dist dist-dev coverage results

@@ -1,8 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const WORKSHOP = 'src/ is the product: it may not import tools/ (the workshop; ADR 10).';
+const PURE =
+  'api, config, detect and remediation are pure: they may not import kube, controller, operator or server.';
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/', 'results/'] },
+  { ignores: ['dist/', 'dist-dev/', 'node_modules/', '.tools/', 'coverage/', 'results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,6 +14,32 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+    },
+  },
+  // Layering (ADR 10). The product (src/) never imports the workshop (tools/): the image holds src/ only.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\./|(\\.\\./)+)tools(/|$)', message: WORKSHOP }] },
+      ],
+    },
+  },
+  // The pure layers (api, config, detect, remediation) never import the I/O layers (kube, controller, operator,
+  // server): they decide, the I/O layers act. The agent is not an I/O layer here (remediation reads its report).
+  {
+    files: ['src/{api,config,detect,remediation}/**/*.ts', 'src/config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\./|(\\.\\./)+)tools(/|$)', message: WORKSHOP },
+            { regex: '^(\\./|(\\.\\./)+)(kube|controller|operator|server)(/|$)', message: PURE },
+          ],
+        },
+      ],
     },
   },
 );

@@ -1,39 +1,41 @@
 // Four test groups (make test-unit | test-integration | test-root | test-control-plane; `make test` runs all):
 // - unit: pure; no child process, no listening socket (test/helpers/unit-guard.ts makes either fail at once);
-// - integration: the simulated cluster, the built CLI, child processes, loopback servers;
+// - integration: the simulated cluster, the built CLIs (dist/cli.js, dist-dev/tools/cli.js), child processes,
+//   loopback servers;
 // - root: real iptables in network namespaces (root only);
 // - control-plane: real kube-apiserver, etcd and controllers (make control-plane builds them).
-// A test file belongs to unit unless one of the lists below names it.
+// A test file belongs to unit unless one of the lists below names it. Tests mirror the trees: test/<folder> for
+// src/<folder>, test/tools/<folder> for tools/<folder> (test/control-plane is its own group).
 const root = ['agent/cli-errors', 'agent/probe-netns', 'agent/remediate-netns', 'agent/remediate'];
 const integration = [
   'agent/journal',
   'agent/runner',
-  'bench/bench',
-  'bench/process-helpers',
-  'bench/sim-scale',
-  'demo/demo',
   'kube/informer',
   'kube/leader',
   'kube/patch',
   'manifests/',
   'operator/',
-  'server/admission-start',
   'server/admission',
+  'server/admission-start',
   'server/cert-ensure',
   'server/http-server',
-  'sim/actors/host-runners',
-  'sim/actors/jobs',
-  'sim/actors/npm-crashloop',
-  'sim/api/client-crud',
-  'sim/api/client-custom',
-  'sim/api/client-smoke',
-  'sim/api/client-watch',
-  'sim/api/faults',
-  'sim/api/http-errors',
-  'sim/api/kubectl',
-  'sim/api/scale',
-  'sim/cluster',
-  'soak/soak',
+  'tools/bench/bench',
+  'tools/bench/process-helpers',
+  'tools/bench/sim-scale',
+  'tools/demo/demo',
+  'tools/sim/actors/host-runners',
+  'tools/sim/actors/jobs',
+  'tools/sim/actors/npm-crashloop',
+  'tools/sim/api/client-crud',
+  'tools/sim/api/client-custom',
+  'tools/sim/api/client-smoke',
+  'tools/sim/api/client-watch',
+  'tools/sim/api/faults',
+  'tools/sim/api/http-errors',
+  'tools/sim/api/kubectl',
+  'tools/sim/api/scale',
+  'tools/sim/cluster',
+  'tools/soak/soak',
 ];
 const controlPlane = ['control-plane/'];
 

@@ -1,15 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './agent/command.js';
-import { registerBenchCommand } from './bench/command.js';
-import { registerQuietWatchesCommand } from './bench/quiet-watches-command.js';
-import { registerBenchSimCommand } from './bench/sim-command.js';
-import { registerControlPlaneCommand } from './control-plane/command.js';
-import { registerDemoCommand } from './demo/command.js';
 import { registerOperatorCommand } from './operator/command.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { registerSimCommand } from './sim/command.js';
-import { registerSoakCommand } from './soak/command.js';
 
+// The product: what runs in the cluster (the operator, and the agent its Jobs run). The workshop (sim, demo,
+// bench, soak, control-plane) has its own entry, tools/program.ts (`chainmedic-dev`), built apart (ADR 10).
 export function buildProgram(): Command {
   const program = new Command('chainmedic')
     .description('Heal nodes whose kubelet iptables initialization failed, so azure-npm stops crash-looping.')
@@ -18,18 +13,15 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAgentCommands(program);
   registerOperatorCommand(program);
-  registerSimCommand(program);
-  registerDemoCommand(program);
-  registerBenchCommand(program);
-  registerBenchSimCommand(program);
-  registerQuietWatchesCommand(program);
-  registerSoakCommand(program);
-  registerControlPlaneCommand(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  return runProgram(buildProgram(), argv, 'chainmedic');
+}
+
+/** Parses argv with a built program; shared by the product entry and the workshop's (tools/program.ts). */
+export async function runProgram(program: Command, argv: string[], name: string): Promise<number> {
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -39,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`chainmedic: ${message}\n`);
+    process.stderr.write(`${name}: ${message}\n`);
     return EXIT_USAGE;
   }
 }

@@ -4,10 +4,10 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl, type KubectlResult } from '../helpers/kubectl.js';
-import { startHarness, type Harness } from '../sim/api/harness.js';
+import { startHarness, type Harness } from '../tools/sim/api/harness.js';
 import {
   CASES,
   GADGET_CRD,

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { GROUP, NODE_REMEDIATION_PLURAL, REMEDIATION_POLICY_PLURAL, VERSION } from '../../src/api/index.js';
 import { parseDuration } from '../../src/config/duration.js';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { INVALID, objectOf, VALID, type CaseKind } from '../api/validation-cases.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl } from '../helpers/kubectl.js';

@@ -15,7 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { createCa } from '../../src/server/certs/generate.js';
-import { writeKubeconfig } from '../../src/control-plane/kubeconfig.js';
+import { writeKubeconfig } from '../../tools/control-plane/kubeconfig.js';
 
 const ADDRESS = '127.0.0.1';
 

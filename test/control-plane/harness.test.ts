@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl } from '../helpers/kubectl.js';
 

@@ -6,7 +6,7 @@
  * event, a watch ending, etcd compacting); watch timeouts are a few seconds so nothing waits long.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { isGone } from '../../src/kube/errors.js';
 import { Informer, type Cached, type InformerEvent, type InformerOptions } from '../../src/kube/informer.js';
 import { MERGE_PATCH, KubeRest } from '../../src/kube/rest.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl } from '../helpers/kubectl.js';
 import { BUILDS, kustomize, type KubeObject } from '../manifests/build.js';

@@ -6,7 +6,7 @@
  * permission is missing (the Job refused before any cordon) is in refusals.test.ts.
  */
 import { NODE_REMEDIATION_KIND } from '../../src/api/index.js';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { kubeClient } from '../../src/kube/client.js';
 import type { KubeRest } from '../../src/kube/rest.js';
 import { SECRET_KEYS, WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';

@@ -6,10 +6,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { freePort } from '../../src/bench/free-port.js';
-import { startOperatorProcess, type OperatorProcess } from '../../src/bench/operator-process.js';
-import { projectRoot } from '../../src/bench/paths.js';
-import type { ControlPlane } from '../../src/control-plane/harness.js';
+import { freePort } from '../../tools/bench/free-port.js';
+import { startOperatorProcess, type OperatorProcess } from '../../tools/bench/operator-process.js';
+import { projectRoot } from '../../tools/bench/paths.js';
+import type { ControlPlane } from '../../tools/control-plane/harness.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { WEBHOOK_PATH } from '../../src/server/admission/webhook-server.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';

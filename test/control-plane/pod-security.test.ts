@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_SERVICE_ACCOUNT } from '../../src/api/index.js';
 import { effectivePolicy } from '../../src/config/policy.js';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { AGENT_CONTAINER, buildAgentJob, type AgentJob } from '../../src/remediation/job.js';
 import { eventually } from '../helpers/eventually.js';
 import { kubectl } from '../helpers/kubectl.js';

@@ -12,7 +12,7 @@ import { HttpMethod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { CORDON_MARKER_ANNOTATION, isTerminal, NODE_REMEDIATION_KIND } from '../../src/api/index.js';
 import { jobNameFor } from '../../src/api/names.js';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { kubeClient } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import type { KubeRest } from '../../src/kube/rest.js';

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/bench/free-port.js';
+import { freePort } from '../../tools/bench/free-port.js';
 import { API_VERSION } from '../../src/api/index.js';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane/harness.js';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { kubeClient } from '../../src/kube/client.js';
 import type { KubeRest } from '../../src/kube/rest.js';
 import { SECRET_KEYS, WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';

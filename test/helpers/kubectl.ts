@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { controlPlaneBinDir } from '../../src/control-plane/binaries.js';
+import { controlPlaneBinDir } from '../../tools/control-plane/binaries.js';
 
 /** The real kubectl built with the control plane (make control-plane), unless KUBECTL names another. */
 export const KUBECTL = process.env.KUBECTL ?? join(controlPlaneBinDir(), 'kubectl');

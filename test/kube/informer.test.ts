@@ -1,4 +1,4 @@
-import { NODES } from '../../src/sim/api/index.js';
+import { NODES } from '../../tools/sim/api/index.js';
 import { Informer, type Cached, type InformerEvent } from '../../src/kube/informer.js';
 import type { WatchEnd } from '../../src/kube/watch-outcome.js';
 import { eventually, node, startSimApi, type SimApi } from './sim-server.js';

@@ -2,7 +2,7 @@ import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
 import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../../src/kube/patch.js';
 import { mergePatchOptions } from '../../src/kube/client.js';
 import { EventRecorder } from '../../src/kube/event-recorder.js';
-import { EVENTS, NODES, PODS } from '../../src/sim/api/index.js';
+import { EVENTS, NODES, PODS } from '../../tools/sim/api/index.js';
 import { node, startSimApi, type SimApi } from './sim-server.js';
 
 type NodeObj = {

@@ -1,7 +1,7 @@
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
-import type { ApiServerHandle } from '../../src/sim/api/index.js';
-import type { SimStoreImpl } from '../../src/sim/api/store.js';
-import { nodeObject, startHarness } from '../sim/api/harness.js';
+import type { ApiServerHandle } from '../../tools/sim/api/index.js';
+import type { SimStoreImpl } from '../../tools/sim/api/store.js';
+import { nodeObject, startHarness } from '../tools/sim/api/harness.js';
 
 export interface SimApi {
   server: ApiServerHandle;

@@ -12,7 +12,7 @@ import {
   permissionsOf,
   type RequestAccess,
 } from '../../src/server/rbac.js';
-import type { RequestRecord } from '../../src/sim/api/request-log.js';
+import type { RequestRecord } from '../../tools/sim/api/request-log.js';
 import {
   AGENT_NAMESPACE,
   eventually,

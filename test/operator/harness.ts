@@ -8,8 +8,8 @@ import {
   type OperatorHandle,
   type StartOperatorOptions,
 } from '../../src/operator/operator.js';
-import { CRDS, NODES, type KubeObject } from '../../src/sim/api/types.js';
-import { startSimCluster, type SimCluster, type SimClusterOptions } from '../../src/sim/cluster.js';
+import { CRDS, NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { startSimCluster, type SimCluster, type SimClusterOptions } from '../../tools/sim/cluster.js';
 import type { NodeRemediation } from '../../src/api/index.js';
 
 /** The operator's namespace (its Lease, its webhook Secret) and its agent Jobs' (as the manifests install them). */

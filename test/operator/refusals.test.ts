@@ -1,5 +1,5 @@
 import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
-import { EVENTS, type KubeObject } from '../../src/sim/api/types.js';
+import { EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
 import {
   annotations,
   everCordoned,

@@ -1,6 +1,6 @@
 import { API_VERSION, NODE_REMEDIATION_KIND } from '../../src/api/index.js';
 import { REQUEUE } from '../../src/remediation/index.js';
-import type { KubeObject } from '../../src/sim/api/types.js';
+import type { KubeObject } from '../../tools/sim/api/types.js';
 import { eventually, FAST_POLICY, phaseOf, startEnv, type Env } from './harness.js';
 
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };

@@ -12,7 +12,7 @@ import { resolveMaxUnhealthy } from '../../src/config/policy.js';
 import { decide } from '../../src/remediation/decide.js';
 import type { Observed, ObservedJob } from '../../src/remediation/types.js';
 import { NOW, NR, finished, iso, node, observed, remediation } from './fixtures.js';
-import { seededRandom } from '../../src/sim/api/faults.js';
+import { seededRandom } from '../../tools/sim/api/faults.js';
 
 function randomObserved(rand: () => number): Observed {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;

@@ -12,7 +12,7 @@ import {
   WEBHOOK_SECRET,
   WEBHOOK_SERVICE,
 } from '../../src/server/certs/names.js';
-import { startSimCluster, type SimCluster } from '../../src/sim/cluster.js';
+import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
 import { send } from './http-client.js';
 import { serveMissingKinds } from './sim-support.js';
 

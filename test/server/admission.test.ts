@@ -5,7 +5,7 @@ import { startWebhookServer, type WebhookServerHandle } from '../../src/server/a
 import type { AdmissionLookups } from '../../src/server/admission/lookups.js';
 import { createCa, createServingCertificate } from '../../src/server/certs/generate.js';
 import { serviceDnsNames } from '../../src/server/certs/names.js';
-import { startSimCluster, type SimCluster } from '../../src/sim/cluster.js';
+import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
 import { send } from './http-client.js';
 import { installCrds, restLookups } from './sim-support.js';
 import { INVALID, objectOf, VALID, type InvalidCase } from '../api/validation-cases.js';

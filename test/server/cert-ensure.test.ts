@@ -13,7 +13,7 @@ import {
   type WebhookCertOptions,
 } from '../../src/server/certs/ensure.js';
 import { certificateFromDir, refreshCertificates } from '../../src/server/certs/refresh.js';
-import { startSimCluster, type SimCluster } from '../../src/sim/cluster.js';
+import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
 import { send } from './http-client.js';
 import { serveMissingKinds } from './sim-support.js';
 

@@ -7,8 +7,8 @@ import { paths } from '../../src/kube/paths.js';
 import type { KubeRest } from '../../src/kube/rest.js';
 import type { NodeLike } from '../../src/remediation/observe-node.js';
 import type { AdmissionLookups } from '../../src/server/admission/lookups.js';
-import type { ResourceDef } from '../../src/sim/api/resources.js';
-import type { SimStoreImpl } from '../../src/sim/api/store.js';
+import type { ResourceDef } from '../../tools/sim/api/resources.js';
+import type { SimStoreImpl } from '../../tools/sim/api/store.js';
 
 export const CRD_DIR = join(process.cwd(), 'manifests', 'crds');
 

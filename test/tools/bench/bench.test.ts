@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderBench, type BenchResult } from '../../../tools/bench/report.js';
+import { runBench } from '../../../tools/bench/run-bench.js';
+import { check } from '../../helpers/check.js';
+
+// The whole benchmark at a tiny scale, to keep it working: the sim and the baseline (dist-dev/tools/bench/) and the
+// operator (dist/cli.js), built by `make build`, are real processes. It checks the report's shape, never timings.
+describe('chainmedic bench (tiny)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainmedic-bench-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('measures both programs, heals the burst and writes the report', async () => {
+    const result = await runBench({
+      nodes: 20,
+      windows: 2,
+      broken: 2,
+      churnPerSecond: 5,
+      maxConcurrent: 2,
+      timeScale: 0.05,
+      steadySeconds: 1,
+      seed: 3,
+      outDir: dir,
+      baseline: true,
+      healTimeoutMs: 60_000,
+      log: () => undefined,
+    });
+    const saved = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as BenchResult;
+    check('latest.json holds the result', () => expect(saved).toEqual(JSON.parse(JSON.stringify(result))));
+
+    const { operator, baseline, remediation: r } = result;
+    check('operator.syncMs (spawn to caches synced)', () => expect(operator.syncMs).toBeGreaterThan(0));
+    check('operator.steadyRssBytes', () => expect(operator.steadyRssBytes).toBeGreaterThan(0));
+    check('operator.peakRssBytes >= operator.steadyRssBytes', () =>
+      expect(operator.peakRssBytes).toBeGreaterThanOrEqual(operator.steadyRssBytes!),
+    );
+    check('operator.peakHeapBytes', () => expect(operator.peakHeapBytes).toBeGreaterThan(0));
+    check('operator.cpuSeconds.total', () => expect(operator.cpuSeconds.total).toBeGreaterThan(0));
+    check('baseline.objects (22 nodes and at least as many pods)', () =>
+      expect(baseline?.objects).toBeGreaterThanOrEqual(22 + 22),
+    );
+    check('baseline.steadyRssBytes', () => expect(baseline?.steadyRssBytes).toBeGreaterThan(0));
+
+    check('remediation.burstNodes: nodes the burst broke', () => expect(r.burstNodes).toBe(2));
+    check('remediation.finished: NodeRemediations of burst nodes in a terminal phase', () =>
+      expect(r.finished).toBe(2),
+    );
+    check('remediation.detection.count: NodeRemediations whose crash loop the sim saw first', () =>
+      expect(r.detection.count).toBe(2),
+    );
+    check('remediation.overhead.count: finished NodeRemediations with an overhead figure', () =>
+      expect(r.overhead.count).toBe(2),
+    );
+    check('remediation.outcomes: phase/reason of every NodeRemediation of a burst node', () =>
+      expect(r.outcomes).toEqual({ 'Succeeded/Remediated': 2 }),
+    );
+    check('kubeletRestarts: `systemctl restart kubelet` on any linux node (one per broken node)', () =>
+      expect(result.kubeletRestarts).toBe(2),
+    );
+    check('maxSlotsInUse: remediations holding a slot at once (maxConcurrent 2)', () =>
+      expect(result.maxSlotsInUse).toBeLessThanOrEqual(2),
+    );
+
+    // The operator listed each resource while syncing and created one remediation per broken node.
+    check('requests.sync.list.nodes: node lists while syncing', () =>
+      expect(result.requests.sync.list?.nodes).toBeGreaterThanOrEqual(1),
+    );
+    check(
+      'requests.burst.create.noderemediations: NodeRemediation POSTs during the burst, any status code ' +
+        '(a repeated create of an episode that already exists, answered 409, counts too)',
+      () => expect(result.requests.burst.create?.noderemediations).toBe(2),
+    );
+    check('targets: the names of the targets, in order', () =>
+      expect(result.targets.map((t) => t.name)).toEqual([
+        'caches synced',
+        'steady RSS',
+        'peak RSS',
+        'detection p99',
+        'overhead per remediation (max)',
+        'no polling in steady state',
+        'memory vs baseline (steady RSS)',
+      ]),
+    );
+    const text = renderBench(result).join('\n');
+    check('report: the caches-synced row, for both programs', () =>
+      expect(text).toMatch(/caches synced\s+\S+ m?s\s+\S+ m?s/),
+    );
+    for (const row of ['RSS steady', 'RSS peak \\(VmHWM\\)', 'heap steady', 'heap peak']) {
+      check(`report: the ${row.replace(/\\/g, '')} row, for both programs and their ratio`, () =>
+        expect(text).toMatch(new RegExp(`${row}\\s+[\\d.]+ MB\\s+[\\d.]+ MB\\s+[\\d.]+x`)),
+      );
+    }
+    check('report: the verdict line', () => expect(text).toMatch(/(All targets met\.|Missed \d target)/));
+  });
+});

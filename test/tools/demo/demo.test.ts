@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDemo } from '../../../tools/demo/run-demo.js';
+
+// Runs the real operator (dist/cli.js, built by `make build`) as a child process against the in-process sim.
+describe('chainmedic demo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainmedic-demo-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('heals the race nodes, skips the image-bug and opted-out nodes, leaves the rest alone', async () => {
+    let output = '';
+    const result = await runDemo({
+      out: { write: (s: string) => ((output += s), true), isTTY: false },
+      timeScale: 0.05,
+      resultsDir: dir,
+    });
+    expect(output).toContain('PASS: all 10 nodes reached the expected outcome');
+    expect(result.exitCode).toBe(0);
+    expect(result.verdicts).toHaveLength(10);
+    expect(result.verdicts.filter((v) => v.role === 'race').every((v) => v.ok)).toBe(true);
+    // The summary names what was fixed and skipped, and why.
+    expect(output).toMatch(/Fixed \(4\):/);
+    expect(output).toMatch(/Skipped \(2\):/);
+    expect(output).toMatch(/\(npm image bug\): ChainsPresent:/);
+    expect(output).toMatch(/\(race, opted out\): OptedOut:/);
+    expect(output).toMatch(/\(race, cordoned\): healed in .*left cordoned/);
+    // Plain progress lines, no cursor movement, when the output is not a terminal.
+    expect(output).toMatch(/Cordoning -> Remediating/);
+    expect(output).not.toContain('\x1b[');
+    // The operator's logs went to the file, not to the output.
+    expect(readFileSync(join(dir, 'operator.log'), 'utf8')).toContain('"component":"chainmedic-operator"');
+    expect(output).not.toContain('"component"');
+  });
+
+  it('fails with an explanation when the fleet does not settle in time', async () => {
+    // A paused policy never starts an attempt: the broken nodes cannot settle, however fast the machine is,
+    // so the deadline is bound to pass with them in progress (its length only bounds the test's duration).
+    let output = '';
+    const result = await runDemo({
+      out: { write: (s: string) => ((output += s), true), isTTY: false },
+      timeScale: 0.05,
+      timeoutMs: 300,
+      policy: { paused: true },
+      resultsDir: dir,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.timedOut).toBe(true);
+    const race = result.verdicts.filter((v) => v.role === 'race').map((v) => v.node);
+    expect(race).toHaveLength(3);
+    expect(result.unsettled).toEqual(expect.arrayContaining(race));
+    expect(output).toMatch(/The demo did not settle within \S+: still in progress on .*\(init race\)/);
+    expect(output).toMatch(/FAIL: [1-9]\d* node\(s\) did not reach the expected outcome:/);
+    expect(output).toMatch(/expected Succeeded with exactly one kubelet restart, uncordoned/);
+  });
+});

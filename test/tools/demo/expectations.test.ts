@@ -1,0 +1,135 @@
+import type { NodeTimeline, RemediationTimeline } from '../../../tools/bench/timeline.js';
+import { isSettled, judge, type DemoNodeFacts } from '../../../tools/demo/expectations.js';
+import { planDemoFleet, type DemoRole } from '../../../tools/demo/fleet.js';
+
+const nr = (
+  phase: RemediationTimeline['phase'],
+  extra: Partial<RemediationTimeline> = {},
+): RemediationTimeline => ({
+  name: 'r',
+  node: 'n',
+  createdMs: 0,
+  phase,
+  phases: [],
+  attempts: 1,
+  jobs: [],
+  deleted: false,
+  ...extra,
+});
+
+const node = (extra: Partial<NodeTimeline> = {}): NodeTimeline => ({
+  name: 'n',
+  unschedulable: false,
+  everMarked: false,
+  everCordonedWhileWatched: false,
+  npmReadyTimes: [],
+  ...extra,
+});
+
+const facts = (role: DemoRole, extra: Partial<DemoNodeFacts>): DemoNodeFacts => ({
+  node: 'n',
+  role,
+  remediations: [],
+  kubeletRestarts: 0,
+  brokenCause: null,
+  timeline: node(),
+  ...extra,
+});
+
+describe('demo expectations', () => {
+  it.each<[string, DemoNodeFacts, string[]]>([
+    [
+      'race healed once and released',
+      facts('race', {
+        remediations: [nr('Succeeded')],
+        kubeletRestarts: 1,
+        timeline: node({ everMarked: true }),
+      }),
+      [],
+    ],
+    [
+      'race restarted twice',
+      facts('race', { remediations: [nr('Succeeded')], kubeletRestarts: 2 }),
+      ['kubelet was restarted 2 time(s), expected 1'],
+    ],
+    [
+      'race left cordoned',
+      facts('race', {
+        remediations: [nr('Succeeded')],
+        kubeletRestarts: 1,
+        timeline: node({ unschedulable: true, cordonedBy: 'r' }),
+      }),
+      ['the node was left cordoned', 'the cordon marker is still there (r)'],
+    ],
+    [
+      'image bug skipped without restart',
+      facts('npm-image-bug', { remediations: [nr('Skipped', { reason: 'ChainsPresent' })] }),
+      [],
+    ],
+    [
+      'image bug restarted kubelet',
+      facts('npm-image-bug', {
+        remediations: [nr('Skipped', { reason: 'ChainsPresent' })],
+        kubeletRestarts: 1,
+      }),
+      ['kubelet was restarted 1 time(s), expected 0'],
+    ],
+    [
+      'opted out, skipped by the operator',
+      facts('opted-out', {
+        remediations: [nr('Skipped', { reason: 'OptedOut' })],
+        brokenCause: 'kubelet-init-race',
+      }),
+      [],
+    ],
+    [
+      'opted out but cordoned',
+      facts('opted-out', { timeline: node({ everCordonedWhileWatched: true }) }),
+      ['the node was cordoned'],
+    ],
+    [
+      'admin cordon kept',
+      facts('pre-cordoned', {
+        remediations: [nr('Succeeded', { wasUnschedulable: true })],
+        kubeletRestarts: 1,
+        timeline: node({ unschedulable: true }),
+      }),
+      [],
+    ],
+    [
+      'admin cordon removed',
+      facts('pre-cordoned', {
+        remediations: [nr('Succeeded', { wasUnschedulable: true })],
+        kubeletRestarts: 1,
+        timeline: node({ unschedulable: false }),
+      }),
+      ['the admin cordon was removed'],
+    ],
+    [
+      'windows with a remediation',
+      facts('windows', { remediations: [nr('Skipped', { reason: 'NotLinux' })] }),
+      ['unexpected NodeRemediation: r is Skipped (NotLinux)'],
+    ],
+    ['healthy untouched', facts('healthy', {}), []],
+  ])('%s', (_name, input, problems) => {
+    const verdict = judge(input);
+    expect(verdict.problems).toEqual(problems);
+    expect(verdict.ok).toBe(problems.length === 0);
+  });
+
+  it('a broken node is settled only once its remediation finished', () => {
+    expect(isSettled(facts('race', {}))).toBe(false);
+    expect(isSettled(facts('race', { remediations: [nr('Verifying')] }))).toBe(false);
+    expect(isSettled(facts('race', { remediations: [nr('Failed')] }))).toBe(true);
+    expect(isSettled(facts('healthy', {}))).toBe(true);
+    expect(isSettled(facts('opted-out', { remediations: [nr('Pending')] }))).toBe(false);
+  });
+
+  it('lays out every role and refuses a fleet too small for it', () => {
+    const fleet = planDemoFleet(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], ['w']);
+    expect(new Set(fleet.map((n) => n.role))).toEqual(
+      new Set(['race', 'npm-image-bug', 'opted-out', 'pre-cordoned', 'healthy', 'windows']),
+    );
+    expect(() => planDemoFleet(['a'], [])).toThrow(/at least/);
+  });
+});

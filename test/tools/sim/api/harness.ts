@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createSimStore, type SimStoreImpl, type SimStoreOptions } from '../../../../tools/sim/api/store.js';
+import {
+  startApiServer,
+  type ApiServerHandle,
+  type ApiServerOptions,
+} from '../../../../tools/sim/api/server.js';
+import { writeKubeconfig } from '../../../../tools/sim/api/kubeconfig.js';
+
+export interface Harness {
+  store: SimStoreImpl;
+  server: ApiServerHandle;
+  kubeconfigPath: string;
+  kc: KubeConfig;
+  stop(): Promise<void>;
+}
+
+/** A store + server on a free loopback port + a kubeconfig file the real client loads. */
+export async function startHarness(
+  storeOptions: SimStoreOptions = {},
+  serverOptions: Omit<ApiServerOptions, 'store'> = {},
+): Promise<Harness> {
+  const store = createSimStore(storeOptions);
+  const server = await startApiServer({ store, ...serverOptions });
+  const dir = await mkdtemp(join(tmpdir(), 'sim-api-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, server.url);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    store,
+    server,
+    kubeconfigPath,
+    kc,
+    stop: async () => {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function nodeObject(
+  name: string,
+  labels: Record<string, string> = {},
+): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels: Record<string, string> };
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+} {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, ...labels } },
+    spec: {},
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+      ],
+      nodeInfo: { kubeletVersion: 'v1.32.4' },
+      addresses: [{ type: 'InternalIP', address: '10.224.0.4' }],
+    },
+  };
+}
+
+/** Runs a client call that must fail and returns the HTTP code and the decoded Status body. */
+export async function apiFailure(
+  call: () => Promise<unknown>,
+): Promise<{ code: number; status: { reason?: string; code?: number; message?: string } }> {
+  try {
+    await call();
+  } catch (err) {
+    const e = err as { code?: number; body?: unknown };
+    if (typeof e.code !== 'number') throw err;
+    const status =
+      typeof e.body === 'string'
+        ? (JSON.parse(e.body) as Record<string, unknown>)
+        : ((e.body ?? {}) as Record<string, unknown>);
+    return { code: e.code, status };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls until the predicate holds (or fails after `attempts` tries). */
+export async function eventually(predicate: () => boolean, attempts = 200, intervalMs = 25): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error('condition not reached');
+}

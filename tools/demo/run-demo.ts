@@ -1,0 +1,331 @@
+/**
+ * `chainmedic demo`: a small simulated cluster in this process, the operator as a child process over its
+ * kubeconfig (logs to a file), nodes broken in every way that matters, a live view, then a verdict per node.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RemediationPolicySpec } from '../../src/api/index.js';
+import { applyPolicy, installCrds, patchNode } from '../bench/cluster-setup.js';
+import { startOperatorProcess, type OperatorProcess } from '../bench/operator-process.js';
+import { allWatchesOpen } from '../bench/readiness.js';
+import { recordStore } from '../bench/store-recorder.js';
+import { FleetTimeline } from '../bench/timeline.js';
+import { KubeRest } from '../../src/kube/rest.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
+import { startSimCluster, type SimCluster } from '../sim/cluster.js';
+import { isSettled, judge, type DemoNodeFacts, type DemoVerdict } from './expectations.js';
+import { breakCauseOf, planDemoFleet, type DemoNode } from './fleet.js';
+import { nextSettleState } from './settle.js';
+import { renderSummary } from './summary.js';
+import { LiveBlock, useColor, type Output } from './terminal.js';
+import {
+  ANSI_STYLE,
+  PLAIN_STYLE,
+  buildRows,
+  describeChange,
+  fitTable,
+  renderTable,
+  seconds,
+} from './view.js';
+
+export interface DemoOptions {
+  out: Output;
+  /** Leave the cluster and the operator running until SIGINT/SIGTERM. */
+  keep?: boolean;
+  timeScale?: number;
+  /** Give up (and fail) when the fleet has not settled by then. */
+  timeoutMs?: number;
+  /** Merged over DEMO_POLICY (e.g. `{ paused: true }`: a fleet that cannot settle, to show the time-out). */
+  policy?: RemediationPolicySpec;
+  resultsDir?: string;
+  linuxNodes?: number;
+  windowsNodes?: number;
+  seed?: number;
+  /** Resolves when a --keep demo should end (default: SIGINT or SIGTERM). */
+  keepUntil?: () => Promise<void>;
+}
+
+export interface DemoResult {
+  exitCode: number;
+  verdicts: DemoVerdict[];
+  /** Nodes still in progress when the demo gave up (empty unless it timed out or the operator died). */
+  unsettled: string[];
+  elapsedMs: number;
+  timedOut: boolean;
+}
+
+export const DEMO_DEFAULTS = {
+  timeScale: 1,
+  timeoutMs: 100_000,
+  linuxNodes: 8,
+  windowsNodes: 2,
+  seed: 7,
+  resultsDir: join('results', 'demo'),
+};
+
+/** The demo's policy: more than one at a time, and a storm guard that five broken nodes out of eight do not trip. */
+export const DEMO_POLICY: RemediationPolicySpec = { maxConcurrent: 2, maxUnhealthy: '75%' };
+
+/** After the last node settles, watch this much longer so a late misstep (a second restart) is still caught. */
+const SETTLE_GRACE_MS = 1_500;
+const FRAME_MS = 150;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const o = { ...DEMO_DEFAULTS, ...options };
+  const out = options.out;
+  const tty = out.isTTY === true;
+  const style = useColor(out) ? ANSI_STYLE : PLAIN_STYLE;
+  const print = (line = '') => out.write(`${line}\n`);
+  mkdirSync(o.resultsDir, { recursive: true });
+  const policy: RemediationPolicySpec = { ...DEMO_POLICY, ...options.policy };
+  const operatorLog = join(o.resultsDir, 'operator.log');
+  writeFileSync(operatorLog, '');
+  const startMs = Date.now();
+
+  print(style.bold('chainmedic demo'));
+  print(
+    `A simulated AKS cluster (${o.linuxNodes} linux + ${o.windowsNodes} windows nodes, simulated time x${o.timeScale}) ` +
+      `and the operator, logging to ${operatorLog}.`,
+  );
+
+  let cluster: SimCluster | undefined;
+  let operator: OperatorProcess | undefined;
+  let stopRecorder: (() => void) | undefined;
+  try {
+    cluster = await startSimCluster({
+      linuxNodes: o.linuxNodes,
+      windowsNodes: o.windowsNodes,
+      seed: o.seed,
+      timeScale: o.timeScale,
+    });
+    const rest = new KubeRest(loadKubeConfig(cluster.kubeconfigPath));
+    await installCrds(rest);
+    await applyPolicy(rest, policy);
+    const fleet = planDemoFleet(cluster.linuxNodeNames(), cluster.windowsNodeNames());
+    const timeline = new FleetTimeline({ maxConcurrent: policy.maxConcurrent });
+    stopRecorder = recordStore(cluster.store, timeline);
+    for (const node of fleet) {
+      if (node.role === 'opted-out')
+        await patchNode(rest, node.name, { annotations: { 'chainmedic.io/opt-out': 'true' } });
+      if (node.role === 'pre-cordoned') await patchNode(rest, node.name, { unschedulable: true });
+    }
+
+    operator = await startOperatorProcess({ kubeconfig: cluster.kubeconfigPath, logFile: operatorLog });
+    let readyMs: number;
+    try {
+      const sim = cluster;
+      readyMs = await operator.waitReady(60_000, () =>
+        allWatchesOpen((resource) => sim.server.faults.activeWatches({ resource })),
+      );
+    } catch (err) {
+      print(style.red(`The operator did not start: ${(err as Error).message}`));
+      print(logTail(operatorLog));
+      return { exitCode: 1, verdicts: [], unsettled: [], elapsedMs: Date.now() - startMs, timedOut: false };
+    }
+    print(
+      `Operator ready after ${seconds(readyMs)}; breaking nodes now (policy: maxConcurrent ${policy.maxConcurrent}` +
+        `${policy.paused ? ', paused' : ''}).`,
+    );
+    print('');
+    const breakMs = Date.now();
+    for (const node of fleet) {
+      const cause = breakCauseOf(node.role);
+      if (cause) cluster.breakNode(node.name, cause);
+    }
+
+    const result = await watchUntilSettled({
+      cluster,
+      operator,
+      fleet,
+      timeline,
+      out,
+      tty,
+      style,
+      startMs: breakMs,
+      timeoutMs: o.timeoutMs,
+    });
+    print('');
+    const summary = renderSummary(
+      {
+        nodes: fleet,
+        timeline,
+        verdicts: result.verdicts,
+        kubeletRestarts: (n) => cluster!.kubeletRestarts(n),
+        elapsedMs: result.elapsedMs,
+        timedOut: result.timedOut,
+        unsettled: result.unsettled,
+        operatorExited: result.operatorExited,
+        operatorLog,
+      },
+      style,
+    );
+    for (const line of summary) print(line);
+    if (result.operatorExited) {
+      print(style.red('The operator exited during the demo; the end of its log:'));
+      print(logTail(operatorLog));
+    }
+    const ok = result.verdicts.every((v) => v.ok) && !result.timedOut && !result.operatorExited;
+
+    if (o.keep) {
+      print('');
+      print(style.bold('The cluster and the operator keep running (Ctrl-C to stop). Explore:'));
+      print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nrem`);
+      print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} describe nrem`);
+      print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes,pods -n kube-system -o wide`);
+      print(`  tail -f ${operatorLog}`);
+      await (options.keepUntil ?? untilSignal)();
+    } else {
+      print(
+        style.dim(
+          'Run `make demo ARGS=--keep` (or `chainmedic-dev demo --keep`) to explore the cluster with kubectl afterwards.',
+        ),
+      );
+    }
+    return {
+      exitCode: ok ? 0 : 1,
+      verdicts: result.verdicts,
+      unsettled: result.unsettled,
+      elapsedMs: result.elapsedMs,
+      timedOut: result.timedOut,
+    };
+  } finally {
+    await operator?.child.stop(5_000);
+    stopRecorder?.();
+    await cluster?.stop();
+  }
+}
+
+interface WatchInput {
+  cluster: SimCluster;
+  operator: OperatorProcess;
+  fleet: DemoNode[];
+  timeline: FleetTimeline;
+  out: Output;
+  tty: boolean;
+  style: typeof ANSI_STYLE;
+  startMs: number;
+  timeoutMs: number;
+}
+
+/** Shows progress until every node settled (plus a grace period), the time is up, or the operator died. */
+async function watchUntilSettled(input: WatchInput): Promise<{
+  verdicts: DemoVerdict[];
+  /** Nodes still in progress when the watch ended (empty once the fleet settled). */
+  unsettled: string[];
+  elapsedMs: number;
+  timedOut: boolean;
+  operatorExited: boolean;
+}> {
+  const { cluster, fleet, timeline, out, style, startMs } = input;
+  const facts = (node: DemoNode): DemoNodeFacts => ({
+    node: node.name,
+    role: node.role,
+    remediations: timeline.remediationsOf(node.name),
+    kubeletRestarts: cluster.kubeletRestarts(node.name),
+    brokenCause: cluster.brokenNodes().find((b) => b.node === node.name)?.cause ?? null,
+    timeline: timeline.nodes.get(node.name),
+  });
+  const verdicts = new Map<string, DemoVerdict>();
+  const block = input.tty ? new LiveBlock(out) : undefined;
+  const phases = new Map<string, string>();
+  const draw = () => {
+    const rows = buildRows({
+      nodes: fleet,
+      timeline,
+      kubeletRestarts: (n) => cluster.kubeletRestarts(n),
+      verdicts,
+      nowMs: Date.now(),
+    });
+    const status =
+      `  ${seconds(Date.now() - startMs)} since the nodes broke; ${verdicts.size}/${fleet.length} nodes settled; ` +
+      `remediations holding a slot: ${timeline.slots()}`;
+    block?.draw([...fitTable(rows, style, out.columns), style.dim(status)]);
+  };
+  if (!block) {
+    timeline.onChange((change) => {
+      const line = describeChange(change, timeline, startMs, (name) => phases.get(name));
+      if (change.remediation) {
+        const nr = timeline.remediations.get(change.remediation);
+        if (nr) phases.set(nr.name, nr.phase);
+      }
+      if (line) out.write(`${line}\n`);
+    });
+  }
+
+  let settledSince: number | undefined;
+  let unsettled: string[] = [];
+  let timedOut = false;
+  try {
+    for (;;) {
+      const now = Date.now();
+      verdicts.clear();
+      unsettled = [];
+      for (const node of fleet) {
+        const f = facts(node);
+        if (isSettled(f)) verdicts.set(node.name, judge(f));
+        else unsettled.push(node.name);
+      }
+      draw();
+      if (!input.operator.child.running()) break;
+      const state = nextSettleState({
+        unsettled,
+        settledSinceMs: settledSince,
+        nowMs: now,
+        startMs,
+        timeoutMs: input.timeoutMs,
+        graceMs: SETTLE_GRACE_MS,
+      });
+      if (state.kind === 'timedOut') {
+        timedOut = true;
+        break;
+      }
+      settledSince = state.settledSinceMs;
+      if (state.kind === 'settled') break;
+      await sleep(FRAME_MS);
+    }
+  } finally {
+    block?.release();
+  }
+  const final = fleet.map((node) => judge(facts(node)));
+  if (!block) {
+    // Logs get the final table once.
+    const judged = new Map(final.map((v) => [v.node, v]));
+    const rows = buildRows({
+      nodes: fleet,
+      timeline,
+      kubeletRestarts: (n) => cluster.kubeletRestarts(n),
+      verdicts: judged,
+      nowMs: Date.now(),
+    });
+    out.write(`\n${renderTable(rows, style).join('\n')}\n`);
+  }
+  return {
+    verdicts: final,
+    unsettled,
+    elapsedMs: (settledSince ?? Date.now()) - startMs,
+    timedOut,
+    operatorExited: !input.operator.child.running(),
+  };
+}

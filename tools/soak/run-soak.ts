@@ -1,0 +1,400 @@
+/**
+ * `chainmedic soak`: a simulated cluster in this process, two operator replicas under leader election as child
+ * processes, and for a bounded time: nodes break at random, the API server injects faults (5xx, 429, dropped
+ * watches, 410, conflicts), replicas are SIGKILLed and restarted, and once the breakage is pushed past
+ * maxUnhealthy. Then the chaos stops, the fleet drains, and the invariants are checked.
+ */
+import { mkdirSync } from 'node:fs';
+import { buildCrds } from '../../src/api/crd.js';
+import {
+  API_VERSION,
+  DEFAULT_POLICY_NAME,
+  GROUP,
+  REMEDIATION_POLICY_KIND,
+  REMEDIATION_POLICY_PLURAL,
+  TERMINAL_PHASES,
+  type RemediationPolicySpec,
+} from '../../src/api/index.js';
+import { DEFAULT_NAMESPACE } from '../../src/config.js';
+import { recordStore } from '../bench/store-recorder.js';
+import { FleetTimeline, type RemediationTimeline } from '../bench/timeline.js';
+import { startSimCluster } from '../sim/cluster.js';
+import { seededRandom, type FaultRule } from '../sim/api/faults.js';
+import { CRDS, LEASES, type KubeObject } from '../sim/api/types.js';
+import { checkInvariants, type InvariantCheck, type SoakNodeFacts } from './invariants.js';
+import { Replicas, pidOfIdentity } from './replicas.js';
+
+export interface SoakOptions {
+  durationMs: number;
+  nodes: number;
+  seed: number;
+  timeScale: number;
+  resultsDir: string;
+  log: (line: string) => void;
+  /** After the chaos, how long the fleet may take to settle. */
+  drainTimeoutMs: number;
+  maxConcurrent?: number;
+  /** Storm guard limit (a node count); default 2% of the nodes, at least 3. */
+  maxUnhealthy?: number;
+}
+
+export interface SoakCounts {
+  broken: { race: number; imageBug: number; storm: number };
+  outcomes: Record<string, number>;
+  kills: number;
+  selfExits: number;
+  leaderChanges: number;
+  faults: Record<string, number>;
+  requests: number;
+}
+
+export interface SoakResult {
+  exitCode: number;
+  checks: InvariantCheck[];
+  counts: SoakCounts;
+  elapsedMs: number;
+  drained: boolean;
+}
+
+/** The API faults the soak keeps on: every request may fail, watches may drop. */
+export const SOAK_FAULT_RULES: FaultRule[] = [
+  { verb: 'get', errorRate: 0.03, errorCode: 500 },
+  { verb: 'list', errorRate: 0.05, errorCode: 500 },
+  { verb: 'create', errorRate: 0.03, errorCode: 503, retryAfterSeconds: 1 },
+  { verb: 'patch', errorRate: 0.03, errorCode: 429, retryAfterSeconds: 1 },
+  { verb: 'update', errorRate: 0.03, errorCode: 500 },
+  { verb: 'delete', errorRate: 0.03, errorCode: 500 },
+  { verb: 'watch', errorRate: 0.03, errorCode: 500, dropWatchProbability: 0.02, dropWatchAbruptly: true },
+];
+
+const LEASE_NAME = 'chainmedic-operator';
+const TICK_MS = 250;
+const KILL_MEAN_INTERVAL_MS = 45_000;
+/** The policy status is published every 10 s, after a failover that can take a lease duration (15 s). */
+const STORM_ENGAGE_TIMEOUT_MS = 60_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const random = seededRandom(o.seed);
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
+  const maxConcurrent = o.maxConcurrent ?? 3;
+  const limit = o.maxUnhealthy ?? Math.max(3, Math.round(o.nodes * 0.02));
+  const startMs = Date.now();
+  const logDir = o.resultsDir;
+  mkdirSync(logDir, { recursive: true });
+
+  const cluster = await startSimCluster({
+    linuxNodes: o.nodes,
+    windowsNodes: Math.round(o.nodes / 20),
+    seed: o.seed,
+    timeScale: o.timeScale,
+  });
+  const replicas = new Replicas({ count: 2, kubeconfig: cluster.kubeconfigPath, logDir });
+  const timeline = new FleetTimeline({ maxConcurrent });
+  timeline.checkStormGuard = false;
+  let stopRecorder: (() => void) | undefined;
+  try {
+    for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
+    const policyKey = { group: GROUP, resource: REMEDIATION_POLICY_PLURAL };
+    const spec: RemediationPolicySpec = { maxConcurrent, maxUnhealthy: limit };
+    cluster.store.create(policyKey, {
+      apiVersion: API_VERSION,
+      kind: REMEDIATION_POLICY_KIND,
+      metadata: { name: DEFAULT_POLICY_NAME },
+      spec,
+    });
+    const setMaxUnhealthy = (value: number) =>
+      cluster.store.patch(policyKey, undefined, DEFAULT_POLICY_NAME, 'merge', {
+        spec: { maxUnhealthy: value },
+      });
+    stopRecorder = recordStore(cluster.store, timeline);
+
+    o.log(
+      `soak: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, seed ${o.seed}, ` +
+        `maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir})`,
+    );
+    await replicas.startAll();
+    const leaderPid = () => {
+      const lease = cluster.store.get(LEASES, DEFAULT_NAMESPACE, LEASE_NAME) as
+        { spec?: { holderIdentity?: string } } | undefined;
+      return pidOfIdentity(lease?.spec?.holderIdentity);
+    };
+    const deadline = Date.now() + 60_000;
+    while (replicas.slotOfPid(leaderPid()) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no replica became leader within 60 s; see ${logDir}`);
+      await sleep(100);
+    }
+
+    // The chaos clock starts once a replica leads (start-up is not chaos time).
+    const chaosStartMs = Date.now();
+    const faults = cluster.server.faults;
+    faults.reseed(o.seed);
+    faults.set(SOAK_FAULT_RULES);
+    const oneShots = { forcedGone: 0, conflicts: 0, droppedWatches: 0 };
+
+    const brokeAs = new Map<string, 'kubelet-init-race' | 'npm-image-bug'>();
+    const stormNodes = new Set<string>();
+    const repaired = new Set<string>();
+    const restartAt = new Map<number, number>();
+    let lastLeader = leaderPid();
+    let leaderChanges = 0;
+    const state: { storm: 'before' | 'waiting' | 'holding' | 'raised' } = { storm: 'before' };
+    let stormStartMs = 0;
+    let stormEngaged = false;
+    let lastProgress = 0;
+
+    const settled = (node: string): boolean => {
+      const cause = brokeAs.get(node);
+      const latest = timeline
+        .remediationsOf(node)
+        .filter((r) => !r.deleted)
+        .sort((a, b) => a.createdMs - b.createdMs)
+        .at(-1);
+      const brokenNow = cluster.brokenNodes().some((b) => b.node === node);
+      if (cause === 'kubelet-init-race') return !brokenNow || latest?.phase === 'Failed';
+      return latest !== undefined && TERMINAL_PHASES.includes(latest.phase);
+    };
+    const unsettled = () => [...brokeAs.keys()].filter((n) => !settled(n));
+
+    const tick = async (chaos: boolean) => {
+      const now = Date.now();
+      // Leader changes, seen through the Lease.
+      const leader = leaderPid();
+      if (leader !== lastLeader) {
+        if (leader !== undefined) leaderChanges++;
+        lastLeader = leader;
+      }
+      // An admin upgrades azure-npm where chainmedic said the chains are present (so it stops counting as
+      // affected), as the Skipped message asks.
+      for (const [node, cause] of brokeAs) {
+        if (cause !== 'npm-image-bug' || repaired.has(node) || !settled(node)) continue;
+        cluster.repairNpmImage(node);
+        repaired.add(node);
+      }
+      // Restart killed replicas (as their Deployment would), and any that exited by themselves.
+      for (let slot = 0; slot < replicas.size; slot++) {
+        if (replicas.running(slot)) continue;
+        const at = restartAt.get(slot) ?? now;
+        if (!chaos || now >= at) {
+          restartAt.delete(slot);
+          await replicas.start(slot);
+        }
+      }
+      // The storm runs its course even if the chaos window ends first.
+      const healthyLinux = () => {
+        const broken = new Set(cluster.brokenNodes().map((b) => b.node));
+        return cluster.linuxNodeNames().filter((n) => !brokeAs.has(n) && !broken.has(n));
+      };
+      const elapsed = now - chaosStartMs;
+      if (state.storm === 'before' && chaos && elapsed >= o.durationMs * 0.35) {
+        for (const node of healthyLinux().slice(0, limit + 3)) {
+          brokeAs.set(node, 'kubelet-init-race');
+          stormNodes.add(node);
+          cluster.breakNode(node, 'kubelet-init-race');
+        }
+        state.storm = 'waiting';
+        stormStartMs = now;
+        o.log(
+          `  storm: ${stormNodes.size} nodes broke at once (maxUnhealthy ${limit}); no kills until it is over`,
+        );
+      } else if (state.storm === 'waiting' && timeline.stormGuard.active) {
+        stormEngaged = true;
+        timeline.checkStormGuard = true;
+        state.storm = 'holding';
+        stormStartMs = now;
+        o.log('  storm guard engaged (published on the RemediationPolicy); holding 3 s');
+      } else if (
+        (state.storm === 'waiting' && now - stormStartMs > STORM_ENGAGE_TIMEOUT_MS) ||
+        (state.storm === 'holding' && now - stormStartMs > 3_000)
+      ) {
+        timeline.checkStormGuard = false;
+        setMaxUnhealthy(o.nodes);
+        state.storm = 'raised';
+        o.log(`  storm: maxUnhealthy raised to ${o.nodes} so the storm nodes heal`);
+      }
+      const stormOn = state.storm === 'waiting' || state.storm === 'holding';
+      if (!chaos) return;
+
+      // Random breakage, kept under the storm guard's limit (the storm comes on purpose, once).
+      const perTick = (meanMs: number) => random() < TICK_MS / meanMs;
+      if (!stormOn && perTick(1_500) && unsettled().length < limit - 1) {
+        const node = pick(healthyLinux());
+        if (node) {
+          const cause = random() < 0.15 ? 'npm-image-bug' : 'kubelet-init-race';
+          brokeAs.set(node, cause);
+          cluster.breakNode(node, cause);
+        }
+      }
+      // Operator kills: usually the leader, sometimes both replicas at once. A kill costs a failover (the lease
+      // must expire: 15 s), so they come about two lease durations apart, only when both replicas run (but for
+      // the deliberate kill of both), and the leader is always killed once early on.
+      const bothRunning = replicas.running(0) && replicas.running(1);
+      const firstKill = replicas.kills === 0 && elapsed >= o.durationMs * 0.15;
+      if (!stormOn && bothRunning && (firstKill || perTick(KILL_MEAN_INTERVAL_MS))) {
+        const leaderSlot = replicas.slotOfPid(leaderPid());
+        const both = !firstKill && random() < 0.1;
+        const slots = both
+          ? [0, 1]
+          : [
+              leaderSlot !== undefined && (firstKill || random() < 0.7)
+                ? leaderSlot
+                : Math.floor(random() * 2),
+            ];
+        for (const slot of slots) {
+          await replicas.kill(slot);
+          restartAt.set(slot, now + 500 + random() * 2_500);
+        }
+      }
+      // One-shot API faults.
+      if (perTick(3_000)) {
+        faults.forceGoneOnNextWatch({ resource: pick(['nodes', 'pods', 'noderemediations', 'jobs']) });
+        oneShots.forcedGone++;
+      }
+      if (perTick(2_000)) {
+        faults.conflictOnNextWrite({ resource: pick(['noderemediations', 'nodes']) });
+        oneShots.conflicts++;
+      }
+      if (perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches({}, random() < 0.5);
+
+      if (now - lastProgress >= 5_000) {
+        lastProgress = now;
+        const active = [...timeline.remediations.values()].filter(
+          (r) => !TERMINAL_PHASES.includes(r.phase),
+        ).length;
+        o.log(
+          `  +${Math.round(elapsed / 1000)}s broken ${brokeAs.size} (unsettled ${unsettled().length}), ` +
+            `active remediations ${active}, kills ${replicas.kills}, leader changes ${leaderChanges}`,
+        );
+      }
+    };
+
+    const chaosEnd = chaosStartMs + o.durationMs;
+    while (Date.now() < chaosEnd) {
+      await tick(true);
+      await sleep(TICK_MS);
+    }
+    faults.clear();
+    o.log(
+      `chaos over after ${Math.round((Date.now() - chaosStartMs) / 1000)} s; draining (${unsettled().length} unsettled)...`,
+    );
+    const drainEnd = Date.now() + o.drainTimeoutMs;
+    let drained = false;
+    while (Date.now() < drainEnd) {
+      await tick(false);
+      const active = [...timeline.remediations.values()].some(
+        (r) => !r.deleted && !TERMINAL_PHASES.includes(r.phase),
+      );
+      if (unsettled().length === 0 && !active && (state.storm === 'raised' || state.storm === 'before')) {
+        drained = true;
+        break;
+      }
+      await sleep(TICK_MS);
+    }
+    // A late misstep (a second restart, a cordon left behind) must still be seen.
+    await sleep(1_000);
+
+    const requests = cluster.server.requests;
+    const facts: SoakNodeFacts[] = cluster.linuxNodeNames().map((node) => {
+      const t = timeline.nodes.get(node);
+      return {
+        node,
+        brokeAs: brokeAs.get(node) ?? null,
+        brokenNow: cluster.brokenNodes().find((b) => b.node === node)?.cause ?? null,
+        kubeletRestarts: cluster.kubeletRestarts(node),
+        remediations: timeline.remediationsOf(node),
+        unschedulable: t?.unschedulable ?? false,
+        cordonedBy: t?.cordonedBy,
+      };
+    });
+    const checks = checkInvariants({
+      nodes: facts,
+      maxConcurrent,
+      maxSlotsInUse: timeline.maxSlotsInUse,
+      concurrencyViolations: timeline.violations.filter((v) => v.kind === 'maxConcurrent'),
+      storm: {
+        triggered: stormNodes.size > 0,
+        engaged: stormEngaged,
+        violations: timeline.violations.filter((v) => v.kind === 'stormGuard'),
+      },
+    });
+    if (!drained) {
+      checks.push({
+        name: 'the fleet settled after the chaos',
+        ok: false,
+        checked: 1,
+        failures: [
+          `${unsettled().length} broken node(s) unsettled after ${o.drainTimeoutMs / 1000} s: ${unsettled().slice(0, 5).join(', ')}`,
+        ],
+      });
+    }
+    const outcomes: Record<string, number> = {};
+    for (const r of timeline.remediations.values()) {
+      const key = outcomeKey(r);
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+    const counts: SoakCounts = {
+      broken: {
+        race: [...brokeAs.values()].filter((c) => c === 'kubelet-init-race').length - stormNodes.size,
+        imageBug: [...brokeAs.values()].filter((c) => c === 'npm-image-bug').length,
+        storm: stormNodes.size,
+      },
+      outcomes,
+      kills: replicas.kills,
+      selfExits: replicas.selfExits.length,
+      leaderChanges,
+      faults: {
+        'HTTP 500': requests.total({ code: 500 }),
+        'HTTP 503': requests.total({ code: 503 }),
+        'HTTP 429': requests.total({ code: 429 }),
+        'HTTP 409 (conflicts and AlreadyExists)': requests.total({ code: 409 }),
+        '410 Gone forced on a watch': oneShots.forcedGone,
+        'conflicts forced on a write': oneShots.conflicts,
+        'watches dropped on demand': oneShots.droppedWatches,
+      },
+      requests: requests.total(),
+    };
+    return {
+      exitCode: checks.every((c) => c.ok) ? 0 : 1,
+      checks,
+      counts,
+      elapsedMs: Date.now() - startMs,
+      drained,
+    };
+  } finally {
+    await replicas.stopAll();
+    stopRecorder?.();
+    await cluster.stop();
+  }
+}
+
+function outcomeKey(r: RemediationTimeline): string {
+  return `${r.phase}${r.reason ? `/${r.reason}` : ''}`;
+}
+
+export function renderSoak(result: SoakResult): string[] {
+  const c = result.counts;
+  const lines = [
+    '',
+    `soak finished in ${Math.round(result.elapsedMs / 1000)} s: ${c.requests} API requests served`,
+    `  nodes broken: ${c.broken.race} by the kubelet init race, ${c.broken.imageBug} by the azure-npm image bug, ` +
+      `${c.broken.storm} at once in the storm`,
+    `  remediations: ${
+      Object.entries(c.outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+    `  operator replicas SIGKILLed: ${c.kills}; exited by themselves: ${c.selfExits}; leader changes: ${c.leaderChanges}`,
+    `  faults injected (all survived unless an invariant below fails):`,
+    ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
+    '',
+    'invariants:',
+  ];
+  for (const check of result.checks) {
+    lines.push(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}`);
+    for (const f of check.failures.slice(0, 10)) lines.push(`          - ${f}`);
+    if (check.failures.length > 10) lines.push(`          ... and ${check.failures.length - 10} more`);
+  }
+  const failed = result.checks.filter((ch) => !ch.ok).length;
+  lines.push(failed === 0 ? 'All invariants held.' : `${failed} invariant(s) violated.`);
+  return lines;
+}
