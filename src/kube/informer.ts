@@ -1,6 +1,8 @@
 import type { Clock } from '../controller/clock.js';
 import { Backoff } from './backoff.js';
 import { KubeApiError } from './errors.js';
+import { alreadyHeld, isNewer, keyOf, type Cached, type InformerEvent } from './cached.js';
+import { Indexer } from './indexer.js';
 import type { KubeRest, Query } from './rest.js';
 import {
   closedOnTime,
@@ -12,13 +14,7 @@ import {
   type WatchEnd,
 } from './watch-outcome.js';
 
-/** The minimum every cached object keeps: enough to key it and to tell versions apart. */
-export interface Cached {
-  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string };
-}
-
-export type InformerEvent<T> =
-  { type: 'add'; object: T } | { type: 'update'; object: T; old: T } | { type: 'delete'; object: T };
+export type { Cached, InformerEvent };
 
 export interface InformerOptions<T extends Cached> {
   rest: KubeRest;
@@ -47,6 +43,11 @@ export interface InformerOptions<T extends Cached> {
   /** Time for the watch deadline and the back-off waits; tests inject a fake one. */
   clock?: Clock;
   onError?: (err: unknown) => void;
+  /**
+   * An update for which this is true changes nothing a reader uses (say, only the resourceVersion): it is
+   * stored, indexed, but neither announced to the handlers nor counted in `version()`.
+   */
+  quietUpdate?: (old: T, next: T) => boolean;
   /** Called on every watch restart or relist after the first list (for metrics). */
   onRestart?: () => void;
   /** Called when a watch ends, with the rule's answer (for logs and tests). */
@@ -63,21 +64,8 @@ const monotonicClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-const keyOf = (m: Cached['metadata']): string => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
-
-/** resourceVersions are opaque; compare them only when both are integers (they are, on etcd-backed servers). */
-function isNewer(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
-  return BigInt(a) > BigInt(b);
-}
-
-/** The cache already holds this version of the object, or a newer one: nothing to apply or announce. */
-function alreadyHeld(cached: Cached | undefined, incoming: Cached): boolean {
-  if (!cached) return false;
-  const had = cached.metadata.resourceVersion;
-  const got = incoming.metadata.resourceVersion;
-  return (had !== undefined && had === got) || isNewer(had, got);
-}
+/** Process-wide: every informer's creation and every change it announces takes the next number. */
+let changeSequence = 0;
 
 interface RawWatchEvent {
   type?: string;
@@ -94,6 +82,8 @@ interface RawWatchEvent {
 export class Informer<T extends Cached> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: ((event: InformerEvent<T>) => void)[] = [];
+  private readonly indexer = new Indexer<T>();
+  private changedAt = ++changeSequence;
   private readonly syncWaiters: (() => void)[] = [];
   private readonly backoff: Backoff;
   private readonly random: () => number;
@@ -128,6 +118,33 @@ export class Informer<T extends Cached> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** Adds a secondary index (e.g. by node name), kept from now on by every change the cache announces. */
+  addIndex(name: string, valueOf: (obj: T) => string | undefined): void {
+    this.indexer.add(name, valueOf, this.cache.entries());
+  }
+
+  /** The cached objects whose index `name` holds `value`. */
+  byIndex(name: string, value: string): T[] {
+    return this.indexer
+      .keys(name, value)
+      .map((key) => this.cache.get(key))
+      .filter((o): o is T => o !== undefined);
+  }
+
+  /** Every value index `name` holds (e.g. every node some cached object names). */
+  indexValues(name: string): string[] {
+    return this.indexer.values(name);
+  }
+
+  /**
+   * The process-wide sequence number of this informer's last announced change (or of its creation): it only
+   * grows and no two informers share one, so the list of several informers' versions changes whenever one of
+   * their caches does, or one of them is replaced.
+   */
+  version(): number {
+    return this.changedAt;
   }
 
   /**
@@ -389,6 +406,11 @@ export class Informer<T extends Cached> {
   }
 
   private emit(event: InformerEvent<T>): void {
+    const key = keyOf(event.object.metadata);
+    if (event.type === 'delete') this.indexer.delete(key);
+    else this.indexer.set(key, event.object);
+    if (event.type === 'update' && this.options.quietUpdate?.(event.old, event.object)) return;
+    this.changedAt = ++changeSequence;
     for (const handler of this.handlers) {
       try {
         handler(event);

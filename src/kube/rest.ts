@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import {
   HttpMethod,
   IsomorphicFetchHttpLibrary,
@@ -63,7 +64,7 @@ export class KubeRest {
     } catch (err) {
       // Network failure or timeout: no HTTP status; callers treat it like a 503.
       this.onResponse?.(method.toLowerCase(), 0);
-      throw new KubeApiError(0, 'NetworkError', `${method} ${path}: ${(err as Error).message}`);
+      throw new KubeApiError(0, 'NetworkError', `${method} ${path}: ${errorMessage(err)}`);
     }
     this.onResponse?.(method.toLowerCase(), response.httpStatusCode);
     const text = await response.body.text();
@@ -101,7 +102,7 @@ export class KubeRest {
       response = await this.http.send(ctx).toPromise();
     } catch (err) {
       if (!signal.aborted) this.onResponse?.('watch', 0);
-      throw new KubeApiError(0, 'NetworkError', `GET ${path} (watch): ${(err as Error).message}`);
+      throw new KubeApiError(0, 'NetworkError', `GET ${path} (watch): ${errorMessage(err)}`);
     }
     this.onResponse?.('watch', response.httpStatusCode);
     if (response.httpStatusCode !== 200) {

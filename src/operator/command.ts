@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { Command } from 'commander';
 import { parseOperatorOptions, type RawOperatorOptions } from '../config.js';
 import { EXIT_USAGE } from '../exit-codes.js';
@@ -59,7 +60,7 @@ export function registerOperatorCommand(program: Command): void {
           logger,
         });
       } catch (err) {
-        process.stderr.write(`chainmedic operator: ${(err as Error).message}\n`);
+        process.stderr.write(`chainmedic operator: ${errorMessage(err)}\n`);
         process.exitCode = 1;
         return;
       }

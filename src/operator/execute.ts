@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import {
   API_VERSION,
@@ -70,7 +71,7 @@ export async function executeStep(
       return true;
     } catch (err) {
       if (err instanceof NotActingError) throw err;
-      deps.log.error({ err: (err as Error).message }, `${what} failed after a refusal; going on`);
+      deps.log.error({ err: errorMessage(err) }, `${what} failed after a refusal; going on`);
       return false;
     }
   };

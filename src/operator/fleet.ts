@@ -1,0 +1,179 @@
+/**
+ * The fleet view: the snapshot the gates count slots and the storm guard in (shared while the caches'
+ * version is unchanged), the gates waiting for a slot and their wake-ups, the fleet gauges, and the fleet view
+ * published on the policy's status.
+ */
+import type { Logger } from 'pino';
+import { CORDON_MARKER_ANNOTATION, DEFAULT_POLICY_NAME, isTerminal } from '../api/index.js';
+import type { NodeRemediationStatus } from '../api/index.js';
+import { resolveMaxUnhealthy } from '../config/policy.js';
+import { errorMessage } from '../errors.js';
+import type { InformerEvent } from '../kube/informer.js';
+import { paths } from '../kube/paths.js';
+import type { KubeRest } from '../kube/rest.js';
+import type { FleetCounts } from '../remediation/index.js';
+import type { OperatorMetrics } from '../server/index.js';
+import type { Caches } from './caches.js';
+import { countsFor, fleetSnapshot, type FleetSnapshot } from './observe.js';
+import { policyStatus } from './policy-status.js';
+import type { PolicyState } from './policy-state.js';
+import type { CachedRemediation } from './trim.js';
+import { GateWaiters } from './waiting.js';
+
+const STORM_CHECK_MS = 250;
+
+export interface FleetOptions {
+  caches: Caches;
+  policy: PolicyState;
+  rest: KubeRest;
+  log: Logger;
+  metrics?: OperatorMetrics;
+  /** True while this replica leads. */
+  mayAct: () => boolean;
+  /** Queues a node's reconcile (nothing when there is no queue). */
+  enqueue: (node: string) => void;
+  /** True while a work queue runs (this replica leads and has started its workers). */
+  queueing: () => boolean;
+  /** Pods crash-looping without the signature (for the policy status). */
+  unconfirmedPods: () => number;
+}
+
+export class Fleet {
+  private readonly waiters = new GateWaiters();
+  private cache: { at: number; version: string; value: FleetSnapshot } | undefined;
+  private stormCheck: NodeJS.Timeout | undefined;
+  /** What this replica last published in its current term ('' at the start of every term). */
+  private lastPolicyStatus = '';
+
+  constructor(private readonly o: FleetOptions) {}
+
+  /** A remediation changed: keeps the waiters; true when it gave up a slot. */
+  observeRemediation(e: InformerEvent<CachedRemediation>): boolean {
+    const key = e.object.metadata.name;
+    if (e.type === 'delete') return this.waiters.forget(key);
+    const { spec, status } = e.object;
+    return this.waiters.observe(key, spec?.nodeName, status?.phase, status?.reason);
+  }
+
+  /** A slot came free or the storm guard lifted: the gates get another look now, not on their timer. */
+  wakeWaiters(): void {
+    for (const node of this.waiters.nodes()) this.o.enqueue(node);
+  }
+
+  /**
+   * While a remediation waits for the storm guard, fleet changes re-check it (coalesced: one O(fleet) pass
+   * per STORM_CHECK_MS at most) and wake the waiting gates once it has lifted.
+   */
+  checkStormGuardSoon(): void {
+    if (this.stormCheck || !this.o.queueing() || !this.waiters.heldByStormGuard()) return;
+    this.stormCheck = setTimeout(() => {
+      this.stormCheck = undefined;
+      if (!this.o.mayAct() || !this.waiters.heldByStormGuard()) return;
+      const fleet = this.snapshot();
+      if (fleet.affected.size <= resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, fleet.linuxNodes))
+        this.wakeWaiters();
+    }, STORM_CHECK_MS);
+    this.stormCheck.unref();
+  }
+
+  cancelStormCheck(): void {
+    if (this.stormCheck) clearTimeout(this.stormCheck);
+    this.stormCheck = undefined;
+  }
+
+  /**
+   * The gate (exact) recomputes from the caches under the admission lock; other phases do not read the
+   * fleet, so they share a snapshot up to a second old (O(fleet) per reconcile would be O(n^2) at start-up).
+   */
+  counts(nodeName: string, exact: boolean): FleetCounts {
+    const now = Date.now();
+    const version = this.o.caches.fleetVersion();
+    const unchanged = this.cache?.version === version;
+    if (!this.cache || (exact ? !unchanged : !unchanged && now - this.cache.at > 1000)) {
+      this.cache = { at: now, version, value: this.snapshot() };
+    }
+    return countsFor(this.cache.value, nodeName);
+  }
+
+  private snapshot(): FleetSnapshot {
+    const c = this.o.caches;
+    return fleetSnapshot(
+      c.nodes.list(),
+      c.targetPods(),
+      c.daemonSet(),
+      c.remediations.list(),
+      this.o.policy.current,
+    );
+  }
+
+  /** A status write moved a remediation into a terminal phase (for metrics). */
+  onFinished(nr: CachedRemediation, status: NodeRemediationStatus): void {
+    const metrics = this.o.metrics;
+    if (!metrics || !isTerminal(status.phase)) return;
+    const start = Date.parse(
+      nr.spec.trigger.observedAt ?? nr.metadata.creationTimestamp ?? status.startTime ?? '',
+    );
+    const end = Date.parse(status.completionTime ?? new Date().toISOString());
+    const seconds = Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0;
+    metrics.remediationFinished(status.phase as 'Succeeded' | 'Skipped' | 'Failed', seconds, status.reason);
+  }
+
+  /** Fleet gauges from the caches (every replica keeps them, leader or not). */
+  publishGauges(): void {
+    const { metrics, caches: c } = this.o;
+    if (!metrics) return;
+    const status = policyStatus(
+      this.o.policy.current,
+      c.nodes.list(),
+      c.targetPods(),
+      c.daemonSet(),
+      c.remediations.list(),
+      0,
+      undefined,
+    );
+    const linux = c.nodes.list().filter((n) => n.metadata.labels['kubernetes.io/os'] === 'linux');
+    metrics.setFleet({
+      watched: linux.length,
+      optedOut: status.optedOutNodes ?? 0,
+      affected: status.affectedNodes ?? 0,
+      cordonedByUs: linux.filter((n) => n.metadata.annotations[CORDON_MARKER_ANNOTATION] !== undefined)
+        .length,
+      active: c.remediations.list().filter((r) => !isTerminal(r.status?.phase)).length,
+      stormGuardActive: status.stormGuard?.active === true,
+    });
+  }
+
+  /** A new term: another replica may have published since; never skip a status for matching our own. */
+  newTerm(): void {
+    this.lastPolicyStatus = '';
+  }
+
+  /** The fleet view on the policy's status (the leader only; unchanged views are not written again). */
+  async publishPolicyStatus(): Promise<void> {
+    const { caches: c, policy } = this.o;
+    const obj = c.policies.get(DEFAULT_POLICY_NAME);
+    if (!obj || !this.o.mayAct()) return;
+    const status = policyStatus(
+      policy.current,
+      c.nodes.list(),
+      c.targetPods(),
+      c.daemonSet(),
+      c.remediations.list(),
+      this.o.unconfirmedPods(),
+      obj.metadata.generation,
+      { validity: policy.result(), ...(obj.status ? { previous: obj.status } : {}) },
+    );
+    // Ready/Paused/StormActive come from the fleet view; Valid says whether the spec itself is valid.
+    status.conditions = [...(status.conditions ?? []), policy.validCondition(obj.metadata.generation)];
+    const text = JSON.stringify(status);
+    if (text === this.lastPolicyStatus) return;
+    try {
+      await this.o.rest.patch(paths.policyStatus(DEFAULT_POLICY_NAME), 'application/merge-patch+json', {
+        status,
+      });
+      this.lastPolicyStatus = text;
+    } catch (err) {
+      this.o.log.warn({ err: errorMessage(err) }, 'could not update the RemediationPolicy status');
+    }
+  }
+}
