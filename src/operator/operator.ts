@@ -25,7 +25,7 @@ import { Fleet } from './fleet.js';
 import { createLogger } from './logger.js';
 import { toObservedNode, toObservedRemediation } from './observe.js';
 import { PolicyState } from './policy-state.js';
-import { operatorDetector, Reconciler } from './reconciler.js';
+import { operatorDetector, Reconciler, reconcileFields } from './reconciler.js';
 import { triggers, type TriggerContext } from './triggers.js';
 
 export interface StartOperatorOptions {
@@ -135,7 +135,10 @@ class Operator {
     this.recorder = new EventRecorder({
       rest,
       onError: (err, input) =>
-        log.warn({ reason: input.reason, err: errorMessage(err) }, 'could not record an Event'),
+        log.warn(
+          { ...reconcileFields(), reason: input.reason, err: errorMessage(err) },
+          'could not record an Event',
+        ),
     });
     this.policy = new PolicyState(this.allowedImages, log);
     this.caches = new Caches(

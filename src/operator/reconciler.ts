@@ -4,6 +4,7 @@
  * observed and decided once more, and that step is run best-effort. Every log line of one reconcile carries
  * its reconcileID.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
@@ -54,6 +55,16 @@ export interface ReconcilerOptions {
   adjustRequeueMs?: (requeueAfterMs: number, step: Step) => number;
 }
 
+const scope = new AsyncLocalStorage<{ reconcileID: string }>();
+
+/**
+ * The reconcileID of the reconcile this code runs in (nothing outside one): for the lines its callees log
+ * through a logger of their own (the detector's verdicts, a failed Event).
+ */
+export function reconcileFields(): { reconcileID?: string } {
+  return scope.getStore() ?? {};
+}
+
 export class Reconciler {
   private readonly admission = new Mutex();
 
@@ -65,16 +76,16 @@ export class Reconciler {
     const primary = orderActive(this.remediationsOf(nodeName))[0];
     const atGate =
       primary !== undefined && (phaseOf(primary) === 'Pending' || phaseOf(primary) === 'Waiting');
+    const reconcileID = randomUUID();
     const log = this.o.log.child({
       node: nodeName,
       ...(primary ? { remediation: primary.name } : {}),
-      reconcileID: randomUUID(),
+      reconcileID,
     });
+    const pass = () => scope.run({ reconcileID }, () => this.pass(nodeName, primary, atGate, log));
     try {
       // Admission into a slot is serialized: two gates must not both see a free slot.
-      return atGate
-        ? await this.admission.run(() => this.pass(nodeName, primary, atGate, log))
-        : await this.pass(nodeName, primary, atGate, log);
+      return atGate ? await this.admission.run(pass) : await pass();
     } catch (err) {
       if (!(err instanceof NotActingError))
         log.warn({ err: errorMessage(err) }, 'reconcile failed; retrying with back-off');
@@ -192,14 +203,14 @@ export function operatorDetector(o: {
     onConfirmed: (pod, restarts, line) => {
       metrics?.detection('confirmed');
       log.info(
-        { node: pod.spec.nodeName, pod: pod.metadata.name, restarts, line },
+        { ...reconcileFields(), node: pod.spec.nodeName, pod: pod.metadata.name, restarts, line },
         'crash loop confirmed by its previous log',
       );
     },
     onUnconfirmed: (pod, restarts) => {
       metrics?.detection('unconfirmed');
       log.info(
-        { node: pod.spec.nodeName, pod: pod.metadata.name, restarts },
+        { ...reconcileFields(), node: pod.spec.nodeName, pod: pod.metadata.name, restarts },
         'crash loop not confirmed: no signature in its previous log',
       );
       if (!o.mayAct() || !pod.spec.nodeName) return;
