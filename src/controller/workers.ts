@@ -1,3 +1,4 @@
+import { isTerminalError } from './terminal.js';
 import type { WorkQueue } from './work-queue.js';
 
 /** What a reconcile asks for after a successful pass. */
@@ -15,8 +16,9 @@ export interface WorkersHandle {
 
 /**
  * Runs `count` workers that take keys from `queue` and reconcile them, one reconcile per key at a time
- * (the queue guarantees it). An error retries the key with per-key exponential back-off; a success forgets
- * the key's failures and honours `requeueAfterMs`.
+ * (the queue guarantees it). An error retries the key with per-key exponential back-off, unless it says it is
+ * terminal (src/controller/terminal.ts): then the key is dropped until something adds it again. A success
+ * forgets the key's failures and honours `requeueAfterMs`.
  */
 export function runWorkers(
   queue: WorkQueue,
@@ -34,7 +36,8 @@ export function runWorkers(
         if (result?.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         onError(key, err);
-        queue.addRateLimited(key);
+        if (isTerminalError(err)) queue.forget(key);
+        else queue.addRateLimited(key);
       } finally {
         queue.done(key);
       }

@@ -2,6 +2,7 @@
  * What an API error means for the step that met it: retry it (transient) or end the step (refused). The one
  * table of docs/adr/0008; test/kube/error-class.test.ts holds it row by row.
  */
+import type { TerminalError } from '../controller/terminal.js';
 import type { Refusal } from '../remediation/types.js';
 import { KubeApiError } from './errors.js';
 
@@ -48,10 +49,11 @@ export function classifyApiError(err: unknown, call: ApiCall): ErrorClass {
 }
 
 /**
- * A call the API server refused for good: the executor ends the step with it (controller-runtime's
- * TerminalError); never retried with back-off.
+ * A call the API server refused for good: the reconciler decides the step after it (src/operator/reconciler.ts).
+ * Terminal: should one ever reach the worker, it is not retried with back-off.
  */
-export class RefusedError extends Error {
+export class RefusedError extends Error implements TerminalError {
+  readonly terminal = true;
   constructor(
     readonly call: ApiCall,
     readonly refusal: Extract<ErrorClass, { kind: 'refused' }>,

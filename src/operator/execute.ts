@@ -8,6 +8,7 @@ import {
   labelValue,
   type NodeRemediationStatus,
 } from '../api/index.js';
+import type { TerminalError } from '../controller/terminal.js';
 import { refusable } from '../kube/error-class.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
@@ -32,7 +33,12 @@ export interface ExecutorDeps {
   onFinished?: (nr: CachedRemediation, status: NodeRemediationStatus) => void;
 }
 
-export class NotActingError extends Error {
+/**
+ * This replica may not act any more (leadership lost, or stopped): nothing was written. Terminal: the next
+ * leader term enqueues every node again, so the worker does not retry it.
+ */
+export class NotActingError extends Error implements TerminalError {
+  readonly terminal = true;
   constructor() {
     super('this replica is not the leader any more: nothing written');
     this.name = 'NotActingError';

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import { Mutex } from '../controller/mutex.js';
+import { isTerminalError } from '../controller/terminal.js';
 import type { ReconcileResult } from '../controller/workers.js';
 import { RefusedError } from '../kube/error-class.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
@@ -27,7 +28,7 @@ import type { Informer } from '../kube/informer.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
 import { LogDetector } from './detector.js';
-import { executeStep, NotActingError, type ExecutorDeps } from './execute.js';
+import { executeStep, type ExecutorDeps } from './execute.js';
 import type { Fleet } from './fleet.js';
 import {
   targetPodOn,
@@ -70,7 +71,7 @@ export class Reconciler {
 
   constructor(private readonly o: ReconcilerOptions) {}
 
-  /** The worker's entry: one pass for this node. Throws to be retried with back-off. */
+  /** The worker's entry: one pass for this node. Throws to be retried with back-off, unless the error is terminal. */
   readonly reconcile = async (nodeName: string): Promise<ReconcileResult> => {
     if (!this.o.mayAct()) return {};
     const primary = orderActive(this.remediationsOf(nodeName))[0];
@@ -87,7 +88,7 @@ export class Reconciler {
       // Admission into a slot is serialized: two gates must not both see a free slot.
       return atGate ? await this.admission.run(pass) : await pass();
     } catch (err) {
-      if (!(err instanceof NotActingError))
+      if (!isTerminalError(err))
         log.warn({ err: errorMessage(err) }, 'reconcile failed; retrying with back-off');
       throw err;
     }
