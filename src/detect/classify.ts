@@ -43,8 +43,3 @@ export function classifyPod(
   }
   return { kind: 'healthy', restartCount };
 }
-
-/** The log of one crash is read once: cache by this key. */
-export function logCacheKey(podUid: string, restartCount: number): string {
-  return `${podUid}/${restartCount}`;
-}

@@ -2,4 +2,3 @@ export * from './pod.js';
 export * from './selector.js';
 export * from './classify.js';
 export * from './signature.js';
-export * from './detection.js';

@@ -1,5 +1,5 @@
 import { effectivePolicy } from '../../src/config/policy.js';
-import { classifyPod, isTargetPod, logCacheKey } from '../../src/detect/classify.js';
+import { classifyPod, isTargetPod } from '../../src/detect/classify.js';
 import type { DaemonSetLike, PodLike } from '../../src/detect/pod.js';
 import { matchesSelector } from '../../src/detect/selector.js';
 import type { ObservedNode } from '../../src/remediation/types.js';
@@ -85,11 +85,6 @@ describe('classifyPod', () => {
     const p = pod();
     p.status!.containerStatuses![0]!.name = 'sidecar';
     expect(classifyPod(p, policy)).toEqual({ kind: 'not-target' });
-  });
-
-  it('keys the log cache by pod uid and restart count', () => {
-    expect(logCacheKey('u', 3)).not.toBe(logCacheKey('u', 4));
-    expect(logCacheKey('u', 3)).toBe(logCacheKey('u', 3));
   });
 });
 
