@@ -1,18 +1,5 @@
 import { z } from 'zod';
 
-export {
-  DEFAULT_POLICY_SPEC,
-  DEFAULT_SIGNATURE,
-  PolicyError,
-  effectivePolicy,
-  resolveMaxUnhealthy,
-  validatePolicy,
-  type EffectivePolicy,
-  type MaxUnhealthy,
-  type PolicyResult,
-} from './config/policy.js';
-export { formatDuration, parseDuration } from './config/duration.js';
-
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export const DEFAULT_NAMESPACE = 'chainmedic-system';
 export const DEFAULT_AGENT_IMAGE = 'chainmedic:dev';

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { API_VERSION, DEFAULT_POLICY_NAME, REMEDIATION_POLICY_KIND, type Condition } from '../api/index.js';
-import { effectivePolicy, type EffectivePolicy, type PolicyResult } from '../config.js';
+import { effectivePolicy, type EffectivePolicy, type PolicyResult } from '../config/policy.js';
 import { errorMessage } from '../errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { CachedPolicy } from './trim.js';

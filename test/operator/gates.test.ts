@@ -1,6 +1,6 @@
 import { API_VERSION, NODE_REMEDIATION_KIND, OPT_OUT_ANNOTATION } from '../../src/api/index.js';
 import { PODS, EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
-import { DEFAULT_SIGNATURE } from '../../src/config.js';
+import { DEFAULT_SIGNATURE } from '../../src/config/policy.js';
 import {
   eventually,
   everCordoned,
