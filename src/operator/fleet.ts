@@ -15,7 +15,7 @@ import type { FleetCounts } from '../remediation/index.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
 import { countsFor, fleetSnapshot, type FleetSnapshot } from './observe.js';
-import { policyStatus } from './policy-status.js';
+import { policyStatusFromCaches } from './policy-status.js';
 import type { PolicyState } from './policy-state.js';
 import type { CachedRemediation } from './trim.js';
 import { GateWaiters } from './waiting.js';
@@ -122,7 +122,7 @@ export class Fleet {
   publishGauges(): void {
     const { metrics, caches: c } = this.o;
     if (!metrics) return;
-    const status = policyStatus(
+    const status = policyStatusFromCaches(
       this.o.policy.current,
       c.nodes.list(),
       c.targetPods(),
@@ -153,7 +153,7 @@ export class Fleet {
     const { caches: c, policy } = this.o;
     const obj = c.policies.get(DEFAULT_POLICY_NAME);
     if (!obj || !this.o.mayAct()) return;
-    const status = policyStatus(
+    const status = policyStatusFromCaches(
       policy.current,
       c.nodes.list(),
       c.targetPods(),

@@ -1,14 +1,14 @@
 import { OPT_OUT_ANNOTATION, type RemediationPolicyStatus } from '../api/index.js';
 import type { EffectivePolicy, PolicyResult } from '../config/policy.js';
-import { policyStatus as fleetPolicyStatus } from '../remediation/fleet.js';
+import { policyStatusFromView } from '../remediation/fleet.js';
 import { fleetSnapshot, toObservedRemediation } from './observe.js';
 import type { CachedRemediation, TrimmedDaemonSet, TrimmedNode, TrimmedPod } from './trim.js';
 
 /**
  * The fleet view published on the `default` RemediationPolicy's status, from the caches: the core's
- * `policyStatus` (counts, storm guard, conditions Ready/Paused/StormActive) over what the informers hold. Pure.
+ * `policyStatusFromView` (counts, storm guard, conditions Ready/Paused/StormActive) over what the informers hold. Pure.
  */
-export function policyStatus(
+export function policyStatusFromCaches(
   policy: EffectivePolicy,
   nodes: readonly TrimmedNode[],
   targetPods: readonly TrimmedPod[],
@@ -29,7 +29,7 @@ export function policyStatus(
     .filter((t): t is string => typeof t === 'string')
     .sort();
   const lastDetection = detections[detections.length - 1];
-  return fleetPolicyStatus({
+  return policyStatusFromView({
     linuxNodes: snapshot.linuxNodes,
     optedOutNodes,
     affected: snapshot.affected,

@@ -39,7 +39,7 @@ export interface FleetView {
 }
 
 /** The status the operator publishes on the `default` RemediationPolicy. */
-export function policyStatus(view: FleetView): RemediationPolicyStatus {
+export function policyStatusFromView(view: FleetView): RemediationPolicyStatus {
   const counts = fleetCountsFor('', view.remediations, view.affected, view.linuxNodes);
   const policy = view.policy.ok ? view.policy.policy : null;
   const limit = policy ? resolveMaxUnhealthy(policy.maxUnhealthy, view.linuxNodes) : 0;

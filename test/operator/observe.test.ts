@@ -1,6 +1,6 @@
-import { effectivePolicy } from '../../src/config.js';
+import { effectivePolicy } from '../../src/config/policy.js';
 import { countsFor, fleetSnapshot, targetPodOn, toObservedJob } from '../../src/operator/observe.js';
-import { policyStatus } from '../../src/operator/policy-status.js';
+import { policyStatusFromCaches } from '../../src/operator/policy-status.js';
 import {
   podTrimmer,
   trimJob,
@@ -148,7 +148,7 @@ describe('observe', () => {
   });
 
   it('publishes the fleet view with the storm guard', () => {
-    const status = policyStatus(policy, nodes, pods, ds, [nr('r1', 'c', 'Cordoning')], 2, 3);
+    const status = policyStatusFromCaches(policy, nodes, pods, ds, [nr('r1', 'c', 'Cordoning')], 2, 3);
     expect(status).toMatchObject({
       linuxNodes: 3,
       optedOutNodes: 3,
@@ -165,7 +165,7 @@ describe('observe', () => {
   });
 
   it('says Ready False with every problem when the policy is invalid', () => {
-    const status = policyStatus(policy, [], [], undefined, [], 0, 1, {
+    const status = policyStatusFromCaches(policy, [], [], undefined, [], 0, 1, {
       validity: { ok: false, errors: ['spec.maxUnhealthy: bad', 'spec.cooldown: bad'] },
       now: Date.parse('2026-11-24T00:00:00Z'),
     });

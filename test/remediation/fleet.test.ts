@@ -1,5 +1,5 @@
 import { validatePolicy } from '../../src/config/policy.js';
-import { fleetCountsFor, policyStatus } from '../../src/remediation/fleet.js';
+import { fleetCountsFor, policyStatusFromView } from '../../src/remediation/fleet.js';
 import { NOW, inPhase, remediation } from './fixtures.js';
 
 const on = (node: string, phase: Parameters<typeof inPhase>[0], name = `nr-${node}`) =>
@@ -23,7 +23,7 @@ describe('fleetCountsFor', () => {
   });
 });
 
-describe('policyStatus', () => {
+describe('policyStatusFromView', () => {
   const base = {
     linuxNodes: 20,
     optedOutNodes: 1,
@@ -33,7 +33,7 @@ describe('policyStatus', () => {
   };
 
   it('reports the fleet and a storm when too many nodes are affected', () => {
-    const status = policyStatus({
+    const status = policyStatusFromView({
       ...base,
       affected: new Set(['a', 'b', 'c']),
       policy: validatePolicy(undefined),
@@ -52,7 +52,7 @@ describe('policyStatus', () => {
   });
 
   it('an invalid policy is not Ready and says why', () => {
-    const status = policyStatus({
+    const status = policyStatusFromView({
       ...base,
       affected: new Set(),
       policy: validatePolicy({ cooldown: 'soon' }),
@@ -63,8 +63,12 @@ describe('policyStatus', () => {
   });
 
   it('keeps lastTransitionTime while a condition does not change', () => {
-    const first = policyStatus({ ...base, affected: new Set(), policy: validatePolicy({ paused: true }) });
-    const later = policyStatus({
+    const first = policyStatusFromView({
+      ...base,
+      affected: new Set(),
+      policy: validatePolicy({ paused: true }),
+    });
+    const later = policyStatusFromView({
       ...base,
       affected: new Set(),
       policy: validatePolicy({ paused: true }),
@@ -77,7 +81,7 @@ describe('policyStatus', () => {
   });
 });
 
-describe('policyStatus: remediations the API server refused', () => {
+describe('policyStatusFromView: remediations the API server refused', () => {
   const rejected = (node: string, name: string, completed: string, message: string) =>
     remediation(
       {
@@ -89,7 +93,7 @@ describe('policyStatus: remediations the API server refused', () => {
       { name, creationTimestamp: completed, spec: { nodeName: node, trigger: { source: 'Manual' } } },
     );
   const view = (remediations: ReturnType<typeof remediation>[]) =>
-    policyStatus({
+    policyStatusFromView({
       linuxNodes: 20,
       optedOutNodes: 0,
       affected: new Set(),
