@@ -1,22 +1,9 @@
-import {
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { KubeRest } from './rest.js';
 
 export interface KubeClient {
-  kubeConfig: KubeConfig;
   /** Plain-JSON calls (what the operator uses). */
   rest: KubeRest;
-  core: CoreV1Api;
-  batch: BatchV1Api;
-  coordination: CoordinationV1Api;
-  custom: CustomObjectsApi;
 }
 
 /** In-cluster configuration when no kubeconfig path is given; otherwise that file's current context. */
@@ -29,19 +16,5 @@ export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
 
 export function kubeClient(kubeconfigPath?: string): KubeClient {
   const kc = loadKubeConfig(kubeconfigPath);
-  return {
-    kubeConfig: kc,
-    rest: new KubeRest(kc),
-    core: kc.makeApiClient(CoreV1Api),
-    batch: kc.makeApiClient(BatchV1Api),
-    coordination: kc.makeApiClient(CoordinationV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-  };
+  return { rest: new KubeRest(kc) };
 }
-
-/**
- * Per-call options for the typed APIs: the generated patch methods default to json-patch, so a merge patch
- * must set its Content-Type through a header middleware.
- */
-export const mergePatchOptions = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-export const jsonPatchOptions = () => setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);

@@ -1,6 +1,5 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
 import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../../src/kube/patch.js';
-import { mergePatchOptions } from '../../src/kube/client.js';
 import { EventRecorder } from '../../src/kube/event-recorder.js';
 import { EVENTS, NODES, PODS } from '../../tools/sim/api/index.js';
 import { node, startSimApi, type SimApi } from './sim-server.js';
@@ -50,16 +49,6 @@ describe('patch helpers against the simulated API server', () => {
     await expect(uncordonNode(sim.client.rest, 'n1', 'rem-a')).rejects.toMatchObject({ code: 422 });
     expect(read().spec.unschedulable).toBe(true);
     expect(await uncordonNode(sim.client.rest, 'n1', 'rem-a')).toBe('uncordoned');
-  });
-
-  it('the typed API merge-patches when the Content-Type is set per call', async () => {
-    await sim.client.core.patchNode(
-      { name: 'n1', body: { metadata: { labels: { typed: 'yes' } } } },
-      mergePatchOptions(),
-    );
-    const labels = (sim.store.get(NODES, undefined, 'n1')!.metadata.labels ?? {}) as Record<string, string>;
-    expect(labels.typed).toBe('yes');
-    expect(labels['kubernetes.io/os']).toBe('linux');
   });
 
   it('create is idempotent and a pod is deleted only by uid', async () => {

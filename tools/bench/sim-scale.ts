@@ -1,4 +1,5 @@
-import { kubeClient } from '../../src/kube/client.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/kube/client.js';
 import { startSimCluster } from '../sim/cluster.js';
 
 /** What starting and serving the simulated cluster costs at one size. */
@@ -30,7 +31,7 @@ async function measure(linuxNodes: number, windowsNodes: number): Promise<SimSca
   try {
     const startMs = performance.now() - started;
     const memory = process.memoryUsage();
-    const { core } = kubeClient(cluster.kubeconfigPath);
+    const core = loadKubeConfig(cluster.kubeconfigPath).makeApiClient(CoreV1Api);
     const pagedStart = performance.now();
     let pages = 0;
     let seen = 0;
