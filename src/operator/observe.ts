@@ -122,14 +122,3 @@ export function countsFor(snapshot: FleetSnapshot, nodeName: string): FleetCount
     linuxNodes: snapshot.linuxNodes,
   };
 }
-
-export function fleetCounts(
-  nodeName: string,
-  nodes: readonly TrimmedNode[],
-  targetPods: readonly TrimmedPod[],
-  daemonSet: TrimmedDaemonSet | undefined,
-  remediations: readonly CachedRemediation[],
-  policy: Pick<EffectivePolicy, 'target' | 'crashLoopRestartThreshold'>,
-): FleetCounts {
-  return countsFor(fleetSnapshot(nodes, targetPods, daemonSet, remediations, policy), nodeName);
-}

@@ -5,21 +5,16 @@ import { refusedNodes, type Refusals } from './refusals.js';
 import type { FleetCounts, ObservedRemediation } from './types.js';
 
 /**
- * Fleet counts as `decide` wants them for one node. `affected` = linux nodes whose target pod is suspect;
- * nodes with an active remediation count as affected too (they are until it ends).
+ * The fleet-wide counts the status publishes (no node excluded; a node's gate uses the operator's `countsFor`).
+ * `affected` = linux nodes whose target pod is suspect; nodes with an active remediation count as affected too
+ * (they are until it ends), whatever the node.
  */
-export function fleetCountsFor(
-  nodeName: string,
-  remediations: readonly ObservedRemediation[],
-  affected: ReadonlySet<string>,
-  linuxNodes: number,
-): FleetCounts {
-  const nodes = new Set(affected);
-  for (const r of remediations) if (isActive(r)) nodes.add(r.spec.nodeName);
+function publishedCounts(view: FleetView): Omit<FleetCounts, 'linuxNodes'> {
+  const nodes = new Set(view.affected);
+  for (const r of view.remediations) if (isActive(r)) nodes.add(r.spec.nodeName);
   return {
-    activeRemediations: remediations.filter((r) => holdsSlot(r) && r.spec.nodeName !== nodeName).length,
+    activeRemediations: view.remediations.filter((r) => holdsSlot(r)).length,
     affectedNodes: nodes.size,
-    linuxNodes,
   };
 }
 
@@ -40,7 +35,7 @@ export interface FleetView {
 
 /** The status the operator publishes on the `default` RemediationPolicy. */
 export function policyStatusFromView(view: FleetView): RemediationPolicyStatus {
-  const counts = fleetCountsFor('', view.remediations, view.affected, view.linuxNodes);
+  const counts = publishedCounts(view);
   const policy = view.policy.ok ? view.policy.policy : null;
   const limit = policy ? resolveMaxUnhealthy(policy.maxUnhealthy, view.linuxNodes) : 0;
   const storm = policy !== null && counts.affectedNodes > limit;

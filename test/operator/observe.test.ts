@@ -112,6 +112,18 @@ describe('observe', () => {
     expect(countsFor(snapshot, 'c')).toEqual({ activeRemediations: 0, affectedNodes: 2, linuxNodes: 3 });
   });
 
+  it('counts slot-holding remediations on other nodes only', () => {
+    const rems = [
+      nr('r1', 'a', 'Remediating'),
+      nr('r2', 'b', 'Waiting'),
+      nr('r3', 'c', 'Succeeded'),
+      nr('r4', 'd', 'Uncordoning'),
+    ];
+    const snapshot = fleetSnapshot(nodes, pods, ds, rems, policy);
+    expect(countsFor(snapshot, 'a').activeRemediations).toBe(1);
+    expect(countsFor(snapshot, 'x').activeRemediations).toBe(2);
+  });
+
   it('finds the target pod of a linux node only (the windows DaemonSet has another uid)', () => {
     expect(targetPodOn(nodes[0], pods, ds)?.metadata.name).toBe('pa');
     expect(targetPodOn(nodes[3], pods, ds)).toBeUndefined();

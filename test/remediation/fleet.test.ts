@@ -1,25 +1,34 @@
 import { validatePolicy } from '../../src/config/policy.js';
-import { fleetCountsFor, policyStatusFromView } from '../../src/remediation/fleet.js';
+import { policyStatusFromView } from '../../src/remediation/fleet.js';
 import { NOW, inPhase, remediation } from './fixtures.js';
 
 const on = (node: string, phase: Parameters<typeof inPhase>[0], name = `nr-${node}`) =>
   remediation(inPhase(phase), { name, spec: { nodeName: node, trigger: { source: 'Manual' } } });
 
-describe('fleetCountsFor', () => {
+describe('the published counts', () => {
   const remediations = [
     on('a', 'Remediating'),
     on('b', 'Waiting'),
     on('c', 'Succeeded'),
     on('d', 'Uncordoning'),
   ];
+  const counts = (affected: Set<string>) =>
+    policyStatusFromView({
+      linuxNodes: 10,
+      optedOutNodes: 0,
+      affected,
+      remediations,
+      unconfirmedCrashLoops: 0,
+      policy: validatePolicy(undefined),
+      now: NOW,
+    });
 
-  it('counts slot-holding remediations on other nodes only', () => {
-    expect(fleetCountsFor('a', remediations, new Set(), 10).activeRemediations).toBe(1);
-    expect(fleetCountsFor('x', remediations, new Set(), 10).activeRemediations).toBe(2);
+  it('counts slot-holding remediations on every node', () => {
+    expect(counts(new Set()).activeRemediations).toBe(2);
   });
 
   it('affected = suspect nodes plus nodes with an active remediation, each once', () => {
-    expect(fleetCountsFor('x', remediations, new Set(['a', 'e']), 10).affectedNodes).toBe(4);
+    expect(counts(new Set(['a', 'e'])).affectedNodes).toBe(4);
   });
 });
 
