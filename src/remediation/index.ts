@@ -6,5 +6,4 @@ export * from './history.js';
 export * from './observe-node.js';
 export * from './agent-report.js';
 export * from './fleet.js';
-export * from './observe-job.js';
 export * from './refusals.js';

@@ -1,5 +1,12 @@
 import { effectivePolicy } from '../../src/config/policy.js';
-import { countsFor, fleetSnapshot, targetPodOn, toObservedJob } from '../../src/operator/observe.js';
+import {
+  countsFor,
+  fleetSnapshot,
+  isDryRunJob,
+  targetPodOn,
+  toObservedJob,
+} from '../../src/operator/observe.js';
+import { buildAgentJob } from '../../src/remediation/job.js';
 import { policyStatusFromCaches } from '../../src/operator/policy-status.js';
 import {
   podTrimmer,
@@ -184,5 +191,97 @@ describe('observe', () => {
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'InvalidPolicy' });
     expect(ready?.message).toMatch(/spec\.maxUnhealthy: bad; spec\.cooldown: bad/);
+  });
+});
+
+describe('toObservedJob: the agent Job as the operator builds it', () => {
+  const input = {
+    remediation: { name: 'nr', uid: 'u' },
+    nodeName: 'node-a',
+    attempt: 1,
+    namespace: 'ns',
+    image: 'img',
+    timeoutSeconds: 300,
+    agentWaitSeconds: 90,
+    ttlAfterFinishedSeconds: 3600,
+  };
+  const remediateJob = buildAgentJob({ ...input, dryRun: false });
+  const probeJob = buildAgentJob({ ...input, dryRun: true });
+  const probe = (verdict: string) => ({ schemaVersion: 1, verdict, backend: null, checks: [], ipv6: null });
+  const result = {
+    schemaVersion: 1,
+    outcome: 'ChainsStillMissing',
+    message: 'm',
+    unit: 'kubelet.service',
+    before: probe('missing'),
+    after: probe('missing'),
+    kubeletRestarted: true,
+    evidence: null,
+    cause: null,
+    durationMs: 5,
+    truncated: false,
+  };
+  const terminatedPod = (message: string | undefined, exitCode: number) =>
+    podTrimmer(['job-name'])({
+      metadata: { name: 'nr-1-x', namespace: 'ns', labels: { 'job-name': 'nr-1' } },
+      spec: { nodeName: 'node-a' },
+      status: {
+        containerStatuses: [
+          { name: 'agent', state: { terminated: { exitCode, ...(message ? { message } : {}) } } },
+        ],
+      },
+    });
+  const withStatus = (job: object, status: object) => trimJob({ ...job, status });
+
+  it('a Job without a finished pod is running', () => {
+    expect(toObservedJob(withStatus(remediateJob, { active: 1 }), [])).toEqual({
+      name: 'nr-1',
+      state: 'running',
+    });
+  });
+
+  it('a failed Job with the agent result in the termination message', () => {
+    const observed = toObservedJob(
+      withStatus(remediateJob, { failed: 1, conditions: [{ type: 'Failed', status: 'True' }] }),
+      [terminatedPod(JSON.stringify(result), 3)],
+    );
+    expect(observed).toEqual({
+      name: 'nr-1',
+      state: 'failed',
+      report: {
+        kind: 'remediate',
+        outcome: 'ChainsStillMissing',
+        before: { verdict: 'missing' },
+        after: { verdict: 'missing' },
+        kubeletRestarted: true,
+      },
+      exitCode: 3,
+    });
+  });
+
+  it('a Job that failed before its pod ran (deadline) has no report and says why', () => {
+    const observed = toObservedJob(
+      withStatus(remediateJob, { conditions: [{ type: 'Failed', status: 'True' }] }),
+      [],
+    );
+    expect(observed).toMatchObject({
+      state: 'failed',
+      report: null,
+      reportError: expect.stringMatching(/no finished agent pod/),
+    });
+  });
+
+  it('a dry-run Job is parsed as a probe', () => {
+    expect(isDryRunJob(trimJob(probeJob))).toBe(true);
+    expect(isDryRunJob(trimJob(remediateJob))).toBe(false);
+    const observed = toObservedJob(
+      withStatus(probeJob, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
+      [terminatedPod(JSON.stringify(probe('present')), 0)],
+    );
+    expect(observed).toMatchObject({
+      state: 'succeeded',
+      report: { kind: 'probe', probe: { verdict: 'present' } },
+      exitCode: 0,
+    });
   });
 });
