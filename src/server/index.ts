@@ -38,14 +38,3 @@ export {
 export { planCertificates, type CertificatePlan } from './certs/plan.js';
 export { certificateFromDir, refreshCertificates, type Refresher } from './certs/refresh.js';
 export { WEBHOOK_CONFIGURATION, WEBHOOK_PORT, WEBHOOK_SECRET, WEBHOOK_SERVICE } from './certs/names.js';
-export { operatorAccess, type AccessContext, type ApiAccess } from './access.js';
-export {
-  accessForRequest,
-  grantedAccess,
-  isAllowed,
-  ownerReferenceChecks,
-  permissionsOf,
-  type OwnedObject,
-  type OwnerMapping,
-  type RequestAccess,
-} from './rbac.js';

@@ -5,17 +5,11 @@ import {
 } from '../../src/api/index.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { paths } from '../../src/kube/paths.js';
-import { operatorAccess, type AccessContext } from '../../src/server/access.js';
+import { operatorAccess, type AccessContext } from './access.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
 import { secretPath, webhookConfigPath } from '../../src/server/certs/ensure.js';
 import { buildAgentJob } from '../../src/remediation/job.js';
-import {
-  accessForRequest,
-  grantedAccess,
-  isAllowed,
-  ownerReferenceChecks,
-  permissionsOf,
-} from '../../src/server/rbac.js';
+import { accessForRequest, grantedAccess, isAllowed, ownerReferenceChecks, permissionsOf } from './rbac.js';
 import { BUILDS, find, kustomize, type KubeObject } from './build.js';
 
 const OPERATOR = { name: 'chainmedic-operator', namespace: DEFAULT_NAMESPACE };

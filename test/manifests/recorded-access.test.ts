@@ -2,7 +2,7 @@ import { NODE_REMEDIATION_KIND, NODE_REMEDIATION_PLURAL } from '../../src/api/in
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { kubeClient } from '../../src/kube/client.js';
 import { buildAgentJob } from '../../src/remediation/job.js';
-import { operatorAccess, type AccessContext } from '../../src/server/access.js';
+import { operatorAccess, type AccessContext } from './access.js';
 import { ensureWebhookCertificates } from '../../src/server/certs/ensure.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SECRET, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';
 import {
@@ -11,7 +11,7 @@ import {
   ownerReferenceChecks,
   permissionsOf,
   type RequestAccess,
-} from '../../src/server/rbac.js';
+} from './rbac.js';
 import type { RequestRecord } from '../../tools/sim/api/request-log.js';
 import {
   AGENT_NAMESPACE,
