@@ -1,5 +1,5 @@
 // Four test groups (make test-unit | test-integration | test-root | test-control-plane; `make test` runs all):
-// - unit: pure; no child process, no listening socket (test/helpers/unit-guard.ts makes either fail at once);
+// - unit: pure; no child process, no listening socket (test/kit/unit-guard.ts makes either fail at once);
 // - integration: the simulated cluster, the built CLIs (dist/cli.js, dist-dev/tools/cli.js), child processes,
 //   loopback servers;
 // - root: real iptables in network namespaces (root only);
@@ -66,7 +66,7 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: [pattern([...root, ...integration, ...controlPlane])],
-      setupFilesAfterEnv: ['<rootDir>/test/helpers/unit-guard.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/kit/unit-guard.ts'],
     },
     { ...common, displayName: 'integration', testMatch: file(integration) },
     { ...common, displayName: 'root', testMatch: file(root) },

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentResultSchema } from '../../src/agent/result.js';
-import { NetnsSet, mustRunIn } from '../helpers/netns.js';
+import { NetnsSet, mustRunIn } from '../kit/netns.js';
 import { FakeHosts } from './fake-host.js';
 import { NODE_ONLY_PATH, requireBuiltCli, runCliIn } from './support.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeResultSchema, type ProbeResult } from '../../src/agent/result.js';
-import { NetnsSet, mustRunIn } from '../helpers/netns.js';
+import { NetnsSet, mustRunIn } from '../kit/netns.js';
 import {
   NODE_ONLY_PATH,
   azureNpmOracle,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentResultSchema, type AgentResult } from '../../src/agent/result.js';
-import { NetnsSet, mustRunIn } from '../helpers/netns.js';
+import { NetnsSet, mustRunIn } from '../kit/netns.js';
 import { FakeHosts, type FakeHost } from './fake-host.js';
 import { requireBuiltCli, runCliIn } from './support.js';
 

@@ -10,7 +10,7 @@ import { outcomeAfterRestart, remediate, type RemediateDeps } from '../../src/ag
 import { agentResultSchema, type ProbeResult } from '../../src/agent/result.js';
 import { describeVersionMismatch } from '../../src/agent/versions.js';
 import { processRunner, type CommandResult, type Runner } from '../../src/agent/runner.js';
-import { NetnsSet, mustRunIn } from '../helpers/netns.js';
+import { NetnsSet, mustRunIn } from '../kit/netns.js';
 
 /**
  * remediate() in-process, as the simulated cluster runs it: probes on real iptables in a

@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { inNetns, runSync, type Completed } from '../helpers/netns.js';
+import { inNetns, runSync, type Completed } from '../kit/netns.js';
 
 /** Helpers for tests that run the built CLI inside a network namespace. */
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl, type KubectlResult } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl, type KubectlResult } from '../kit/kubectl.js';
 import { startHarness, type Harness } from '../tools/sim/api/harness.js';
 import {
   CASES,

@@ -16,8 +16,8 @@ import { GROUP, NODE_REMEDIATION_PLURAL, REMEDIATION_POLICY_PLURAL, VERSION } fr
 import { parseDuration } from '../../src/config/duration.js';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { INVALID, objectOf, VALID, type CaseKind } from '../api/validation-cases.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl } from '../kit/kubectl.js';
 import { markdownFiles, yamlExamples, type DocsObject } from './docs-examples.js';
 
 const ROOT = process.cwd();

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl } from '../kit/kubectl.js';
 
 function refused(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);

@@ -11,8 +11,8 @@ import { isGone } from '../../src/kube/errors.js';
 import { Informer, type Cached, type InformerEvent, type InformerOptions } from '../../src/kube/informer.js';
 import { MERGE_PATCH, KubeRest } from '../../src/kube/rest.js';
 import type { NextAction, WatchEnd } from '../../src/kube/watch-outcome.js';
-import { check } from '../helpers/check.js';
-import { eventually } from '../helpers/eventually.js';
+import { check } from '../kit/check.js';
+import { eventually } from '../kit/eventually.js';
 import { TcpProxy } from '../kube/tcp-proxy.js';
 
 interface Item extends Cached {

@@ -1,4 +1,4 @@
-import type { KubectlResult } from '../helpers/kubectl.js';
+import type { KubectlResult } from '../kit/kubectl.js';
 import type { KubeObject } from '../manifests/build.js';
 
 /** Runs the real kubectl against the control plane under test (see manifests.test.ts). */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl } from '../kit/kubectl.js';
 import { BUILDS, kustomize, type KubeObject } from '../manifests/build.js';
 import { markdownFiles, yamlExamples, type DocsExample } from './docs-examples.js';
 import {

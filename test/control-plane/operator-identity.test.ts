@@ -10,7 +10,7 @@ import { startControlPlane, type ControlPlane } from '../../tools/control-plane/
 import { kubeClient } from '../../src/kube/client.js';
 import type { KubeRest } from '../../src/kube/rest.js';
 import { SECRET_KEYS, WEBHOOK_CONFIGURATION, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { kubectl } from '../kit/kubectl.js';
 import { FakeKubelet } from './kubelet.js';
 import {
   admin,

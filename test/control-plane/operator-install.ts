@@ -13,8 +13,8 @@ import type { ControlPlane } from '../../tools/control-plane/harness.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { WEBHOOK_PATH } from '../../src/server/admission/webhook-server.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_SERVICE } from '../../src/server/certs/names.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl, type KubectlResult } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl, type KubectlResult } from '../kit/kubectl.js';
 
 export const MANIFESTS = join(projectRoot(), 'manifests');
 /** The operator's namespace (PSA restricted): its Deployment, ServiceAccount, Lease and webhook Secret. */

@@ -5,8 +5,8 @@ import { AGENT_SERVICE_ACCOUNT } from '../../src/api/index.js';
 import { effectivePolicy } from '../../src/config/policy.js';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { AGENT_CONTAINER, buildAgentJob, type AgentJob } from '../../src/remediation/job.js';
-import { eventually } from '../helpers/eventually.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { eventually } from '../kit/eventually.js';
+import { kubectl } from '../kit/kubectl.js';
 import { BUILDS, find, kustomize, type KubeObject } from '../manifests/build.js';
 import type { Kubectl } from './manifests-support.js';
 

@@ -1,7 +1,8 @@
 import { NODES } from '../../tools/sim/api/index.js';
 import { Informer, type Cached, type InformerEvent } from '../../src/kube/informer.js';
 import type { WatchEnd } from '../../src/kube/watch-outcome.js';
-import { eventually, node, startSimApi, type SimApi } from './sim-server.js';
+import { eventually } from '../kit/eventually.js';
+import { node, startSimApi, type SimApi } from './sim-server.js';
 
 interface TrimmedNode extends Cached {
   labels: Record<string, string>;

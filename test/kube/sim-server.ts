@@ -31,5 +31,4 @@ export async function startSimApi(
   };
 }
 
-export { eventually } from '../helpers/eventually.js';
 export { nodeObject as node };

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
-import { kubectl } from '../helpers/kubectl.js';
+import { kubectl } from '../kit/kubectl.js';
 import { MISSING_SIM_KINDS, serveMissingKinds } from '../server/sim-support.js';
 import { BUILDS, kustomize } from './build.js';
 

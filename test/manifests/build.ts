@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
-import { KUBECTL } from '../helpers/kubectl.js';
+import { KUBECTL } from '../kit/kubectl.js';
 
 export interface KubeObject {
   apiVersion: string;

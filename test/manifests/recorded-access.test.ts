@@ -13,15 +13,8 @@ import {
   type RequestAccess,
 } from './rbac.js';
 import type { RequestRecord } from '../../tools/sim/api/request-log.js';
-import {
-  AGENT_NAMESPACE,
-  eventually,
-  FAST_POLICY,
-  NAMESPACE,
-  phaseOf,
-  startEnv,
-  type Env,
-} from '../operator/harness.js';
+import { eventually } from '../kit/eventually.js';
+import { AGENT_NAMESPACE, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
 import { serveMissingKinds } from '../server/sim-support.js';
 
 const CONTEXT: AccessContext = {

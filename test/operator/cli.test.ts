@@ -1,15 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { CORDON_MARKER_ANNOTATION, type Phase } from '../../src/api/index.js';
-import {
-  annotations,
-  eventually,
-  isUnschedulable,
-  NAMESPACE,
-  phaseOf,
-  startEnv,
-  type Env,
-} from './harness.js';
+import { eventually } from '../kit/eventually.js';
+import { annotations, isUnschedulable, NAMESPACE, phaseOf, startEnv, type Env } from './harness.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };

@@ -1,5 +1,6 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
-import { annotations, eventually, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { eventually } from '../kit/eventually.js';
+import { annotations, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
 
 describe('operator under API faults', () => {
   let env: Env | undefined;

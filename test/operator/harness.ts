@@ -88,8 +88,6 @@ export async function startEnv(
   return env;
 }
 
-export { eventually } from '../helpers/eventually.js';
-
 export const phaseOf = (r: NodeRemediation | undefined) => r?.status?.phase;
 export const isUnschedulable = (n: KubeObject) =>
   (n.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;

@@ -1,4 +1,5 @@
-import { eventually, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { eventually } from '../kit/eventually.js';
+import { isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
 
 describe('operator: a cache that disagrees with the server heals', () => {
   let env: Env | undefined;

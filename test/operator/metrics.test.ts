@@ -1,4 +1,5 @@
-import { eventually, phaseOf, startEnv, type Env } from './harness.js';
+import { eventually } from '../kit/eventually.js';
+import { phaseOf, startEnv, type Env } from './harness.js';
 
 describe('operator metrics and health', () => {
   let env: Env | undefined;

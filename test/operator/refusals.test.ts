@@ -1,14 +1,7 @@
 import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
 import { EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
-import {
-  annotations,
-  everCordoned,
-  eventually,
-  isUnschedulable,
-  phaseOf,
-  startEnv,
-  type Env,
-} from './harness.js';
+import { eventually } from '../kit/eventually.js';
+import { annotations, everCordoned, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
 
 const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const DENIAL =

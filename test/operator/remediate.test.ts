@@ -1,8 +1,8 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
+import { eventually } from '../kit/eventually.js';
 import {
   AGENT_NAMESPACE,
   annotations,
-  eventually,
   FAST_POLICY,
   isUnschedulable,
   phaseOf,

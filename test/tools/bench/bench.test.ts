@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderBench, type BenchResult } from '../../../tools/bench/report.js';
 import { runBench } from '../../../tools/bench/run-bench.js';
-import { check } from '../../helpers/check.js';
+import { check } from '../../kit/check.js';
 
 // The whole benchmark at a tiny scale, to keep it working: the sim and the baseline (dist-dev/tools/bench/) and the
 // operator (dist/cli.js), built by `make build`, are real processes. It checks the report's shape, never timings.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startChild } from '../../../tools/bench/child-process.js';
 import { pickSpread } from '../../../tools/bench/sim-routes.js';
 import { pidOfIdentity } from '../../../tools/soak/replicas.js';
-import { eventually } from '../../helpers/eventually.js';
+import { eventually } from '../../kit/eventually.js';
 
 describe('process helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-child-test-'));

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PODS } from '../../../tools/sim/api/types.js';
 import { startSimCluster, type SimCluster } from '../../../tools/sim/cluster.js';
-import { eventually } from '../../helpers/eventually.js';
+import { eventually } from '../../kit/eventually.js';
 import { clientsFor } from './actors/helpers.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { createClock } from '../../../../tools/sim/actors/clock.js';
 import { SimHost } from '../../../../tools/sim/actors/host.js';
 import { LEGACY_TABLES_WARNING, NO_CHAIN_MESSAGE } from '../../../../tools/sim/actors/iptables-command.js';
 import { simHostRunner, simProbeRunner } from '../../../../tools/sim/actors/node-runners.js';
-import { eventually } from '../../../helpers/eventually.js';
+import { eventually } from '../../../kit/eventually.js';
 
 const BOOT = Date.parse('2026-11-24T18:00:00Z');
 const newHost = () => new SimHost('aks-nodepool1-12345678-vmss000000', { bootWallMs: BOOT, pid: 2825 });

@@ -1,7 +1,7 @@
 import { PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { agentResultSchema } from '../../../../src/agent/result.js';
 import { startSimCluster, type SimCluster } from '../../../../tools/sim/cluster.js';
-import { eventually } from '../../../helpers/eventually.js';
+import { eventually } from '../../../kit/eventually.js';
 import { clientsFor, type Clients } from './helpers.js';
 
 const NS = 'default';

@@ -2,7 +2,7 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { backoffAfterCrash, formatBackoff } from '../../../../tools/sim/actors/backoff.js';
 import { NPM_DETECTION_FAILURE } from '../../../../tools/sim/actors/npm-detection.js';
 import { startSimCluster, type SimCluster } from '../../../../tools/sim/cluster.js';
-import { eventually } from '../../../helpers/eventually.js';
+import { eventually } from '../../../kit/eventually.js';
 import { clientsFor, type Clients } from './helpers.js';
 
 // 10 s of simulated back-off is 50 ms here; 5 minutes is 1.5 s.

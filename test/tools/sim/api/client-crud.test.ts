@@ -10,7 +10,8 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../../kit/eventually.js';
+import { apiFailure, nodeObject, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let core: CoreV1Api;

@@ -8,7 +8,8 @@ import {
   type KubernetesObject,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { apiFailure, eventually, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../../kit/eventually.js';
+import { apiFailure, startHarness, type Harness } from './harness.js';
 
 const GROUP = 'test.chainmedic.io';
 const VERSION = 'v1alpha1';

@@ -1,5 +1,6 @@
 import { CoreV1Api, Watch, makeInformer, type V1Node } from '@kubernetes/client-node';
-import { eventually, nodeObject, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../../kit/eventually.js';
+import { nodeObject, startHarness, type Harness } from './harness.js';
 import { NODES } from '../../../../tools/sim/api/types.js';
 
 interface Seen {
@@ -131,7 +132,7 @@ describe('watch', () => {
     return w;
   };
   const ended = async (w: Awaited<ReturnType<typeof openWatch>>) => {
-    await eventually(() => w.isEnded(), 400);
+    await eventually(() => w.isEnded(), 'the watch ended', 10_000);
     expect(w.endError()).toBeNull();
     return w.events.map((e) => (e.type === 'BOOKMARK' ? `BOOKMARK@${e.rv}` : `${e.type}:${e.name}`));
   };

@@ -6,7 +6,8 @@ import {
   Watch,
   type V1Job,
 } from '@kubernetes/client-node';
-import { apiFailure, eventually, nodeObject, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../../kit/eventually.js';
+import { apiFailure, nodeObject, startHarness, type Harness } from './harness.js';
 import { JOBS, NODES } from '../../../../tools/sim/api/types.js';
 
 let h: Harness;

@@ -84,12 +84,3 @@ export async function apiFailure(
   }
   throw new Error('expected the call to fail');
 }
-
-/** Polls until the predicate holds (or fails after `attempts` tries). */
-export async function eventually(predicate: () => boolean, attempts = 200, intervalMs = 25): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error('condition not reached');
-}

@@ -1,8 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectl, kubectlStream } from '../../../helpers/kubectl.js';
-import { eventually, nodeObject, startHarness, type Harness } from './harness.js';
+import { kubectl, kubectlStream } from '../../../kit/kubectl.js';
+import { eventually } from '../../../kit/eventually.js';
+import { nodeObject, startHarness, type Harness } from './harness.js';
 import { EVENTS, NODES, PODS, type KubeObject } from '../../../../tools/sim/api/types.js';
 
 let h: Harness;
@@ -255,9 +256,13 @@ test('get --watch streams changes until stopped', async () => {
   const name = 'aks-nodepool1-00000000-vmss000001';
   const watch = kubectlStream(h.kubeconfigPath, ['get', 'nodes', '--watch'], join(dir, 'cache'));
   try {
-    await eventually(() => watch.output().includes(name), 400);
+    await eventually(() => watch.output().includes(name), `kubectl --watch printed ${name}`, 10_000);
     h.store.patch(NODES, undefined, name, 'merge', { spec: { unschedulable: true } });
-    await eventually(() => watch.output().includes('Ready,SchedulingDisabled'), 400);
+    await eventually(
+      () => watch.output().includes('Ready,SchedulingDisabled'),
+      'kubectl --watch printed the cordon',
+      10_000,
+    );
   } finally {
     await watch.stop();
   }

@@ -1,5 +1,6 @@
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
-import { eventually, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../../kit/eventually.js';
+import { startHarness, type Harness } from './harness.js';
 import { NODES, type KubeObject } from '../../../../tools/sim/api/types.js';
 
 // Correctness at a size where copying or re-serializing the whole store per request would show up.
@@ -86,7 +87,11 @@ test('every watcher receives every status update, in order', async () => {
       { subresource: 'status' },
     );
   }
-  await eventually(() => received.every((r) => r.length === UPDATES), 1200);
+  await eventually(
+    () => received.every((r) => r.length === UPDATES),
+    'every watcher got every update',
+    30_000,
+  );
   const expected = received[0]!;
   expect(expected.map(Number)).toEqual([...expected.map(Number)].sort((a, b) => a - b));
   for (const r of received) expect(r).toEqual(expected);
