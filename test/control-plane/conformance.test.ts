@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
 import { eventually } from '../kit/eventually.js';
 import { kubectl, type KubectlResult } from '../kit/kubectl.js';
-import { startHarness, type Harness } from '../tools/sim/api/harness.js';
+import { startHarness, type Harness } from '../kit/sim-api.js';
 import {
   CASES,
   GADGET_CRD,

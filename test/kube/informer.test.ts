@@ -2,7 +2,7 @@ import { NODES } from '../../tools/sim/api/index.js';
 import { Informer, type Cached, type InformerEvent } from '../../src/kube/informer.js';
 import type { WatchEnd } from '../../src/kube/watch-outcome.js';
 import { eventually } from '../kit/eventually.js';
-import { node, startSimApi, type SimApi } from './sim-server.js';
+import { nodeObject as node, startSimApi, type SimApi } from '../kit/sim-api.js';
 
 interface TrimmedNode extends Cached {
   labels: Record<string, string>;

@@ -1,7 +1,7 @@
 import { LeaderElector, leaseExpired, microTime } from '../../src/kube/leader.js';
 import { LEASES } from '../../tools/sim/api/index.js';
 import { eventually } from '../kit/eventually.js';
-import { startSimApi, type SimApi } from './sim-server.js';
+import { startSimApi, type SimApi } from '../kit/sim-api.js';
 
 const FAST = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100 };
 

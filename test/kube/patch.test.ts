@@ -2,7 +2,7 @@ import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
 import { cordonNode, createIfAbsent, deletePodByUid, uncordonNode } from '../../src/kube/patch.js';
 import { EventRecorder } from '../../src/kube/event-recorder.js';
 import { EVENTS, NODES, PODS } from '../../tools/sim/api/index.js';
-import { node, startSimApi, type SimApi } from './sim-server.js';
+import { nodeObject as node, startSimApi, type SimApi } from '../kit/sim-api.js';
 
 type NodeObj = {
   metadata: { annotations?: Record<string, string>; resourceVersion?: string };

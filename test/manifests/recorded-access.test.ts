@@ -14,7 +14,7 @@ import {
 } from './rbac.js';
 import type { RequestRecord } from '../../tools/sim/api/request-log.js';
 import { eventually } from '../kit/eventually.js';
-import { AGENT_NAMESPACE, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../operator/harness.js';
+import { AGENT_NAMESPACE, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../kit/env.js';
 import { serveMissingKinds } from '../server/sim-support.js';
 
 const CONTEXT: AccessContext = {

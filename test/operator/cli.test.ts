@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { CORDON_MARKER_ANNOTATION, type Phase } from '../../src/api/index.js';
 import { eventually } from '../kit/eventually.js';
-import { annotations, isUnschedulable, NAMESPACE, phaseOf, startEnv, type Env } from './harness.js';
+import { annotations, isUnschedulable, NAMESPACE, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };

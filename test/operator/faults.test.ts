@@ -1,6 +1,6 @@
 import { CORDON_MARKER_ANNOTATION } from '../../src/api/index.js';
 import { eventually } from '../kit/eventually.js';
-import { annotations, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { annotations, isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 describe('operator under API faults', () => {
   let env: Env | undefined;

@@ -2,7 +2,7 @@ import { API_VERSION, NODE_REMEDIATION_KIND, OPT_OUT_ANNOTATION } from '../../sr
 import { PODS, EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
 import { DEFAULT_SIGNATURE } from '../../src/config/policy.js';
 import { eventually } from '../kit/eventually.js';
-import { everCordoned, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { everCordoned, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 const NODES = { group: '', resource: 'nodes' };
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };

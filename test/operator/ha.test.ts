@@ -1,7 +1,7 @@
 import { CORDON_MARKER_ANNOTATION, isTerminal, type Phase } from '../../src/api/index.js';
 import type { OperatorHandle } from '../../src/operator/operator.js';
 import { eventually } from '../kit/eventually.js';
-import { annotations, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { annotations, FAST_POLICY, isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
 const NODES = { group: '', resource: 'nodes' };

@@ -1,5 +1,5 @@
 import { eventually } from '../kit/eventually.js';
-import { isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 describe('operator: a cache that disagrees with the server heals', () => {
   let env: Env | undefined;

@@ -1,5 +1,5 @@
 import { eventually } from '../kit/eventually.js';
-import { phaseOf, startEnv, type Env } from './harness.js';
+import { phaseOf, startEnv, type Env } from '../kit/env.js';
 
 describe('operator metrics and health', () => {
   let env: Env | undefined;

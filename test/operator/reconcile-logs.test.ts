@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { eventually } from '../kit/eventually.js';
-import { phaseOf, startEnv, type Env } from './harness.js';
+import { phaseOf, startEnv, type Env } from '../kit/env.js';
 
 /** Every line one reconcile logs carries its reconcileID; one reconcile is about one node. */
 

@@ -1,7 +1,7 @@
 import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
 import { EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
 import { eventually } from '../kit/eventually.js';
-import { annotations, everCordoned, isUnschedulable, phaseOf, startEnv, type Env } from './harness.js';
+import { annotations, everCordoned, isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const DENIAL =

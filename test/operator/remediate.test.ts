@@ -8,7 +8,7 @@ import {
   phaseOf,
   startEnv,
   type Env,
-} from './harness.js';
+} from '../kit/env.js';
 
 describe('operator end to end on the simulated cluster', () => {
   let env: Env | undefined;

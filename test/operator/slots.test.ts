@@ -2,7 +2,7 @@ import { API_VERSION, NODE_REMEDIATION_KIND } from '../../src/api/index.js';
 import { REQUEUE } from '../../src/remediation/index.js';
 import type { KubeObject } from '../../tools/sim/api/types.js';
 import { eventually } from '../kit/eventually.js';
-import { FAST_POLICY, phaseOf, startEnv, type Env } from './harness.js';
+import { FAST_POLICY, phaseOf, startEnv, type Env } from '../kit/env.js';
 
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
 const SLOT_PHASES = ['Cordoning', 'Remediating', 'Verifying', 'Uncordoning'];

@@ -1,7 +1,7 @@
 import { serviceDnsNames, WEBHOOK_SECRET } from '../../src/server/certs/names.js';
 import { parseOperatorOptions } from '../../src/config.js';
 import { send } from '../server/http-client.js';
-import { NAMESPACE, startEnv, type Env } from './harness.js';
+import { NAMESPACE, startEnv, type Env } from '../kit/env.js';
 
 const [SERVICE_NAME] = serviceDnsNames('chainmedic-operator', NAMESPACE) as [string];
 const SECRETS = { group: '', resource: 'secrets' };

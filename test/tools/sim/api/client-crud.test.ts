@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { apiFailure, nodeObject, startHarness, type Harness } from './harness.js';
+import { apiFailure, nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
 
 let h: Harness;
 let core: CoreV1Api;

@@ -9,7 +9,7 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { apiFailure, startHarness, type Harness } from './harness.js';
+import { apiFailure, startHarness, type Harness } from '../../../kit/sim-api.js';
 
 const GROUP = 'test.chainmedic.io';
 const VERSION = 'v1alpha1';

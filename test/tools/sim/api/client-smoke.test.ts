@@ -1,5 +1,5 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
-import { startHarness, nodeObject, type Harness } from './harness.js';
+import { startHarness, nodeObject, type Harness } from '../../../kit/sim-api.js';
 
 let h: Harness;
 beforeAll(async () => {

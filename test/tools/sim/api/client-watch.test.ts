@@ -1,6 +1,6 @@
 import { CoreV1Api, Watch, makeInformer, type V1Node } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { nodeObject, startHarness, type Harness } from './harness.js';
+import { nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
 import { NODES } from '../../../../tools/sim/api/types.js';
 
 interface Seen {

@@ -7,7 +7,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { apiFailure, nodeObject, startHarness, type Harness } from './harness.js';
+import { apiFailure, nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
 import { JOBS, NODES } from '../../../../tools/sim/api/types.js';
 
 let h: Harness;

@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness } from '../../../kit/sim-api.js';
 
 let h: Harness;
 beforeAll(async () => {

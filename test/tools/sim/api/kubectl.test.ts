@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl, kubectlStream } from '../../../kit/kubectl.js';
 import { eventually } from '../../../kit/eventually.js';
-import { nodeObject, startHarness, type Harness } from './harness.js';
+import { nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
 import { EVENTS, NODES, PODS, type KubeObject } from '../../../../tools/sim/api/types.js';
 
 let h: Harness;

@@ -1,6 +1,6 @@
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness } from '../../../kit/sim-api.js';
 import { NODES, type KubeObject } from '../../../../tools/sim/api/types.js';
 
 // Correctness at a size where copying or re-serializing the whole store per request would show up.

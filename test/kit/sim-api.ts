@@ -1,14 +1,13 @@
+/** The test kit's bare simulated API server (no actors): `startHarness` (store, server, kubeconfig) and
+ * `startSimApi` (the same with the project's client and the namespaces the operator uses). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createSimStore, type SimStoreImpl, type SimStoreOptions } from '../../../../tools/sim/api/store.js';
-import {
-  startApiServer,
-  type ApiServerHandle,
-  type ApiServerOptions,
-} from '../../../../tools/sim/api/server.js';
-import { writeKubeconfig } from '../../../../tools/sim/api/kubeconfig.js';
+import { createSimStore, type SimStoreImpl, type SimStoreOptions } from '../../tools/sim/api/store.js';
+import { startApiServer, type ApiServerHandle, type ApiServerOptions } from '../../tools/sim/api/server.js';
+import { writeKubeconfig } from '../../tools/sim/api/kubeconfig.js';
+import { kubeClient, type KubeClient } from '../../src/kube/client.js';
 
 export interface Harness {
   store: SimStoreImpl;
@@ -83,4 +82,32 @@ export async function apiFailure(
     return { code: e.code, status };
   }
   throw new Error('expected the call to fail');
+}
+
+export interface SimApi {
+  server: ApiServerHandle;
+  store: SimStoreImpl;
+  client: KubeClient;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+/** A bare simulated API server (no actors) and the project's client talking to it over HTTP. */
+export async function startSimApi(
+  options: { bookmarkIntervalMs?: number; historySize?: number } = {},
+): Promise<SimApi> {
+  const harness = await startHarness(
+    {
+      namespaces: ['default', 'kube-system', 'chainmedic-system'],
+      ...(options.historySize ? { historySize: options.historySize } : {}),
+    },
+    { host: '127.0.0.1', port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 200 },
+  );
+  return {
+    server: harness.server,
+    store: harness.store,
+    client: kubeClient(harness.kubeconfigPath),
+    kubeconfigPath: harness.kubeconfigPath,
+    close: harness.stop,
+  };
 }

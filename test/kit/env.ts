@@ -1,3 +1,8 @@
+/**
+ * The test kit's environment: the operator on the simulated cluster (`startEnv`). Tests of the sim's API server
+ * alone start it with `startSimApi` or `startHarness` (test/kit/sim-api.ts); the real control plane is
+ * tools/control-plane.
+ */
 import { pino } from 'pino';
 import { buildCrds } from '../../src/api/crd.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
