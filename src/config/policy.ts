@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { RemediationPolicySpecSchema, type OnFailure, type RemediationPolicySpec } from '../api/index.js';
 import { parseDuration } from './duration.js';
 
@@ -107,7 +108,7 @@ export function validatePolicy(input: unknown, context: PolicyContext = { allowe
         );
       signatures.push(regex);
     } catch (err) {
-      errors.push(`spec.signatures[${i}]: not a valid regular expression (${(err as Error).message})`);
+      errors.push(`spec.signatures[${i}]: not a valid regular expression (${errorMessage(err)})`);
     }
   });
   if (spec.signatures && spec.signatures.length === 0) errors.push('spec.signatures: must not be empty');

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 /** Bounds for reading the previous container log (pass them to the log request) and for matching it. */
 export const LOG_TAIL_LINES = 200;
 export const LOG_LIMIT_BYTES = 64 * 1024;
@@ -23,7 +24,7 @@ export function compileSignatures(sources: readonly string[]): RegExp[] {
     try {
       return new RegExp(source);
     } catch (err) {
-      throw new SignatureError(index, source, (err as Error).message);
+      throw new SignatureError(index, source, errorMessage(err));
     }
   });
 }

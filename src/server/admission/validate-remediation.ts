@@ -1,3 +1,4 @@
+import { errorMessage } from '../../errors.js';
 import { NodeRemediationSpecSchema, OPT_OUT_ANNOTATION } from '../../api/index.js';
 import { observeNode, OS_LABEL } from '../../remediation/observe-node.js';
 import type { AdmissionLookups } from './lookups.js';
@@ -28,7 +29,7 @@ export async function validateNodeRemediationCreate(
   try {
     [node, active] = await Promise.all([lookups.getNode(nodeName), lookups.activeRemediationFor(nodeName)]);
   } catch (err) {
-    return allow([`could not check node "${nodeName}" (${(err as Error).message}); the operator will`]);
+    return allow([`could not check node "${nodeName}" (${errorMessage(err)}); the operator will`]);
   }
   if (!node) return invalid([`spec.nodeName: node "${nodeName}" does not exist`]);
 
