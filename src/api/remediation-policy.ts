@@ -230,8 +230,8 @@ export const RemediationPolicyStatusSchema = z
       .max(16)
       .optional()
       .describe(
-        'Ready, Paused, StormActive, Degraded (the API server refuses remediations) and Valid (False names every ' +
-          'problem of an invalid spec).',
+        'Ready (False, reason InvalidPolicy, names every problem of an invalid spec), Paused, StormActive and ' +
+          'Degraded (the API server refuses remediations).',
       ),
     observedGeneration: z
       .number()

@@ -163,8 +163,6 @@ export class Fleet {
       obj.metadata.generation,
       { validity: policy.result(), ...(obj.status ? { previous: obj.status } : {}) },
     );
-    // Ready/Paused/StormActive come from the fleet view; Valid says whether the spec itself is valid.
-    status.conditions = [...(status.conditions ?? []), policy.validCondition(obj.metadata.generation)];
     const text = JSON.stringify(status);
     if (text === this.lastPolicyStatus) return;
     try {

@@ -1,9 +1,9 @@
 /**
  * The policy the operator acts on: the `default` RemediationPolicy's effective spec, or paused while that spec
- * is invalid, and the one condition that says which (Valid), with its own transition time.
+ * is invalid. The core's policy status says which in its one validity condition (Ready: InvalidPolicy).
  */
 import type { Logger } from 'pino';
-import { API_VERSION, DEFAULT_POLICY_NAME, REMEDIATION_POLICY_KIND, type Condition } from '../api/index.js';
+import { API_VERSION, DEFAULT_POLICY_NAME, REMEDIATION_POLICY_KIND } from '../api/index.js';
 import { effectivePolicy, type EffectivePolicy, type PolicyResult } from '../config/policy.js';
 import { errorMessage } from '../errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
@@ -14,7 +14,6 @@ export class PolicyState {
   current: EffectivePolicy = effectivePolicy(undefined);
   /** Why the spec is invalid (undefined: it is valid). */
   error: string | undefined;
-  private validity: { valid: boolean; message: string; since: string } | undefined;
 
   constructor(
     private readonly allowedImages: readonly string[],
@@ -61,22 +60,5 @@ export class PolicyState {
       reason: 'InvalidPolicy',
       message: `${this.error}; acting as if paused until it is fixed.`,
     });
-  }
-
-  /** Condition Valid: False (with every problem) while the spec is invalid and the operator acts as paused. */
-  validCondition(generation: number | undefined): Condition {
-    const valid = this.error === undefined;
-    const message = valid ? 'The spec is valid.' : `${this.error}; acting as if paused until it is fixed.`;
-    if (!this.validity || this.validity.valid !== valid || this.validity.message !== message) {
-      this.validity = { valid, message, since: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
-    }
-    return {
-      type: 'Valid',
-      status: valid ? 'True' : 'False',
-      reason: valid ? 'SpecValid' : 'InvalidSpec',
-      message: message.slice(0, 32768),
-      lastTransitionTime: this.validity.since,
-      ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    };
   }
 }

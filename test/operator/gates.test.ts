@@ -234,9 +234,9 @@ describe('operator with an invalid policy', () => {
         env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
           { conditions?: { type: string; status: string; message: string }[] } | undefined
       )?.conditions;
-      const valid = conditions?.find((c) => c.type === 'Valid');
-      return valid?.status === 'False' && valid.message.includes('spec.signatures[0]');
-    }, 'Valid=False naming spec.signatures[0]');
+      const ready = conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'False' && ready.message.includes('spec.signatures[0]');
+    }, 'Ready=False (InvalidPolicy) naming spec.signatures[0]');
     expect(env.cluster.kubeletRestarts(n!)).toBe(0);
     env.setPolicy(FAST_POLICY);
     await eventually(() => phaseOf(env!.remediationsOn(n!)[0]) === 'Succeeded', 'Succeeded once fixed');
@@ -253,9 +253,9 @@ describe('operator with an invalid policy', () => {
         env!.cluster.store.get(POLICIES, undefined, 'default')?.status as
           { conditions?: { type: string; status: string; message: string }[] } | undefined
       )?.conditions;
-      const valid = conditions?.find((c) => c.type === 'Valid');
-      return valid?.status === 'False' && valid.message.includes(`spec.job.image: "${foreign}"`);
-    }, 'Valid=False naming spec.job.image');
+      const ready = conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'False' && ready.message.includes(`spec.job.image: "${foreign}"`);
+    }, 'Ready=False (InvalidPolicy) naming spec.job.image');
     const warning = (
       env.cluster.store.list(EVENTS) as unknown as {
         type: string;
