@@ -127,6 +127,10 @@ async function watchOutcome(plane: Plane, w: WatchRequest): Promise<Outcome> {
     rv = (JSON.parse(list.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   }
   for (const write of w.before ?? []) await mustSucceed(plane, { http: write });
+  // A consistent list is served once the watch cache holds everything etcd committed: the writes above are then
+  // history the watch replays, never live events that happen to reach the cache after the watch opened (which
+  // would bring a bookmark before the timeout, as a live change does).
+  if (w.before?.length) await plane.send({ method: 'GET', path: w.path });
   const query = [
     'watch=true',
     `timeoutSeconds=${WATCH_SECONDS}`,

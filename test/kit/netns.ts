@@ -44,9 +44,23 @@ function deleteNetns(name: string): void {
   runSync([IP, 'netns', 'delete', name]);
 }
 
+/** Whether the process that created a namespace named `cmt-<tag>-<pid>-<n>` is still running. */
+function ownerAlive(name: string, prefix: string): boolean {
+  const pid = Number(/^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Creates namespaces named `cmt-<tag>-<pid>-<n>`. The constructor first deletes any
- * `cmt-<tag>-*` left by a crashed run; use one tag per test file (files run in parallel).
+ * `cmt-<tag>-*` left by a crashed run (its creator is gone), never those of a run still going on the same
+ * machine; use one tag per test file (files run in parallel).
  */
 export class NetnsSet {
   private readonly prefix: string;
@@ -56,7 +70,10 @@ export class NetnsSet {
   constructor(tag: string) {
     if (!/^[a-z0-9]{1,12}$/.test(tag)) throw new Error(`bad netns tag ${tag}`);
     this.prefix = `cmt-${tag}-`;
-    for (const stale of listNetns().filter((name) => name.startsWith(this.prefix))) deleteNetns(stale);
+    const stale = listNetns().filter(
+      (name) => name.startsWith(this.prefix) && !ownerAlive(name, this.prefix),
+    );
+    for (const name of stale) deleteNetns(name);
   }
 
   create(): string {
