@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { DEFAULT_POLICY_NAME } from '../api/index.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_NAMESPACE } from '../config.js';
+import { exponentialRateLimiter } from '../controller/rate-limiter.js';
 import { WorkQueue } from '../controller/work-queue.js';
 import { runWorkers, type WorkersHandle } from '../controller/workers.js';
 import { errorMessage } from '../errors.js';
@@ -53,6 +54,8 @@ export interface StartOperatorOptions {
   /** Serve the validating admission webhook (every replica); absent: no webhook. */
   webhook?: { port: number; host?: string; certManagerDir?: string; refreshIntervalMs?: number };
   informer?: { watchGraceMs?: number; backoffMaxMs?: number; watchTimeoutSeconds?: number };
+  /** The longest back-off of a node whose reconcile keeps failing (default: the rate limiter's, 1000 s). */
+  reconcileBackoffMaxMs?: number;
   /** Tests: changes the requeue delay `decide` asked for (e.g. a timer that never fires first). */
   adjustRequeueMs?: (requeueAfterMs: number, step: Step) => number;
 }
@@ -322,7 +325,8 @@ class Operator {
     await this.startupSweep();
     if (!stillMine()) return;
     this.warnInvalidPolicy();
-    const q = new WorkQueue();
+    const maxMs = this.options.reconcileBackoffMaxMs;
+    const q = new WorkQueue(maxMs ? { rateLimiter: exponentialRateLimiter({ maxMs }) } : {});
     this.queue = q;
     for (const n of this.caches.nodes.list()) q.add(n.metadata.name);
     for (const n of this.caches.nodesWithRemediations()) q.add(n);

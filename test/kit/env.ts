@@ -75,6 +75,9 @@ export async function startEnv(
         logger: pino({ level: process.env.CHAINMEDIC_TEST_LOG ?? 'silent' }),
         policyStatusIntervalMs: 200,
         informer: { backoffMaxMs: 500 },
+        // Test-sized like the rest: under the chaos of test/operator/faults.test.ts a node's steps can fail a dozen
+        // times in a row, and the default back-off (doubling up to 1000 s) would then outlast the test.
+        reconcileBackoffMaxMs: 1000,
         ...extra,
       });
       operators.push(handle);
