@@ -19,7 +19,7 @@ import { AzureNpmActor } from './actors/npm-actor.js';
 import { createRandom } from './actors/random.js';
 import { isoSeconds } from './actors/actor-store.js';
 import { simHostRunner } from './actors/node-runners.js';
-import type { CommandResult } from '../../src/agent/runner.js';
+import type { SimulatedCluster } from './simulated-cluster.js';
 
 export interface SimClusterOptions {
   linuxNodes: number;
@@ -44,33 +44,11 @@ export interface SimClusterOptions {
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-export interface SimCluster {
-  url: string;
-  kubeconfigPath: string;
+/** The in-memory control plane: its store and server are in this process, for the tests that need them. */
+export interface SimCluster extends SimulatedCluster {
+  controlPlane: 'memory';
   store: SimStoreImpl;
   server: ApiServerHandle;
-  clock: SimClock;
-  nodeNames(): string[];
-  linuxNodeNames(): string[];
-  windowsNodeNames(): string[];
-  /** Nodes broken at start (and since), by cause. */
-  brokenNodes(): Array<{ node: string; cause: BreakCause }>;
-  breakNode(name: string, cause: BreakCause): void;
-  /** azure-npm on the node got a fixed image: its pod starts again and sees the chains. */
-  repairNpmImage(name: string): void;
-  setNodeReady(name: string, ready: boolean): void;
-  /** The node's live iptables state (Linux nodes). */
-  iptables(name: string): NodeIptables;
-  /** kubelet restarts requested on the node through `systemctl restart` (by agents). */
-  kubeletRestarts(name: string): number;
-  failNextJob(name: string): void;
-  /** The next `count` kubelet starts on the node lose the race again (init fails, no chains). */
-  failKubeletInits(name: string, count: number): void;
-  /** The name of the node's current azure-npm pod. */
-  npmPodName(name: string): string | undefined;
-  /** Runs a host command (systemctl, journalctl) on a Linux node, as the agent's host runner does. */
-  runOnHost(name: string, argv: readonly string[]): Promise<CommandResult>;
-  stop(): Promise<void>;
 }
 
 export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
@@ -162,7 +140,9 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
 
   let stopped = false;
   return {
+    controlPlane: 'memory',
     url: server.url,
+    adminUrl: server.url,
     kubeconfigPath,
     store,
     server,
