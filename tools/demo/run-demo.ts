@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import type { RemediationPolicySpec } from '../../src/api/index.js';
 import { applyPolicy, installCrds, patchNode } from '../bench/cluster-setup.js';
 import { startOperatorProcess, type OperatorProcess } from '../bench/operator-process.js';
-import { allWatchesOpen } from '../bench/readiness.js';
-import { recordStore } from '../bench/store-recorder.js';
+import { recordApi } from '../bench/api-recorder.js';
 import { FleetTimeline } from '../bench/timeline.js';
 import { KubeRest } from '../../src/kube/rest.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
@@ -112,7 +111,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   let cluster: SimCluster | undefined;
   let operator: OperatorProcess | undefined;
-  let stopRecorder: (() => void) | undefined;
+  let stopRecorder: (() => Promise<void>) | undefined;
   try {
     cluster = await startSimCluster({
       linuxNodes: o.linuxNodes,
@@ -125,7 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await applyPolicy(rest, policy);
     const fleet = planDemoFleet(cluster.linuxNodeNames(), cluster.windowsNodeNames());
     const timeline = new FleetTimeline({ maxConcurrent: policy.maxConcurrent });
-    stopRecorder = recordStore(cluster.store, timeline);
+    stopRecorder = await recordApi(rest, timeline);
     for (const node of fleet) {
       if (node.role === 'opted-out')
         await patchNode(rest, node.name, { annotations: { 'chainmedic.io/opt-out': 'true' } });
@@ -135,10 +134,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     operator = await startOperatorProcess({ kubeconfig: cluster.kubeconfigPath, logFile: operatorLog });
     let readyMs: number;
     try {
-      const sim = cluster;
-      readyMs = await operator.waitReady(60_000, () =>
-        allWatchesOpen((resource) => sim.server.faults.activeWatches({ resource })),
-      );
+      readyMs = await operator.waitReady(60_000);
     } catch (err) {
       print(style.red(`The operator did not start: ${(err as Error).message}`));
       print(logTail(operatorLog));
@@ -212,7 +208,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     await operator?.child.stop(5_000);
-    stopRecorder?.();
+    await stopRecorder?.();
     await cluster?.stop();
   }
 }
