@@ -19,6 +19,11 @@ export interface ControlPlaneOptions {
   etcdCompactionInterval?: string;
   /** Extra kube-apiserver flags (e.g. a feature gate) appended after the harness's own. */
   apiserverArgs?: readonly string[];
+  /**
+   * Extra kube-controller-manager flags appended after the harness's own (e.g. a short
+   * `--node-monitor-grace-period`, so the node lifecycle controller marks a silent node Unknown in test time).
+   */
+  controllerManagerArgs?: readonly string[];
   /** Start kube-controller-manager and kube-scheduler too (default true). */
   controllers?: boolean;
   /** How long each component may take to become ready. */
@@ -184,6 +189,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--root-ca-file=${caFile}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--use-service-account-credentials=true',
+        ...(options.controllerManagerArgs ?? []),
       ]);
       const scheduler = await controller('scheduler', bin['kube-scheduler'], []);
       const ca = readFileSync(caFile);

@@ -12,13 +12,14 @@ import { EventRecorder } from './actors/event-recorder.js';
 import { SimHost, type BreakCause } from './actors/host.js';
 import { JobController } from './actors/job-controller.js';
 import { KubeletActor } from './actors/kubelet-actor.js';
-import { NodeDirectory, UnknownNodeError } from './actors/node-directory.js';
+import { NodeDirectory } from './actors/node-directory.js';
 import { buildNode, imageCatalog, nodeIdentities } from './actors/node-factory.js';
 import { AzureNpmActor } from './actors/npm-actor.js';
 import { createRandom } from './actors/random.js';
 import { isoSeconds } from './actors/actor-store.js';
 import { simHostRunner } from './actors/node-runners.js';
 import type { SimulatedCluster } from './simulated-cluster.js';
+import { breakHost, chooseBroken } from './broken-nodes.js';
 
 export interface SimClusterOptions {
   linuxNodes: number;
@@ -182,31 +183,4 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
-}
-
-function breakHost(host: SimHost, cause: BreakCause, wallMs: number): void {
-  if (cause === 'kubelet-init-race') host.breakByInitRace(wallMs);
-  else host.breakByNpmImageBug();
-}
-
-function chooseBroken(
-  broken: SimClusterOptions['broken'],
-  linux: string[],
-  random: ReturnType<typeof createRandom>,
-): Array<{ node: string; cause: BreakCause }> {
-  if (broken === undefined) return [];
-  if (Array.isArray(broken)) {
-    for (const b of broken) if (!linux.includes(b.node)) throw new UnknownNodeError(b.node);
-    return broken;
-  }
-  if (!Number.isInteger(broken) || broken < 0 || broken > linux.length) {
-    throw new Error(`broken must be an integer between 0 and ${linux.length}, got ${broken}`);
-  }
-  // A seeded partial shuffle: the same seed breaks the same nodes.
-  const pool = [...linux];
-  for (let i = 0; i < broken; i++) {
-    const j = i + random.int(pool.length - i);
-    [pool[i], pool[j]] = [pool[j] as string, pool[i] as string];
-  }
-  return pool.slice(0, broken).map((node) => ({ node, cause: 'kubelet-init-race' as const }));
 }
