@@ -42,12 +42,19 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function startEnv(
-  options: Partial<SimClusterOptions> & { policy?: RemediationPolicySpec | null } = {},
-): Promise<Env> {
-  const { policy, ...clusterOptions } = options;
+export interface EnvOptions extends Partial<SimClusterOptions> {
+  /** The `default` RemediationPolicy to create (FAST_POLICY when omitted); null: none. */
+  policy?: RemediationPolicySpec | null;
+  /** False: the chainmedic CRDs are not installed (a test that installs them itself, as `kubectl apply` does). */
+  crds?: boolean;
+}
+
+export async function startEnv(options: EnvOptions = {}): Promise<Env> {
+  const { policy, crds = true, ...clusterOptions } = options;
   const cluster = await startSimCluster({ linuxNodes: 3, timeScale: 0.01, seed: 7, ...clusterOptions });
-  for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
+  if (crds) {
+    for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
+  }
   const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
   const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
   const setPolicy = (spec: RemediationPolicySpec) => {

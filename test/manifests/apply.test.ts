@@ -1,31 +1,34 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
+import { startEnv, type Env } from '../kit/env.js';
 import { kubectl } from '../kit/kubectl.js';
 import { MISSING_SIM_KINDS, serveMissingKinds } from '../server/sim-support.js';
 import { BUILDS, kustomize } from './build.js';
 
-let cluster: SimCluster;
+let env: Env;
 let cacheDir: string;
 let added: string[];
 const run = (args: string[], input?: string) =>
-  kubectl(cluster.kubeconfigPath, args, { cacheDir, ...(input !== undefined ? { input } : {}) });
+  kubectl(env.cluster.kubeconfigPath, args, { cacheDir, ...(input !== undefined ? { input } : {}) });
 
 beforeAll(async () => {
-  // No chainmedic-system or chainmedic-agent namespace yet: the manifests create them.
-  cluster = await startSimCluster({ linuxNodes: 2, timeScale: 0.01, namespaces: [] });
+  // No chainmedic-system or chainmedic-agent namespace, CRD or policy yet: the manifests create them.
+  env = await startEnv({ linuxNodes: 2, namespaces: [], crds: false, policy: null });
   cacheDir = await mkdtemp(join(tmpdir(), 'chainmedic-kubectl-cache-'));
-  added = serveMissingKinds(cluster.store);
+  added = serveMissingKinds(env.cluster.store);
 });
 afterAll(async () => {
-  await cluster?.stop();
+  await env?.close();
   await rm(cacheDir, { recursive: true, force: true });
 });
 
 test('every kind in the install is either served by the sim or in the documented list of additions', async () => {
   const kinds = new Set((await kustomize(BUILDS.base)).map((o) => o.kind));
-  const served = new Set([...cluster.store.registry.all().map((d) => d.kind), 'CustomResourceDefinition']);
+  const served = new Set([
+    ...env.cluster.store.registry.all().map((d) => d.kind),
+    'CustomResourceDefinition',
+  ]);
   for (const kind of kinds) expect([...served]).toContain(kind);
   // The additions are only kinds the install uses (what the sim lacked is listed in docs/install.md).
   for (const def of MISSING_SIM_KINDS) expect([...kinds]).toContain(def.kind);
@@ -53,7 +56,7 @@ test('kubectl apply -k manifests/ installs everything, twice, and the CRDs are u
   ]);
   expect(established.stdout).toBe('True');
 
-  const node = cluster.linuxNodeNames()[0]!;
+  const node = env.cluster.linuxNodeNames()[0]!;
   const created = await run(
     ['create', '-f', '-'],
     JSON.stringify({

@@ -12,7 +12,7 @@ import {
   WEBHOOK_SECRET,
   WEBHOOK_SERVICE,
 } from '../../src/server/certs/names.js';
-import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
+import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
 import { serveMissingKinds } from './sim-support.js';
 
@@ -43,12 +43,12 @@ async function validate(port: number, ca: string): Promise<string> {
 }
 
 describe('self-managed certificates', () => {
-  let cluster: SimCluster;
+  let env: Env;
   let client: KubeClient;
   beforeAll(async () => {
-    cluster = await startSimCluster({ linuxNodes: 1, timeScale: 0.01 });
-    serveMissingKinds(cluster.store);
-    client = kubeClient(cluster.kubeconfigPath);
+    env = await startEnv({ linuxNodes: 1, policy: null });
+    serveMissingKinds(env.cluster.store);
+    client = kubeClient(env.cluster.kubeconfigPath);
     await client.rest.create('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
@@ -56,7 +56,7 @@ describe('self-managed certificates', () => {
       webhooks: [{ name: 'remediationpolicies.chainmedic.io', clientConfig: {} }],
     });
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => env?.close());
 
   const caOf = async () => {
     const secret = await client.rest.get<{ data: Record<string, string> }>(secretPath(NS, WEBHOOK_SECRET));

@@ -5,14 +5,14 @@ import { startWebhookServer, type WebhookServerHandle } from '../../src/server/a
 import type { AdmissionLookups } from '../../src/server/admission/lookups.js';
 import { createCa, createServingCertificate } from '../../src/server/certs/generate.js';
 import { serviceDnsNames } from '../../src/server/certs/names.js';
-import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
+import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
-import { installCrds, restLookups } from './sim-support.js';
+import { restLookups } from './sim-support.js';
 import { INVALID, objectOf, VALID, type InvalidCase } from '../api/validation-cases.js';
 
 const [SERVICE_NAME] = serviceDnsNames('chainmedic-operator', 'chainmedic-system') as [string];
 
-let cluster: SimCluster;
+let env: Env;
 let client: KubeClient;
 let webhook: WebhookServerHandle;
 let ca: string;
@@ -25,11 +25,11 @@ let lookups: AdmissionLookups;
 let failLookups = false;
 
 beforeAll(async () => {
-  cluster = await startSimCluster({ linuxNodes: 4, windowsNodes: 1, timeScale: 0.01 });
-  client = kubeClient(cluster.kubeconfigPath);
-  await installCrds(client.rest);
-  [healthy, optedOut, busy, finished] = cluster.linuxNodeNames() as [string, string, string, string];
-  windows = cluster.windowsNodeNames()[0] as string;
+  // The CRDs installed, no policy: the webhook is what is under test, posted to directly.
+  env = await startEnv({ linuxNodes: 4, windowsNodes: 1, policy: null });
+  client = kubeClient(env.cluster.kubeconfigPath);
+  [healthy, optedOut, busy, finished] = env.cluster.linuxNodeNames() as [string, string, string, string];
+  windows = env.cluster.windowsNodeNames()[0] as string;
   await client.rest.patch(paths.node(optedOut), MERGE_PATCH, {
     metadata: { annotations: { 'chainmedic.io/opt-out': 'true' } },
   });
@@ -66,7 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await webhook?.close();
-  await cluster?.stop();
+  await env?.close();
 });
 
 function remediation(name: string, nodeName: string, source: string, extra: Record<string, unknown> = {}) {

@@ -13,7 +13,7 @@ import {
   type WebhookCertOptions,
 } from '../../src/server/certs/ensure.js';
 import { certificateFromDir, refreshCertificates } from '../../src/server/certs/refresh.js';
-import { startSimCluster, type SimCluster } from '../../tools/sim/cluster.js';
+import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
 import { serveMissingKinds } from './sim-support.js';
 
@@ -22,16 +22,16 @@ const T0 = new Date('2026-11-24T12:00:00Z');
 const at = (days: number) => () => new Date(T0.getTime() + days * DAY_MS);
 const HOST = 'chainmedic-operator.chainmedic-system.svc';
 
-let cluster: SimCluster;
+let env: Env;
 let client: KubeClient;
 let n = 0;
 
 beforeAll(async () => {
-  cluster = await startSimCluster({ linuxNodes: 1, timeScale: 0.01 });
-  serveMissingKinds(cluster.store);
-  client = kubeClient(cluster.kubeconfigPath);
+  env = await startEnv({ linuxNodes: 1, policy: null });
+  serveMissingKinds(env.cluster.store);
+  client = kubeClient(env.cluster.kubeconfigPath);
 });
-afterAll(() => cluster?.stop());
+afterAll(() => env?.close());
 
 /** A fresh Secret name and webhook configuration per test (two webhooks, as in the manifests). */
 async function fixture(withWebhook = true): Promise<WebhookCertOptions> {
