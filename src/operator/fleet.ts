@@ -11,10 +11,10 @@ import { errorMessage } from '../errors.js';
 import type { InformerEvent } from '../kube/informer.js';
 import { paths } from '../kube/paths.js';
 import type { KubeRest } from '../kube/rest.js';
-import type { FleetCounts } from '../remediation/index.js';
+import { fleetCounts, type FleetCounts, type FleetSnapshot } from '../remediation/index.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
-import { countsFor, fleetSnapshot, type FleetSnapshot } from './observe.js';
+import { fleetSnapshot } from './observe.js';
 import { policyStatusFromCaches } from './policy-status.js';
 import type { PolicyState } from './policy-state.js';
 import type { CachedRemediation } from './trim.js';
@@ -69,8 +69,8 @@ export class Fleet {
     this.stormCheck = setTimeout(() => {
       this.stormCheck = undefined;
       if (!this.o.mayAct() || !this.waiters.heldByStormGuard()) return;
-      const fleet = this.snapshot();
-      if (fleet.affected.size <= resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, fleet.linuxNodes))
+      const fleet = fleetCounts(this.snapshot());
+      if (fleet.affectedNodes <= resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, fleet.linuxNodes))
         this.wakeWaiters();
     }, STORM_CHECK_MS);
     this.stormCheck.unref();
@@ -92,7 +92,7 @@ export class Fleet {
     if (!this.cache || (exact ? !unchanged : !unchanged && now - this.cache.at > 1000)) {
       this.cache = { at: now, version, value: this.snapshot() };
     }
-    return countsFor(this.cache.value, nodeName);
+    return fleetCounts(this.cache.value, nodeName);
   }
 
   private snapshot(): FleetSnapshot {

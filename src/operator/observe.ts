@@ -4,11 +4,10 @@
 import type { EffectivePolicy } from '../config/policy.js';
 import { classifyPod, isTargetPod } from '../detect/index.js';
 import {
-  holdsSlot,
-  isActive,
   observeNode,
   parseJobReport,
-  type FleetCounts,
+  snapshotFleet,
+  type FleetSnapshot,
   type ObservedJob,
   type ObservedNode,
   type ObservedRemediation,
@@ -55,6 +54,7 @@ export function isDryRunJob(job: TrimmedJob): boolean {
 
 /** A Job and its pod as `decide` sees them; the report is the agent container's termination message. */
 export function toObservedJob(job: TrimmedJob, pods: readonly TrimmedPod[]): ObservedJob {
+  // Conditions only: the 1.34 Job controller sets Complete/Failed once no pod runs, succeeded/failed sooner.
   if (!job.status.complete && !job.status.failed) return { name: job.metadata.name, state: 'running' };
   const state = job.status.complete ? 'succeeded' : 'failed';
   const terminated = pods
@@ -74,15 +74,10 @@ export function toObservedJob(job: TrimmedJob, pods: readonly TrimmedPod[]): Obs
   };
 }
 
-/** Fleet-wide facts, computed once and shared by every node's gate (see countsFor). */
-export interface FleetSnapshot {
-  linuxNodes: number;
-  /** Linux nodes with a suspect target pod or an active remediation. */
-  affected: Set<string>;
-  /** Slot-holding remediations per node. */
-  slotsByNode: Map<string, number>;
-}
-
+/**
+ * The fleet snapshot from the caches (the gates' and the policy status' alike: src/remediation/fleet.ts counts
+ * it): the Linux nodes, those whose target pod is suspect, and every remediation.
+ */
 export function fleetSnapshot(
   nodes: readonly TrimmedNode[],
   targetPods: readonly TrimmedPod[],
@@ -95,30 +90,13 @@ export function fleetSnapshot(
     const o = observeNode(n);
     if (o.os === 'linux') linux.set(o.name, o);
   }
-  const affected = new Set<string>();
+  const suspect: string[] = [];
   if (daemonSet) {
     for (const pod of targetPods) {
       const node = linux.get(pod.spec.nodeName ?? '');
       if (!node || !isTargetPod(pod, daemonSet, node)) continue;
-      if (classifyPod(pod, policy).kind === 'suspect') affected.add(node.name);
+      if (classifyPod(pod, policy).kind === 'suspect') suspect.push(node.name);
     }
   }
-  const slotsByNode = new Map<string, number>();
-  for (const nr of remediations) {
-    const observed = toObservedRemediation(nr);
-    if (isActive(observed) && linux.has(nr.spec.nodeName)) affected.add(nr.spec.nodeName);
-    if (holdsSlot(observed)) slotsByNode.set(nr.spec.nodeName, (slotsByNode.get(nr.spec.nodeName) ?? 0) + 1);
-  }
-  return { linuxNodes: linux.size, affected, slotsByNode };
-}
-
-/** The gate's view from one node: slot holders on OTHER nodes; affected nodes this one included. */
-export function countsFor(snapshot: FleetSnapshot, nodeName: string): FleetCounts {
-  let others = 0;
-  for (const [node, n] of snapshot.slotsByNode) if (node !== nodeName) others += n;
-  return {
-    activeRemediations: others,
-    affectedNodes: snapshot.affected.size,
-    linuxNodes: snapshot.linuxNodes,
-  };
+  return snapshotFleet(new Set(linux.keys()), suspect, remediations.map(toObservedRemediation));
 }

@@ -5,23 +5,59 @@ import { refusedNodes, type Refusals } from './refusals.js';
 import type { FleetCounts, ObservedRemediation } from './types.js';
 
 /**
- * The fleet-wide counts the status publishes (no node excluded; a node's gate uses the operator's `countsFor`).
- * `affected` = linux nodes whose target pod is suspect; nodes with an active remediation count as affected too
- * (they are until it ends), whatever the node.
+ * The fleet as the storm guard and the slots see it: one definition for a node's gate and for the policy's
+ * status, so `kubectl get remediationpolicy` shows the numbers a gate decided on.
  */
-function publishedCounts(view: FleetView): Omit<FleetCounts, 'linuxNodes'> {
-  const nodes = new Set(view.affected);
-  for (const r of view.remediations) if (isActive(r)) nodes.add(r.spec.nodeName);
+export interface FleetSnapshot {
+  linuxNodes: number;
+  /**
+   * Linux nodes whose target pod is suspect or that have an active remediation (until it ends). A remediation
+   * on a node that is gone or not Linux is not an affected node: it ends Skipped, and the storm guard's limit is
+   * a share of the Linux nodes.
+   */
+  affected: ReadonlySet<string>;
+  /** Slot-holding remediations per node, on any node (gone or not Linux too: the slot is held until it ends). */
+  slotsByNode: ReadonlyMap<string, number>;
+}
+
+/** Slot-holding remediations per node. */
+function slotsByNode(remediations: readonly ObservedRemediation[]): Map<string, number> {
+  const slots = new Map<string, number>();
+  for (const r of remediations) {
+    if (holdsSlot(r)) slots.set(r.spec.nodeName, (slots.get(r.spec.nodeName) ?? 0) + 1);
+  }
+  return slots;
+}
+
+/** The snapshot from the Linux nodes' names, the nodes whose target pod is suspect and every remediation. */
+export function snapshotFleet(
+  linux: ReadonlySet<string>,
+  suspect: Iterable<string>,
+  remediations: readonly ObservedRemediation[],
+): FleetSnapshot {
+  const affected = new Set([...suspect].filter((node) => linux.has(node)));
+  for (const r of remediations) if (isActive(r) && linux.has(r.spec.nodeName)) affected.add(r.spec.nodeName);
+  return { linuxNodes: linux.size, affected, slotsByNode: slotsByNode(remediations) };
+}
+
+/**
+ * The counts `decide` and the status read. A node's gate passes `exceptSlotsOf` (its own node): the slots held on
+ * OTHER nodes; the status counts every slot. The affected nodes are the same for both, the gate's node included.
+ */
+export function fleetCounts(snapshot: FleetSnapshot, exceptSlotsOf?: string): FleetCounts {
+  let slots = 0;
+  for (const [node, n] of snapshot.slotsByNode) if (node !== exceptSlotsOf) slots += n;
   return {
-    activeRemediations: view.remediations.filter((r) => holdsSlot(r)).length,
-    affectedNodes: nodes.size,
+    activeRemediations: slots,
+    affectedNodes: snapshot.affected.size,
+    linuxNodes: snapshot.linuxNodes,
   };
 }
 
-export interface FleetView {
-  linuxNodes: number;
+/** What the status is made of: the fleet snapshot's Linux nodes and affected nodes (`snapshotFleet`), and more. */
+export interface FleetView extends Pick<FleetSnapshot, 'linuxNodes' | 'affected'> {
   optedOutNodes: number;
-  affected: ReadonlySet<string>;
+  /** Every remediation (its slots are counted as `snapshotFleet` counts them). */
   remediations: readonly ObservedRemediation[];
   unconfirmedCrashLoops: number;
   /** RFC 3339 time of the last confirmed detection. */
@@ -35,7 +71,7 @@ export interface FleetView {
 
 /** The status the operator publishes on the `default` RemediationPolicy. */
 export function policyStatusFromView(view: FleetView): RemediationPolicyStatus {
-  const counts = publishedCounts(view);
+  const counts = fleetCounts({ ...view, slotsByNode: slotsByNode(view.remediations) });
   const policy = view.policy.ok ? view.policy.policy : null;
   const limit = policy ? resolveMaxUnhealthy(policy.maxUnhealthy, view.linuxNodes) : 0;
   const storm = policy !== null && counts.affectedNodes > limit;

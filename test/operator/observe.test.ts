@@ -1,11 +1,6 @@
 import { effectivePolicy } from '../../src/config/policy.js';
-import {
-  countsFor,
-  fleetSnapshot,
-  isDryRunJob,
-  targetPodOn,
-  toObservedJob,
-} from '../../src/operator/observe.js';
+import { fleetSnapshot, isDryRunJob, targetPodOn, toObservedJob } from '../../src/operator/observe.js';
+import { fleetCounts } from '../../src/remediation/fleet.js';
 import { buildAgentJob } from '../../src/remediation/job.js';
 import { policyStatusFromCaches } from '../../src/operator/policy-status.js';
 import {
@@ -115,8 +110,8 @@ describe('observe', () => {
   it('counts affected linux nodes and slot holders on other nodes', () => {
     const rems = [nr('r1', 'c', 'Remediating'), nr('r2', 'b', 'Succeeded')];
     const snapshot = fleetSnapshot(nodes, pods, ds, rems, policy);
-    expect(countsFor(snapshot, 'a')).toEqual({ activeRemediations: 1, affectedNodes: 2, linuxNodes: 3 });
-    expect(countsFor(snapshot, 'c')).toEqual({ activeRemediations: 0, affectedNodes: 2, linuxNodes: 3 });
+    expect(fleetCounts(snapshot, 'a')).toEqual({ activeRemediations: 1, affectedNodes: 2, linuxNodes: 3 });
+    expect(fleetCounts(snapshot, 'c')).toEqual({ activeRemediations: 0, affectedNodes: 2, linuxNodes: 3 });
   });
 
   it('counts slot-holding remediations on other nodes only', () => {
@@ -127,8 +122,20 @@ describe('observe', () => {
       nr('r4', 'd', 'Uncordoning'),
     ];
     const snapshot = fleetSnapshot(nodes, pods, ds, rems, policy);
-    expect(countsFor(snapshot, 'a').activeRemediations).toBe(1);
-    expect(countsFor(snapshot, 'x').activeRemediations).toBe(2);
+    expect(fleetCounts(snapshot, 'a').activeRemediations).toBe(1);
+    expect(fleetCounts(snapshot, 'x').activeRemediations).toBe(2);
+  });
+
+  it('the gate and the status count the same affected nodes (a Windows or gone node is not one)', () => {
+    // Active remediations on the Windows node and on a node that is gone: the gate never counted them as
+    // affected; the status did (so `kubectl get remediationpolicy` showed a storm the gates did not see).
+    const rems = [nr('r1', 'c', 'Remediating'), nr('r2', 'w', 'Pending'), nr('r3', 'gone', 'Cordoning')];
+    const gate = fleetCounts(fleetSnapshot(nodes, pods, ds, rems, policy), 'a');
+    const status = policyStatusFromCaches(policy, nodes, pods, ds, rems, 0, 1);
+    expect(gate.affectedNodes).toBe(2);
+    expect(status.affectedNodes).toBe(gate.affectedNodes);
+    expect(status.stormGuard).toEqual({ active: true, affected: gate.affectedNodes, limit: 1 });
+    expect(status.activeRemediations).toBe(2);
   });
 
   it('finds the target pod of a linux node only (the windows DaemonSet has another uid)', () => {
@@ -238,6 +245,24 @@ describe('toObservedJob: the agent Job as the operator builds it', () => {
       name: 'nr-1',
       state: 'running',
     });
+  });
+
+  it('a Job the controller has only marked SuccessCriteriaMet or FailureTarget is still running', () => {
+    // Kubernetes 1.34 counts the pod in status.succeeded/failed and sets the interim condition first; Complete or
+    // Failed follows once the Job's pods have all terminated: until then an agent may still be at work.
+    const interim = (type: string, counts: object) =>
+      withStatus(remediateJob, { ...counts, conditions: [{ type, status: 'True' }] });
+    const pod = terminatedPod(JSON.stringify(result), 3);
+    expect(toObservedJob(interim('SuccessCriteriaMet', { succeeded: 1 }), [pod]).state).toBe('running');
+    expect(toObservedJob(interim('FailureTarget', { failed: 1, active: 1 }), [pod]).state).toBe('running');
+    const finished = withStatus(remediateJob, {
+      failed: 1,
+      conditions: [
+        { type: 'FailureTarget', status: 'True' },
+        { type: 'Failed', status: 'True' },
+      ],
+    });
+    expect(toObservedJob(finished, [pod]).state).toBe('failed');
   });
 
   it('a failed Job with the agent result in the termination message', () => {

@@ -1,34 +1,50 @@
 import { validatePolicy } from '../../src/config/policy.js';
-import { policyStatusFromView } from '../../src/remediation/fleet.js';
+import { fleetCounts, policyStatusFromView, snapshotFleet } from '../../src/remediation/fleet.js';
 import { NOW, inPhase, remediation } from './fixtures.js';
 
 const on = (node: string, phase: Parameters<typeof inPhase>[0], name = `nr-${node}`) =>
   remediation(inPhase(phase), { name, spec: { nodeName: node, trigger: { source: 'Manual' } } });
 
-describe('the published counts', () => {
+describe('the fleet counts: one definition for the gate and the status', () => {
+  const linux = new Set(['a', 'b', 'c', 'd', 'e']);
   const remediations = [
     on('a', 'Remediating'),
     on('b', 'Waiting'),
     on('c', 'Succeeded'),
     on('d', 'Uncordoning'),
+    // Active on a node that is gone and on a Windows node: both end Skipped; neither is an affected Linux node.
+    on('gone', 'Cordoning'),
+    on('win', 'Pending'),
   ];
-  const counts = (affected: Set<string>) =>
-    policyStatusFromView({
-      linuxNodes: 10,
-      optedOutNodes: 0,
-      affected,
-      remediations,
-      unconfirmedCrashLoops: 0,
-      policy: validatePolicy(undefined),
-      now: NOW,
-    });
+  const snapshot = snapshotFleet(linux, ['a', 'e', 'win'], remediations);
 
-  it('counts slot-holding remediations on every node', () => {
-    expect(counts(new Set()).activeRemediations).toBe(2);
+  it('affected = Linux nodes with a suspect target pod or an active remediation, each once', () => {
+    expect([...snapshot.affected].sort()).toEqual(['a', 'b', 'd', 'e']);
+    expect(fleetCounts(snapshot)).toEqual({ activeRemediations: 3, affectedNodes: 4, linuxNodes: 5 });
   });
 
-  it('affected = suspect nodes plus nodes with an active remediation, each once', () => {
-    expect(counts(new Set(['a', 'e'])).affectedNodes).toBe(4);
+  it("a node's gate counts the slots held on other nodes, any node, and the same affected nodes", () => {
+    expect(fleetCounts(snapshot, 'a')).toEqual({ activeRemediations: 2, affectedNodes: 4, linuxNodes: 5 });
+    expect(fleetCounts(snapshot, 'gone').activeRemediations).toBe(2);
+    expect(fleetCounts(snapshot, 'b').activeRemediations).toBe(3);
+  });
+
+  it('the status publishes exactly the counts of the snapshot', () => {
+    const status = policyStatusFromView({
+      linuxNodes: snapshot.linuxNodes,
+      affected: snapshot.affected,
+      optedOutNodes: 0,
+      remediations,
+      unconfirmedCrashLoops: 0,
+      policy: validatePolicy({ maxUnhealthy: 3 }),
+      now: NOW,
+    });
+    const counts = fleetCounts(snapshot);
+    expect(status).toMatchObject({
+      affectedNodes: counts.affectedNodes,
+      activeRemediations: counts.activeRemediations,
+      stormGuard: { active: true, affected: 4, limit: 3 },
+    });
   });
 });
 
