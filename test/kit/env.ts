@@ -4,7 +4,6 @@
  * tools/control-plane.
  */
 import { pino } from 'pino';
-import { buildCrds } from '../../src/api/crd.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { API_VERSION, REMEDIATION_POLICY_KIND, type RemediationPolicySpec } from '../../src/api/index.js';
 import { kubeClient } from '../../src/kube/client.js';
@@ -13,7 +12,8 @@ import {
   type OperatorHandle,
   type StartOperatorOptions,
 } from '../../src/operator/operator.js';
-import { CRDS, NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { installChainmedicCrds } from './sim-api.js';
 import { startSimCluster, type SimCluster, type SimClusterOptions } from '../../tools/sim/cluster.js';
 import type { NodeRemediation } from '../../src/api/index.js';
 
@@ -52,9 +52,7 @@ export interface EnvOptions extends Partial<SimClusterOptions> {
 export async function startEnv(options: EnvOptions = {}): Promise<Env> {
   const { policy, crds = true, ...clusterOptions } = options;
   const cluster = await startSimCluster({ linuxNodes: 3, timeScale: 0.01, seed: 7, ...clusterOptions });
-  if (crds) {
-    for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
-  }
+  if (crds) installChainmedicCrds(cluster.store);
   const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
   const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
   const setPolicy = (spec: RemediationPolicySpec) => {

@@ -8,6 +8,8 @@ import { createSimStore, type SimStoreImpl, type SimStoreOptions } from '../../t
 import { startApiServer, type ApiServerHandle, type ApiServerOptions } from '../../tools/sim/api/server.js';
 import { writeKubeconfig } from '../../tools/sim/api/kubeconfig.js';
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
+import { buildCrds } from '../../src/api/crd.js';
+import { CRDS, type KubeObject } from '../../tools/sim/api/types.js';
 
 export interface Harness {
   store: SimStoreImpl;
@@ -92,17 +94,30 @@ export interface SimApi {
   close(): Promise<void>;
 }
 
+/** Creates chainmedic's CRDs (src/api/crd.ts) in a simulated store, as if the manifests were applied. */
+export function installChainmedicCrds(store: SimStoreImpl): void {
+  for (const crd of Object.values(buildCrds())) store.create(CRDS, crd as unknown as KubeObject);
+}
+
+export interface SimApiOptions {
+  bookmarkIntervalMs?: number;
+  historySize?: number;
+  /** Namespaces besides default, kube-system and chainmedic-system. */
+  namespaces?: string[];
+  /** Install chainmedic's CRDs (NodeRemediation, RemediationPolicy). */
+  crds?: boolean;
+}
+
 /** A bare simulated API server (no actors) and the project's client talking to it over HTTP. */
-export async function startSimApi(
-  options: { bookmarkIntervalMs?: number; historySize?: number } = {},
-): Promise<SimApi> {
+export async function startSimApi(options: SimApiOptions = {}): Promise<SimApi> {
   const harness = await startHarness(
     {
-      namespaces: ['default', 'kube-system', 'chainmedic-system'],
+      namespaces: ['default', 'kube-system', 'chainmedic-system', ...(options.namespaces ?? [])],
       ...(options.historySize ? { historySize: options.historySize } : {}),
     },
     { host: '127.0.0.1', port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 200 },
   );
+  if (options.crds) installChainmedicCrds(harness.store);
   return {
     server: harness.server,
     store: harness.store,
