@@ -1,0 +1,149 @@
+import { pino } from 'pino';
+import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
+import { EventRecorder } from '../../src/kube/event-recorder.js';
+import { Caches, type CacheHandlers } from '../../src/operator/caches.js';
+import { Fleet } from '../../src/operator/fleet.js';
+import { PolicyState } from '../../src/operator/policy-state.js';
+import { operatorDetector, Reconciler } from '../../src/operator/reconciler.js';
+import { REQUEUE } from '../../src/remediation/decide.js';
+import { NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { FAST_POLICY } from '../kit/env.js';
+import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
+
+const AGENT_NS = 'chainmedic-agent';
+const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
+const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
+const DENIAL =
+  "ValidatingAdmissionPolicy 'deny-privileged' denied request: privileged containers are not allowed";
+const noop = () => undefined;
+const handlers: CacheHandlers = {
+  nodes: noop,
+  remediations: noop,
+  policies: noop,
+  jobs: noop,
+  agentPods: noop,
+  daemonSets: noop,
+  targetPods: noop,
+  events: noop,
+};
+
+/**
+ * The reconciler (src/operator/reconciler.ts) alone, one pass per call, no work queue: the caches it observes, the
+ * decision, and the writes it makes, against the simulated API server.
+ */
+describe('Reconciler', () => {
+  let sim: SimApi;
+  let caches: Caches;
+  let reconciler: Reconciler;
+
+  async function start(nodes: string[], maxConcurrent = 5): Promise<void> {
+    sim = await startSimApi({ crds: true, namespaces: [AGENT_NS] });
+    const { rest } = sim.client;
+    sim.store.create(POLICIES, {
+      apiVersion: 'chainmedic.io/v1alpha1',
+      kind: 'RemediationPolicy',
+      metadata: { name: 'default' },
+      spec: { ...FAST_POLICY, maxConcurrent },
+    } as unknown as KubeObject);
+    for (const node of nodes) {
+      sim.store.create(NODES, nodeObject(node));
+      sim.store.create(REMS, {
+        apiVersion: 'chainmedic.io/v1alpha1',
+        kind: 'NodeRemediation',
+        metadata: { name: `nr-${node}` },
+        spec: { nodeName: node, trigger: { source: 'Manual' } },
+      } as unknown as KubeObject);
+    }
+    const log = pino({ level: 'silent' });
+    const mayAct = () => true;
+    const policy = new PolicyState(['chainmedic:test'], log);
+    caches = new Caches({ rest, agentNamespace: AGENT_NS, log, stopped: () => false }, handlers);
+    caches.start();
+    await caches.waitForSync();
+    policy.refresh(caches.policies.get('default'));
+    const recorder = new EventRecorder({ rest });
+    const detector = operatorDetector({ rest, log, recorder, mayAct, nodes: caches.nodes });
+    const fleet = new Fleet({
+      caches,
+      policy,
+      rest,
+      log,
+      mayAct,
+      enqueue: noop,
+      queueing: () => false,
+      unconfirmedPods: () => 0,
+    });
+    reconciler = new Reconciler({
+      caches,
+      fleet,
+      policy,
+      detector,
+      recorder,
+      rest,
+      log,
+      mayAct,
+      agentNamespace: AGENT_NS,
+      agentImage: 'chainmedic:test',
+    });
+  }
+
+  afterEach(async () => {
+    await caches?.stop();
+    await sim?.close();
+  });
+
+  const stored = (node: string) => sim.store.get(REMS, undefined, `nr-${node}`) as unknown as NodeRemediation;
+  const node = (name: string) =>
+    sim.store.get(NODES, undefined, name) as unknown as {
+      spec: { unschedulable?: boolean };
+      metadata: { annotations?: Record<string, string> };
+    };
+  const jobCreates = (dryRun: boolean) =>
+    sim.server.requests.total({ verb: 'create', resource: 'jobs', dryRun });
+
+  it('one pass for a node key: observes the caches, decides, writes the intent and then its one effect', async () => {
+    await start(['n1']);
+    const result = await reconciler.reconcile('n1');
+    expect(result).toEqual({ requeueAfterMs: REQUEUE.cordon });
+    // The intent, in the API server and (read-your-writes) in the cache the next pass reads.
+    expect(stored('n1').status).toMatchObject({ phase: 'Cordoning', reason: 'AttemptStarted', attempt: 1 });
+    expect(caches.remediations.get('nr-n1')?.status?.phase).toBe('Cordoning');
+    // The effect: the Job admitted by a dry run, then the cordon with our marker.
+    expect(jobCreates(true)).toBe(1);
+    expect(jobCreates(false)).toBe(0);
+    expect(node('n1').spec.unschedulable).toBe(true);
+    expect(node('n1').metadata.annotations?.[CORDON_MARKER_ANNOTATION]).toBe('nr-n1');
+  });
+
+  it('a refused call ends the remediation in that pass, once: no throw (no back-off retry), no second try', async () => {
+    await start(['n1']);
+    sim.server.faults.add({
+      verb: 'create',
+      resource: 'jobs.batch',
+      errorCode: 422,
+      reason: 'Invalid',
+      message: DENIAL,
+    });
+    await expect(reconciler.reconcile('n1')).resolves.toEqual({});
+    const ended = stored('n1');
+    expect(ended.status).toMatchObject({ phase: 'Failed', reason: 'JobRejected', attempt: 1 });
+    expect(ended.status?.message).toContain(DENIAL);
+    expect(node('n1').spec.unschedulable).toBeUndefined();
+    expect(jobCreates(true)).toBe(1);
+
+    // Another pass (a requeue, a watch event): the remediation has ended, nothing is tried or written again.
+    await expect(reconciler.reconcile('n1')).resolves.toEqual({});
+    expect(jobCreates(true)).toBe(1);
+    expect(stored('n1').metadata.resourceVersion).toBe(ended.metadata.resourceVersion);
+  });
+
+  it('two gates reconciled at once never both take the last slot (the admission mutex)', async () => {
+    await start(['n1', 'n2'], 1);
+    await Promise.all([reconciler.reconcile('n1'), reconciler.reconcile('n2')]);
+    const phases = ['n1', 'n2'].map((n) => stored(n).status?.phase).sort();
+    expect(phases).toEqual(['Cordoning', 'Waiting']);
+    const waiting = ['n1', 'n2'].map(stored).find((r) => r.status?.phase === 'Waiting');
+    expect(waiting?.status?.reason).toBe('NoSlot');
+    expect(jobCreates(true)).toBe(1);
+  });
+});
