@@ -1,0 +1,123 @@
+/**
+ * One simulated node's kubelet, node side: registers the Node (with status) and its Lease, renews the Lease,
+ * posts the node status at each kubelet start, and stops doing both while the kubelet is down
+ * (`running = false`), so the real node lifecycle controller marks the node Unknown and taints it.
+ */
+import { isAlreadyExists, isConflict } from '../../../src/kube/errors.js';
+import { MERGE_PATCH, type KubeRest } from '../../../src/kube/rest.js';
+import { isoSeconds } from '../actors/actor-store.js';
+import { kubeletConditions, type NodeCondition } from '../actors/node-factory.js';
+import type { EventWriter } from './event-writer.js';
+import { LEASE_NAMESPACE, microTime, nodeLease } from './node-object.js';
+import type { KubeObject } from '../api/types.js';
+
+export interface NodeKubeletOptions {
+  rest: KubeRest;
+  events: EventWriter;
+  /** Real milliseconds between Lease renewals (kubelet: a quarter of the 40 s duration). */
+  leaseRenewMs: number;
+  onError: (what: string, err: unknown) => void;
+}
+
+const leasePath = (name: string) =>
+  `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases/${name}`;
+
+export class NodeKubelet {
+  running = true;
+  private uid = '';
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly node: KubeObject,
+    private readonly options: NodeKubeletOptions,
+  ) {}
+
+  get name(): string {
+    return this.node.metadata.name;
+  }
+
+  async register(): Promise<void> {
+    const { rest } = this.options;
+    let created: KubeObject;
+    try {
+      created = await rest.create<KubeObject>('/api/v1/nodes', this.node);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      created = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
+    }
+    this.uid = created.metadata.uid as string;
+    try {
+      await rest.create(
+        `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`,
+        nodeLease(this.name, this.uid, Date.now()),
+      );
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    await this.starting();
+    this.timer = setInterval(() => this.renew(), this.options.leaseRenewMs);
+  }
+
+  /** kubelet (re)started: it posts its status at once and says so in a Starting Event. */
+  async starting(): Promise<void> {
+    if (!this.running) return;
+    await this.postStatus();
+    await this.options.events.record({
+      involved: { apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid },
+      reason: 'Starting',
+      message: 'Starting kubelet.',
+      type: 'Normal',
+      host: this.name,
+    });
+  }
+
+  /** kubelet stops (false) or starts again (true). */
+  async setRunning(running: boolean): Promise<void> {
+    if (this.running === running) return;
+    this.running = running;
+    if (running) {
+      await this.renewNow();
+      await this.starting();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.busy.catch(() => undefined);
+  }
+
+  /** The Ready condition and its siblings as kubelet reports them, transition times kept when unchanged. */
+  private async postStatus(): Promise<void> {
+    const { rest } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const live = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
+      const previous = (live.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? [];
+      const conditions = kubeletConditions(true, isoSeconds(Date.now()), previous);
+      try {
+        await rest.patch(`/api/v1/nodes/${this.name}/status`, MERGE_PATCH, {
+          metadata: { resourceVersion: live.metadata.resourceVersion },
+          status: { conditions },
+        });
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private renew(): void {
+    if (!this.running) return;
+    this.busy = this.renewNow().catch((err: unknown) => {
+      if (this.running) this.options.onError(`renew the Lease of ${this.name}`, err);
+    });
+  }
+
+  private renewNow(): Promise<unknown> {
+    return this.options.rest.patch(leasePath(this.name), MERGE_PATCH, {
+      spec: { renewTime: microTime(Date.now()) },
+    });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Writes pod status as kubelet's status manager does: through the pods/status subresource, one write at a time
+ * per pod, for this pod's uid only (never another incarnation's), conflicts retried on a fresh read.
+ */
+import { isConflict, isNotFound } from '../../../src/kube/errors.js';
+import type { KubeRest } from '../../../src/kube/rest.js';
+import type { KubeObject } from '../api/types.js';
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+const MAX_CONFLICTS = 10;
+
+export class PodStatusWriter {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly rest: KubeRest,
+    private readonly onError: (what: string, err: unknown) => void,
+  ) {}
+
+  /** Queues a status write; resolves with the stored pod, or undefined if the pod (this uid) is gone. */
+  write(pod: PodRef, status: Record<string, unknown>): Promise<KubeObject | undefined> {
+    const previous = this.queues.get(pod.uid) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.put(pod, status))
+      .catch((err: unknown) => {
+        this.onError(`write the status of pod ${pod.namespace}/${pod.name}`, err);
+        return undefined;
+      });
+    this.queues.set(pod.uid, next);
+    void next.finally(() => {
+      if (this.queues.get(pod.uid) === next) this.queues.delete(pod.uid);
+    });
+    return next;
+  }
+
+  /** Resolves once every queued write has ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private async put(pod: PodRef, status: Record<string, unknown>): Promise<KubeObject | undefined> {
+    const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`;
+    for (let attempt = 0; ; attempt++) {
+      let live: KubeObject;
+      try {
+        live = await this.rest.get<KubeObject>(path);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      if (live.metadata.uid !== pod.uid) return undefined;
+      try {
+        // The server sets qosClass at creation and never lets it change.
+        const qosClass = (live.status as { qosClass?: string } | undefined)?.qosClass;
+        const next = { ...status, ...(qosClass ? { qosClass } : {}) };
+        return await this.rest.replace<KubeObject>(`${path}/status`, { ...live, status: next });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        if (!isConflict(err) || attempt >= MAX_CONFLICTS) throw err;
+      }
+    }
+  }
+}
