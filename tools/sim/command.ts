@@ -1,7 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { positiveNumber, wholeNumber } from '../cli-values.js';
 import { EXIT_USAGE } from '../../src/exit-codes.js';
+import { nonLoopbackInterfaces } from '../control-plane/isolation.js';
 import { startSimCluster } from './cluster.js';
+import { startRealSimCluster } from './real-cluster.js';
+import { CONTROL_PLANES, type ControlPlaneKind, type SimulatedCluster } from './simulated-cluster.js';
 
 export interface SimFlags {
   nodes: number;
@@ -12,9 +15,17 @@ export interface SimFlags {
   seed: number;
   timeScale: number;
   churn: number;
+  controlPlane: ControlPlaneKind;
 }
 
 const MAX_NODES = 20_000;
+
+function controlPlaneKind(value: string): ControlPlaneKind {
+  if (!(CONTROL_PLANES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${CONTROL_PLANES.join(', ')}.`);
+  }
+  return value as ControlPlaneKind;
+}
 
 function churnRate(value: string): number {
   const n = Number(value);
@@ -27,19 +38,27 @@ function churnRate(value: string): number {
 /** Checks that need more than one flag; returns a message or null. */
 export function crossCheck(flags: SimFlags): string | null {
   if (flags.broken > flags.nodes) return `--broken (${flags.broken}) cannot exceed --nodes (${flags.nodes})`;
+  if (flags.controlPlane === 'real') {
+    // The real API server and the kubelet API pick their own free ports; node heartbeats are the kubelets' own.
+    if (flags.port !== 0) return '--port applies to the memory control plane only';
+    if (flags.churn !== 0) return '--churn applies to the memory control plane only';
+  }
   return null;
 }
 
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals) => {
+/** Resolves on SIGINT or SIGTERM; the handlers stay until `dispose`, so a signal during the stop is not fatal. */
+function waitForSignal(): { signal: Promise<NodeJS.Signals>; dispose: () => void } {
+  let done: (signal: NodeJS.Signals) => void = () => undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => (done = resolve));
+  process.on('SIGINT', done);
+  process.on('SIGTERM', done);
+  return {
+    signal,
+    dispose: () => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
-      resolve(signal);
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+    },
+  };
 }
 
 async function runSim(flags: SimFlags): Promise<void> {
@@ -49,29 +68,44 @@ async function runSim(flags: SimFlags): Promise<void> {
     process.exitCode = EXIT_USAGE;
     return;
   }
-  const signal = waitForSignal();
-  const cluster = await startSimCluster({
+  if (flags.controlPlane === 'real' && nonLoopbackInterfaces().length > 0) {
+    process.stderr.write(
+      'chainmedic: --control-plane real must run in a loopback-only network namespace (the real API server dials ' +
+        'node addresses on its own); run it under hack/loopback-netns.sh\n',
+    );
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const { signal, dispose } = waitForSignal();
+  const common = {
     linuxNodes: flags.nodes,
     windowsNodes: flags.windows,
     broken: flags.broken,
     seed: flags.seed,
     timeScale: flags.timeScale,
-    port: flags.port,
     kubeconfigPath: flags.kubeconfig,
-    churnPerSecond: flags.churn,
-  });
+  };
+  const cluster: SimulatedCluster =
+    flags.controlPlane === 'real'
+      ? await startRealSimCluster(common)
+      : await startSimCluster({ ...common, port: flags.port, churnPerSecond: flags.churn });
   for (const { node, cause } of cluster.brokenNodes())
     process.stderr.write(`sim: ${node} broken (${cause})\n`);
-  process.stdout.write(`sim ready: server=${cluster.url} kubeconfig=${cluster.kubeconfigPath}\n`);
+  process.stdout.write(
+    `sim ready: server=${cluster.url} kubeconfig=${cluster.kubeconfigPath} admin=${cluster.adminUrl}\n`,
+  );
   await signal;
   await cluster.stop();
+  dispose();
   process.exitCode = 0;
 }
 
 export function registerSimCommand(program: Command): void {
   program
     .command('sim')
-    .description('Run a simulated AKS cluster (API server, kubelets, azure-npm, Job controller) on 127.0.0.1')
+    .description(
+      'Run a simulated AKS cluster on 127.0.0.1: simulated kubelets and hosts on the in-memory or the real control plane',
+    )
     .requiredOption('--nodes <n>', 'Linux nodes', wholeNumber(1, MAX_NODES))
     .option('--windows <n>', 'Windows nodes', wholeNumber(0, MAX_NODES), 0)
     .option(
@@ -90,6 +124,12 @@ export function registerSimCommand(program: Command): void {
       1,
     )
     .option('--churn <r>', 'node status updates per second across the cluster', churnRate, 0)
+    .option(
+      '--control-plane <kind>',
+      'memory: the in-memory API server and actors; real: kube-apiserver, etcd and controllers from make control-plane (in hack/loopback-netns.sh)',
+      controlPlaneKind,
+      'memory',
+    )
     .showHelpAfterError(false)
     .action((flags: SimFlags) => runSim(flags));
 }
