@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEnv, type Env } from '../kit/env.js';
 import { kubectl } from '../kit/kubectl.js';
-import { MISSING_SIM_KINDS, serveMissingKinds } from '../server/sim-support.js';
 import { BUILDS, kustomize } from './build.js';
 
 let env: Env;
 let cacheDir: string;
-let added: string[];
 const run = (args: string[], input?: string) =>
   kubectl(env.cluster.kubeconfigPath, args, { cacheDir, ...(input !== undefined ? { input } : {}) });
 
@@ -16,23 +14,19 @@ beforeAll(async () => {
   // No chainmedic-system or chainmedic-agent namespace, CRD or policy yet: the manifests create them.
   env = await startEnv({ linuxNodes: 2, namespaces: [], crds: false, policy: null });
   cacheDir = await mkdtemp(join(tmpdir(), 'chainmedic-kubectl-cache-'));
-  added = serveMissingKinds(env.cluster.store);
 });
 afterAll(async () => {
   await env?.close();
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-test('every kind in the install is either served by the sim or in the documented list of additions', async () => {
+test('the sim serves every kind in the install', async () => {
   const kinds = new Set((await kustomize(BUILDS.base)).map((o) => o.kind));
   const served = new Set([
     ...env.cluster.store.registry.all().map((d) => d.kind),
     'CustomResourceDefinition',
   ]);
   for (const kind of kinds) expect([...served]).toContain(kind);
-  // The additions are only kinds the install uses (what the sim lacked is listed in docs/install.md).
-  for (const def of MISSING_SIM_KINDS) expect([...kinds]).toContain(def.kind);
-  expect(added.every((id) => MISSING_SIM_KINDS.some((d) => id.startsWith(d.resource)))).toBe(true);
 });
 
 test('kubectl apply -k manifests/ installs everything, twice, and the CRDs are usable', async () => {

@@ -15,7 +15,6 @@ import {
 import type { RequestRecord } from '../../tools/sim/api/request-log.js';
 import { eventually } from '../kit/eventually.js';
 import { AGENT_NAMESPACE, FAST_POLICY, NAMESPACE, phaseOf, startEnv, type Env } from '../kit/env.js';
-import { serveMissingKinds } from '../server/sim-support.js';
 
 const CONTEXT: AccessContext = {
   namespace: DEFAULT_NAMESPACE,
@@ -54,7 +53,6 @@ beforeAll(async () => {
   expect(NAMESPACE).toBe(DEFAULT_NAMESPACE);
   expect(AGENT_NAMESPACE).toBe(DEFAULT_AGENT_NAMESPACE);
   env = await startEnv({ linuxNodes: 3, broken: 1 });
-  serveMissingKinds(env.cluster.store);
   const log = env.cluster.server.requests;
   const record = log.record.bind(log);
   log.record = (entry) => {

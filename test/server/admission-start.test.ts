@@ -14,7 +14,6 @@ import {
 } from '../../src/server/certs/names.js';
 import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
-import { serveMissingKinds } from './sim-support.js';
 
 const NS = 'chainmedic-system';
 const [HOST] = serviceDnsNames(WEBHOOK_SERVICE, NS) as [string];
@@ -47,7 +46,6 @@ describe('self-managed certificates', () => {
   let client: KubeClient;
   beforeAll(async () => {
     env = await startEnv({ linuxNodes: 1, policy: null });
-    serveMissingKinds(env.cluster.store);
     client = kubeClient(env.cluster.kubeconfigPath);
     await client.rest.create('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
       apiVersion: 'admissionregistration.k8s.io/v1',

@@ -7,7 +7,7 @@ import { createCa, createServingCertificate } from '../../src/server/certs/gener
 import { serviceDnsNames } from '../../src/server/certs/names.js';
 import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
-import { restLookups } from './sim-support.js';
+import { restLookups } from './rest-lookups.js';
 import { INVALID, objectOf, VALID, type InvalidCase } from '../api/validation-cases.js';
 
 const [SERVICE_NAME] = serviceDnsNames('chainmedic-operator', 'chainmedic-system') as [string];

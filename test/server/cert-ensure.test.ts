@@ -15,7 +15,6 @@ import {
 import { certificateFromDir, refreshCertificates } from '../../src/server/certs/refresh.js';
 import { startEnv, type Env } from '../kit/env.js';
 import { send } from './http-client.js';
-import { serveMissingKinds } from './sim-support.js';
 
 const NS = 'chainmedic-system';
 const T0 = new Date('2026-11-24T12:00:00Z');
@@ -28,7 +27,6 @@ let n = 0;
 
 beforeAll(async () => {
   env = await startEnv({ linuxNodes: 1, policy: null });
-  serveMissingKinds(env.cluster.store);
   client = kubeClient(env.cluster.kubeconfigPath);
 });
 afterAll(() => env?.close());
