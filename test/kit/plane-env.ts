@@ -80,7 +80,12 @@ export interface PlaneEnvOptions {
 }
 
 export interface KubeNode {
-  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   spec?: { unschedulable?: boolean };
   status?: { conditions?: { type: string; status: string }[] };
 }
@@ -363,19 +368,31 @@ function planeEnv(
   return env;
 }
 
-/** A watch on Nodes through the API from the current resourceVersion, resumed when the server ends it. */
-async function watchCordons(rest: KubeRest): Promise<CordonWatch> {
-  const seen = new Set<string>();
+/** A live watch through the API (`watchObjects`). */
+export interface ObjectWatch {
+  /** Ends the watch; throws if it broke on the way (an event in the gap could have been missed). */
+  stop(): void;
+}
+
+/**
+ * Lists `path`, hands every object to `onEvent` as 'LISTED', then watches from the list's resourceVersion and
+ * hands on every change, resuming when the server ends the watch. `onEvent` runs synchronously per event.
+ */
+export async function watchObjects<T extends { metadata: { name: string; resourceVersion?: string } }>(
+  rest: KubeRest,
+  path: string,
+  onEvent: (type: string, object: T) => void,
+): Promise<ObjectWatch> {
   const abort = new AbortController();
-  const initial = await rest.get<{ metadata: { resourceVersion: string }; items: KubeNode[] }>(paths.nodes());
-  for (const n of initial.items) if (isUnschedulable(n)) seen.add(n.metadata.name);
+  const initial = await rest.get<{ metadata: { resourceVersion: string }; items: T[] }>(path);
+  for (const o of initial.items) onEvent('LISTED', o);
   let resourceVersion = initial.metadata.resourceVersion;
   let broken: string | undefined;
   const run = async () => {
     while (!abort.signal.aborted) {
       try {
         const stream = await rest.openStream(
-          paths.nodes(),
+          path,
           { watch: true, resourceVersion, allowWatchBookmarks: true },
           abort.signal,
         );
@@ -387,31 +404,34 @@ async function watchCordons(rest: KubeRest): Promise<CordonWatch> {
             const line = buffer.slice(0, nl).trim();
             buffer = buffer.slice(nl + 1);
             if (!line) continue;
-            const event = JSON.parse(line) as {
-              type: string;
-              object: KubeNode & { metadata: { resourceVersion?: string } };
-            };
+            const event = JSON.parse(line) as { type: string; object: T };
             if (event.type === 'ERROR') throw new Error(`watch error: ${line}`);
             if (event.object.metadata.resourceVersion)
               resourceVersion = event.object.metadata.resourceVersion;
-            if (event.type !== 'BOOKMARK' && isUnschedulable(event.object))
-              seen.add(event.object.metadata.name);
+            if (event.type !== 'BOOKMARK') onEvent(event.type, event.object);
           }
         }
       } catch (err) {
         if (abort.signal.aborted) return;
-        // A 410 or a broken stream: a cordon in the gap would be missed, so a gap fails the scenario loudly.
-        broken = `the cordon watch broke: ${String(err)}`;
+        // A 410 or a broken stream: an event in the gap would be missed, so a gap fails the scenario loudly.
+        broken = `the watch of ${path} broke: ${String(err)}`;
         return;
       }
     }
   };
   void run();
   return {
-    seen,
     stop() {
       abort.abort();
       if (broken) throw new Error(broken);
     },
   };
+}
+
+async function watchCordons(rest: KubeRest): Promise<CordonWatch> {
+  const seen = new Set<string>();
+  const watch = await watchObjects<KubeNode>(rest, paths.nodes(), (_type, node) => {
+    if (isUnschedulable(node)) seen.add(node.metadata.name);
+  });
+  return { seen, stop: () => watch.stop() };
 }
