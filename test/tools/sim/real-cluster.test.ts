@@ -312,6 +312,60 @@ describe('the simulated nodes on the real control plane', () => {
     );
   });
 
+  it('fails the next agent container on a node when told to, through the admin routes', async () => {
+    const res = await fetch(`${cluster.adminUrl}/sim/nodes/${healthy}/fail-next-job`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const job = buildAgentJob({
+      remediation: { name: 'fail', uid: '00000000-0000-4000-8000-000000000003' },
+      nodeName: healthy,
+      attempt: 1,
+      dryRun: true,
+      namespace: DEFAULT_AGENT_NAMESPACE,
+      image: 'ghcr.io/chainmedic/chainmedic:test',
+      timeoutSeconds: 300,
+      agentWaitSeconds: 30,
+      ttlAfterFinishedSeconds: 600,
+    });
+    const { ownerReferences: _owner, ...metadata } = job.metadata;
+    await rest.create(`/apis/batch/v1/namespaces/${DEFAULT_AGENT_NAMESPACE}/jobs`, { ...job, metadata });
+    await eventually(async () => {
+      const j = await rest.get<Obj>(
+        `/apis/batch/v1/namespaces/${DEFAULT_AGENT_NAMESPACE}/jobs/${job.metadata.name}`,
+      );
+      return conditionOf(j, 'Failed')?.status === 'True';
+    }, 'the Job failed (backoffLimit 0)');
+    const pod = (
+      await rest.get<{ items: Obj[] }>(`/api/v1/namespaces/${DEFAULT_AGENT_NAMESPACE}/pods`, {
+        labelSelector: `job-name=${job.metadata.name}`,
+      })
+    ).items[0] as Obj;
+    expect(pod.status?.phase).toBe('Failed');
+    expect(containerOf(pod)?.state.terminated?.exitCode).toBe(1);
+    const logs = await kubectl(cluster.kubeconfigPath, [
+      '-n',
+      DEFAULT_AGENT_NAMESPACE,
+      'logs',
+      pod.metadata.name,
+    ]);
+    expect(logs.stdout).toContain('injected failure');
+  });
+
+  it('starts azure-npm again once its image is repaired, and shows it in the admin routes', async () => {
+    const before = (await (await fetch(`${cluster.adminUrl}/sim/nodes/${imageBug}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(before).toMatchObject({ brokenCause: 'npm-image-bug', npmPod: cluster.npmPodName(imageBug) });
+    const res = await fetch(`${cluster.adminUrl}/sim/nodes/${imageBug}/repair-npm-image`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    await eventually(
+      async () => containerOf((await npmPodOn(imageBug)) as Obj)?.ready === true,
+      'azure-npm ready',
+    );
+    expect(cluster.brokenNodes()).toEqual([]);
+    expect(cluster.kubeletRestarts(imageBug)).toBe(0);
+  });
+
   it('lets the real node lifecycle controller mark a node whose kubelet stopped, and recover it', async () => {
     const node = async () => rest.get<Obj>(`/api/v1/nodes/${healthy}`);
     cluster.setNodeReady(healthy, false);
