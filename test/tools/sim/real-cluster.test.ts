@@ -368,7 +368,11 @@ describe('the simulated nodes on the real control plane', () => {
 
   it('lets the real node lifecycle controller mark a node whose kubelet stopped, and recover it', async () => {
     const node = async () => rest.get<Obj>(`/api/v1/nodes/${healthy}`);
+    const npm = (await npmPodOn(healthy)) as Obj;
+    const npmPath = `/api/v1/namespaces/${NPM_NAMESPACE}/pods/${npm.metadata.name}`;
     cluster.setNodeReady(healthy, false);
+    // Deleted while its kubelet is stopped: nobody finishes the deletion.
+    await rest.delete(npmPath);
     const marked = await eventually(async () => {
       const n = await node();
       return conditionOf(n, 'Ready')?.status === 'Unknown' ? n : undefined;
@@ -378,6 +382,7 @@ describe('the simulated nodes on the real control plane', () => {
       const taints = ((await node()).spec?.taints ?? []) as Array<{ key: string; effect: string }>;
       return taints.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
     }, 'the unreachable taint');
+    expect((await rest.get<Obj>(npmPath)).metadata.deletionTimestamp).toBeDefined();
     cluster.setNodeReady(healthy, true);
     await eventually(async () => {
       const n = await node();
@@ -387,5 +392,17 @@ describe('the simulated nodes on the real control plane', () => {
         !taints.some((t) => t.key.startsWith('node.kubernetes.io/'))
       );
     }, 'the node Ready again and untainted');
+    await eventually(async () => {
+      try {
+        await rest.get(npmPath);
+        return false;
+      } catch (err) {
+        return isNotFound(err);
+      }
+    }, 'the deletion finished by the kubelet running again');
+    await eventually(
+      async () => containerOf((await npmPodOn(healthy)) as Obj)?.ready === true,
+      'a new azure-npm pod running',
+    );
   });
 });

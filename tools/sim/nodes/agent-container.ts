@@ -59,7 +59,9 @@ export class AgentContainer implements PodWorker {
       ? Promise.resolve(INJECTED_FAILURE)
       : runJobContainer(ctx.machine, container, ctx.clock);
     run.then(
-      (exit) => {
+      async (exit) => {
+        // A container that ended while its kubelet was stopped is reported once the kubelet runs again.
+        await ctx.whenNodeRuns();
         if (this.stopped) return;
         ctx.logs.append(namespace, name, container.name, exit.log);
         const finishedAt = isoSeconds(ctx.clock.wallNow());

@@ -38,6 +38,8 @@ interface Entry {
   node: string;
   kind: ReturnType<typeof podKind>;
   worker: PodWorker;
+  /** The pod has a deletionTimestamp: its kubelet finishes the deletion once it runs. */
+  deletionRequested: boolean;
   deleting: boolean;
 }
 
@@ -78,7 +80,10 @@ export class PodManager {
 
   /** The node's kubelet started again: it starts the containers due. */
   nodeStarted(node: string): void {
-    for (const entry of this.onNode(node)) entry.worker.start();
+    for (const entry of this.onNode(node)) {
+      if (entry.deletionRequested) this.finishDeletion(entry);
+      else entry.worker.start();
+    }
   }
 
   kubeletRestarted(node: string): void {
@@ -127,7 +132,11 @@ export class PodManager {
       if (phase === 'Succeeded' || phase === 'Failed') return;
       entry = this.track(pod, spec, machine);
     }
-    if (pod.metadata.deletionTimestamp && !entry.deleting) this.finishDeletion(entry);
+    if (pod.metadata.deletionTimestamp) {
+      entry.deletionRequested = true;
+      // A stopped kubelet finishes nothing: the pod stays Terminating until its node runs again.
+      if (machine.ready) this.finishDeletion(entry);
+    }
   }
 
   private track(
@@ -153,6 +162,7 @@ export class PodManager {
       status: options.status,
       events: options.events,
       takeJobFailure: (node) => this.failNext.delete(node),
+      whenNodeRuns: () => this.whenRuns(machine.id.name),
       onError: options.onError,
     };
     const kind = podKind(spec, machine.id.os);
@@ -162,7 +172,14 @@ export class PodManager {
         : kind === 'agent'
           ? new AgentContainer(ctx)
           : new ReadyContainer(ctx);
-    const entry: Entry = { ...ref, node: machine.id.name, kind, worker, deleting: false };
+    const entry: Entry = {
+      ...ref,
+      node: machine.id.name,
+      kind,
+      worker,
+      deletionRequested: false,
+      deleting: false,
+    };
     this.pods.set(ref.uid, entry);
     if (kind === 'azure-npm' || kind === 'azure-npm-win') {
       void worker.firstStart.then(() => {
@@ -175,7 +192,21 @@ export class PodManager {
     return entry;
   }
 
+  /** Resolves once the node's kubelet runs (at once if it does). */
+  private whenRuns(node: string): Promise<void> {
+    const { nodes } = this.options;
+    if (nodes.get(node)?.ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = nodes.onReadyChange((machine) => {
+        if (machine.id.name !== node || !machine.ready) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
   private finishDeletion(entry: Entry): void {
+    if (entry.deleting) return;
     entry.deleting = true;
     entry.worker.stop();
     const deletion = this.options.rest

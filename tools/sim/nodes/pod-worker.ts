@@ -22,6 +22,8 @@ export interface PodContext {
   events: EventWriter;
   /** Whether the next agent container on this node must fail (consumes the request). */
   takeJobFailure(node: string): boolean;
+  /** Resolves once the node's kubelet runs: a stopped kubelet reports nothing. */
+  whenNodeRuns(): Promise<void>;
   onError(what: string, err: unknown): void;
 }
 
