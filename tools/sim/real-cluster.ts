@@ -6,6 +6,7 @@
  */
 import { copyFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { AGENT_SERVICE_ACCOUNT } from '../../src/api/meta.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { isAlreadyExists } from '../../src/kube/errors.js';
 import { KubeRest } from '../../src/kube/rest.js';
@@ -186,7 +187,11 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
   }
 }
 
-/** What the manifests and AKS would have created: the namespaces, and azure-npm's ServiceAccount. */
+/**
+ * What the manifests and AKS would have created: the namespaces, azure-npm's ServiceAccount and, when the agent's
+ * namespace is among them, the agent's (as the memory sim has them). A pod naming a missing ServiceAccount is
+ * refused at admission.
+ */
 async function createObjects(rest: KubeRest, namespaces: string[]): Promise<void> {
   const create = async (path: string, body: unknown) => {
     try {
@@ -198,12 +203,19 @@ async function createObjects(rest: KubeRest, namespaces: string[]): Promise<void
   for (const name of new Set(namespaces)) {
     await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
-  // Pods naming a ServiceAccount that does not exist are refused at admission.
-  await create(`/api/v1/namespaces/${NPM_NAMESPACE}/serviceaccounts`, {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: { name: 'azure-npm', namespace: NPM_NAMESPACE },
-  });
+  const accounts = [
+    { name: 'azure-npm', namespace: NPM_NAMESPACE },
+    ...(namespaces.includes(DEFAULT_AGENT_NAMESPACE)
+      ? [{ name: AGENT_SERVICE_ACCOUNT, namespace: DEFAULT_AGENT_NAMESPACE }]
+      : []),
+  ];
+  for (const metadata of accounts) {
+    await create(`/api/v1/namespaces/${metadata.namespace}/serviceaccounts`, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata,
+    });
+  }
 }
 
 async function waitForNpmStarts(nodes: SimNodes, names: string[]): Promise<void> {

@@ -95,6 +95,8 @@ describe('the simulated nodes on the real control plane', () => {
     (await npmPods()).find((p) => p.spec?.nodeName === node && !p.metadata.deletionTimestamp);
 
   it('registers every node, loopback only, with a fresh Lease', async () => {
+    // As the memory sim has it: the agent's ServiceAccount exists (its pods would be refused without it).
+    await rest.get(`/api/v1/namespaces/${DEFAULT_AGENT_NAMESPACE}/serviceaccounts/${AGENT_SERVICE_ACCOUNT}`);
     const nodes = (await rest.get<{ items: Obj[] }>('/api/v1/nodes')).items;
     expect(nodes.map((n) => n.metadata.name).sort()).toEqual(cluster.nodeNames().sort());
     for (const node of nodes) {
@@ -191,11 +193,6 @@ describe('the simulated nodes on the real control plane', () => {
   });
 
   it('runs the agent Job on the race node: the Job controller creates its pod, the agent restarts kubelet', async () => {
-    await rest.create(`/api/v1/namespaces/${DEFAULT_AGENT_NAMESPACE}/serviceaccounts`, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: AGENT_SERVICE_ACCOUNT, namespace: DEFAULT_AGENT_NAMESPACE },
-    });
     const job = buildAgentJob({
       remediation: { name: 'race-node', uid: '00000000-0000-4000-8000-000000000001' },
       nodeName: race,
