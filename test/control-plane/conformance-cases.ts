@@ -724,6 +724,48 @@ const customResources: ConformanceCase[] = [
   },
 ];
 
+const podNamed = (name: string, serviceAccountName: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: NAMESPACE },
+  spec: { serviceAccountName, containers: [{ name: 'c', image: 'busybox' }] },
+});
+const PODS = `/api/v1/namespaces/${NAMESPACE}/pods`;
+const missingServiceAccount = (pod: string, sa: string) => ({
+  status: 403,
+  reason: 'Forbidden',
+  message: new RegExp(
+    `^pods "${pod}" is forbidden: error looking up service account ${NAMESPACE}/${sa}: serviceaccount "${sa}" not found$`,
+  ),
+});
+
+// The ServiceAccount admission plugin: a pod must name a ServiceAccount that exists (a Job whose pod template names a
+// missing one is admitted, and its controller's pod creates are refused).
+const serviceAccounts: ConformanceCase[] = [
+  {
+    name: 'service account: a pod naming a missing ServiceAccount is refused',
+    do: post(PODS, podNamed('sa-missing', 'nope')),
+    expect: missingServiceAccount('sa-missing', 'nope'),
+  },
+  {
+    name: 'service account: so is its dry run',
+    do: post(`${PODS}?dryRun=All`, podNamed('sa-missing-dry', 'nope')),
+    expect: missingServiceAccount('sa-missing-dry', 'nope'),
+  },
+  {
+    name: 'service account: a pod naming one that exists is created',
+    setup: [
+      post(`/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'sa-present', namespace: NAMESPACE },
+      }),
+    ],
+    do: post(PODS, podNamed('sa-present-pod', 'sa-present')),
+    expect: { status: 201, fields: { 'spec.serviceAccountName': 'sa-present' } },
+  },
+];
+
 const kubectlCommands: ConformanceCase[] = [
   {
     name: 'kubectl create namespace',
@@ -773,6 +815,7 @@ export const CASES: ConformanceCase[] = [
   ...fieldSelectors,
   ...missingNamespace,
   ...customResources,
+  ...serviceAccounts,
   ...kubectlCommands,
 ];
 

@@ -7,6 +7,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createSimStore, type SimStoreImpl, type SimStoreOptions } from '../../tools/sim/api/store.js';
 import { startApiServer, type ApiServerHandle, type ApiServerOptions } from '../../tools/sim/api/server.js';
 import { writeKubeconfig } from '../../tools/sim/api/kubeconfig.js';
+import { SERVICE_ACCOUNTS } from '../../tools/sim/api/types.js';
+import { setupServiceAccounts } from '../../tools/sim/setup-objects.js';
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
 import { buildCrds } from '../../src/api/crd.js';
 import { CRDS, type KubeObject } from '../../tools/sim/api/types.js';
@@ -110,13 +112,16 @@ export interface SimApiOptions {
 
 /** A bare simulated API server (no actors) and the project's client talking to it over HTTP. */
 export async function startSimApi(options: SimApiOptions = {}): Promise<SimApi> {
+  const namespaces = ['default', 'kube-system', 'chainmedic-system', ...(options.namespaces ?? [])];
   const harness = await startHarness(
     {
-      namespaces: ['default', 'kube-system', 'chainmedic-system', ...(options.namespaces ?? [])],
+      namespaces,
       ...(options.historySize ? { historySize: options.historySize } : {}),
     },
     { host: '127.0.0.1', port: 0, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 200 },
   );
+  // The ServiceAccounts a pod in these namespaces may name (the agent's), as the sim cluster has them.
+  for (const account of setupServiceAccounts(namespaces)) harness.store.create(SERVICE_ACCOUNTS, account);
   if (options.crds) installChainmedicCrds(harness.store);
   return {
     server: harness.server,

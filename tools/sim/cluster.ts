@@ -5,7 +5,8 @@ import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js'
 import { createSimStore, type SimStoreImpl } from './api/store.js';
 import { startApiServer, type ApiServerHandle } from './api/server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
-import { NODES } from './api/types.js';
+import { NODES, SERVICE_ACCOUNTS } from './api/types.js';
+import { setupServiceAccounts } from './setup-objects.js';
 import { registerNodeAdminRoutes, type NodeAdmin } from './actors/admin-routes.js';
 import { createClock } from './actors/clock.js';
 import { EventRecorder } from './actors/event-recorder.js';
@@ -63,6 +64,7 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
     ]),
   ];
   const store = createSimStore({ random: storeRandom.next, namespaces });
+  for (const account of setupServiceAccounts(namespaces)) store.create(SERVICE_ACCOUNTS, account);
   const nodes = new NodeDirectory();
   const now = clock.wallNow();
 

@@ -4,6 +4,7 @@ import {
   CRDS,
   NAMESPACES,
   PODS,
+  SERVICE_ACCOUNTS,
   type KubeObject,
   type ListOptions,
   type PatchType,
@@ -38,6 +39,7 @@ import {
   unknownResource,
 } from './errors.js';
 import { deepEqual } from './json.js';
+import { admittedServiceAccount, defaultServiceAccount, missingServiceAccount } from './service-accounts.js';
 import { applyMergePatch } from './patch/merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 import { applyJsonPatch } from './patch/json-patch.js';
@@ -432,8 +434,19 @@ class MemoryStore implements SimStoreImpl {
     if (def.custom) this.admitCustom(def, created, options);
     if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group)
       this.admitCrd(created, options.dryRun);
+    if (def.resource === 'pods' && !def.group) this.admitServiceAccount(created);
     if (options.dryRun) return dryRunEntry(created);
-    return this.commit(bucket, k, 'ADDED', created, undefined);
+    const entry = this.commit(bucket, k, 'ADDED', created, undefined);
+    if (def.resource === 'namespaces' && !def.group)
+      this.create(SERVICE_ACCOUNTS, defaultServiceAccount(created.metadata.name as string));
+    return entry;
+  }
+
+  private admitServiceAccount(pod: KubeObject): void {
+    const namespace = pod.metadata.namespace as string;
+    const name = admittedServiceAccount(pod);
+    if (!this.get(SERVICE_ACCOUNTS, namespace, name))
+      throw missingServiceAccount(pod.metadata.name as string, namespace, name);
   }
 
   updateEntry(key: ResourceKey, object: KubeObject, options: WriteOptions = {}): Entry {

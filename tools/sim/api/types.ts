@@ -46,6 +46,7 @@ export const NODES: ResourceKey = { group: '', resource: 'nodes' };
 export const PODS: ResourceKey = { group: '', resource: 'pods' };
 export const EVENTS: ResourceKey = { group: '', resource: 'events' };
 export const NAMESPACES: ResourceKey = { group: '', resource: 'namespaces' };
+export const SERVICE_ACCOUNTS: ResourceKey = { group: '', resource: 'serviceaccounts' };
 export const DAEMONSETS: ResourceKey = { group: 'apps', resource: 'daemonsets' };
 export const JOBS: ResourceKey = { group: 'batch', resource: 'jobs' };
 export const LEASES: ResourceKey = { group: 'coordination.k8s.io', resource: 'leases' };
