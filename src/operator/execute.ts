@@ -193,6 +193,7 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
     }
     case 'createJob': {
       const { name, namespace } = effect.job.metadata;
+      if (effect.admitPodFirst) await admit(deps, effect.job, ['admitPod']);
       try {
         // Read-your-writes, as for the NodeRemediation: the next reconcile sees the Job it just created.
         deps.jobs.upsert(
@@ -224,15 +225,21 @@ async function performEffect(deps: ExecutorDeps, effect: Effect): Promise<void> 
 /**
  * Would the API server admit the Job, and the pod the Job controller makes of it? A server-side dry run runs
  * authorization and every admission plugin and webhook, and stores nothing. AlreadyExists comes after
- * admission, so it means admitted.
+ * admission, so it means admitted. A refusal throws RefusedError.
  */
-async function admit(deps: ExecutorDeps, job: AgentJob): Promise<void> {
+async function admit(
+  deps: ExecutorDeps,
+  job: AgentJob,
+  calls: ReadonlyArray<'admitJob' | 'admitPod'> = ['admitJob', 'admitPod'],
+): Promise<void> {
   const { namespace } = job.metadata;
   const dryRun = { dryRun: 'All' };
-  for (const [call, path, body] of [
-    ['admitJob', paths.jobs(namespace), job],
-    ['admitPod', paths.pods(namespace), admissionPodFor(job)],
-  ] as const) {
+  const requests = {
+    admitJob: [paths.jobs(namespace), job],
+    admitPod: [paths.pods(namespace), admissionPodFor(job)],
+  } as const;
+  for (const call of calls) {
+    const [path, body] = requests[call];
     try {
       await refusable(call, () => deps.rest.create(path, body, dryRun));
     } catch (err) {

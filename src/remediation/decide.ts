@@ -405,7 +405,9 @@ function createJob(
   return transition(o, nr, st, {
     phase: 'Remediating',
     ...why,
-    effect: { type: 'createJob', job: agentJob(o, nr, st) },
+    // Unless our cordon's dry run just admitted it, the pod is dry-run first: the Job controller's own pod creates
+    // are refused silently (an Event), and the Job would wait for its deadline (pre-cordoned nodes, dry-run mode).
+    effect: { type: 'createJob', job: agentJob(o, nr, st), admitPodFirst: st.cordonedByUs !== true },
     requeueAfterMs: REQUEUE.job,
   });
 }

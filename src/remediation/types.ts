@@ -142,8 +142,8 @@ export type Effect =
    * `admitFirst`, the Job (and the pod it would make) are dry-run first: refused -> no cordon.
    */
   | { type: 'cordon'; node: string; marker: string; admitFirst?: AgentJob }
-  /** AlreadyExists = ok. */
-  | { type: 'createJob'; job: AgentJob }
+  /** AlreadyExists = ok. With `admitPodFirst`, the pod the Job would make is dry-run first: refused -> no Job. */
+  | { type: 'createJob'; job: AgentJob; admitPodFirst?: boolean }
   /** With a uid precondition: deletes only that incarnation of the pod; NotFound = ok. */
   | { type: 'deletePod'; namespace: string; name: string; uid: string }
   /** Removes unschedulable and the marker only if the marker still equals `expectMarker` (json-patch test). */

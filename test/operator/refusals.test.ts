@@ -1,7 +1,19 @@
-import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
-import { EVENTS, type KubeObject } from '../../tools/sim/api/types.js';
+import {
+  AGENT_SERVICE_ACCOUNT,
+  CORDON_MARKER_ANNOTATION,
+  type NodeRemediation,
+} from '../../src/api/index.js';
+import { EVENTS, NODES, SERVICE_ACCOUNTS, type KubeObject } from '../../tools/sim/api/types.js';
 import { eventually } from '../kit/eventually.js';
-import { annotations, everCordoned, isUnschedulable, phaseOf, startEnv, type Env } from '../kit/env.js';
+import {
+  AGENT_NAMESPACE,
+  annotations,
+  everCordoned,
+  isUnschedulable,
+  phaseOf,
+  startEnv,
+  type Env,
+} from '../kit/env.js';
 
 const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const DENIAL =
@@ -113,6 +125,23 @@ describe('operator: calls the API server refuses', () => {
     expect(isUnschedulable(node)).toBe(false);
     expect(annotations(node)[CORDON_MARKER_ANNOTATION]).toBeUndefined();
     expect(env.cluster.server.requests.total({ verb: 'create', resource: 'jobs', dryRun: false })).toBe(1);
+    expect(env.cluster.kubeletRestarts(n!)).toBe(0);
+  });
+
+  it('a pre-cordoned node whose agent pod would be refused: JobRejected before any Job, left cordoned', async () => {
+    env = await startEnv({ linuxNodes: 3, broken: 1 });
+    const [n] = env.cluster.brokenNodes().map((b) => b.node);
+    // The Job would be admitted, but the pods its controller makes would not (no ServiceAccount to run as): no cordon
+    // of ours to dry-run before, so the pod is dry-run before the Job.
+    env.cluster.store.delete(SERVICE_ACCOUNTS, AGENT_NAMESPACE, AGENT_SERVICE_ACCOUNT);
+    env.cluster.store.patch(NODES, undefined, n!, 'merge', { spec: { unschedulable: true } });
+    await env.start();
+    await eventually(() => ended(env!.remediationsOn(n!)[0]), 'the remediation ended');
+    const nr = env.remediationsOn(n!)[0]!;
+    expect(nr.status).toMatchObject({ phase: 'Failed', reason: 'JobRejected', attempt: 1 });
+    expect(nr.status!.message).toContain(`serviceaccount "${AGENT_SERVICE_ACCOUNT}" not found`);
+    expect(env.cluster.server.requests.total({ verb: 'create', resource: 'jobs', dryRun: false })).toBe(0);
+    expect(isUnschedulable(env.node(n!) as KubeObject)).toBe(true);
     expect(env.cluster.kubeletRestarts(n!)).toBe(0);
   });
 });

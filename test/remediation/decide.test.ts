@@ -295,6 +295,18 @@ describe('decide: Cordoning', () => {
     expect(step.effect.type).toBe(effect);
     if (expPhase) expect(step.status?.status).toMatchObject(fields);
   });
+
+  // The Job controller's own pod creates are refused silently: unless our cordon's dry run just admitted the pod,
+  // it is dry-run before the Job is created.
+  it.each([
+    ['cordoned by us (admitted before the cordon)', node({ unschedulable: true, cordonedBy: NR }), {}, false],
+    ['cordoned by someone else (no cordon, no dry run yet)', node({ unschedulable: true }), {}, true],
+    ['dry-run policy (no cordon)', node(), { dryRun: true }, true],
+  ] as const)('the Job once %s', (_name, n, policy, admitPodFirst) => {
+    const start = 'dryRun' in policy ? remediation(inPhase('Pending')) : cordoning();
+    const step = decide(observed({ node: n, remediations: [start] }, policy));
+    expect(step.effect).toMatchObject({ type: 'createJob', admitPodFirst });
+  });
 });
 
 describe('decide: Remediating', () => {
