@@ -27,6 +27,7 @@ export class NodeKubelet {
   private uid = '';
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> = Promise.resolve();
+  private renewing = false;
 
   constructor(
     private readonly node: KubeObject,
@@ -109,10 +110,14 @@ export class NodeKubelet {
   }
 
   private renew(): void {
-    if (!this.running) return;
-    this.busy = this.renewNow().catch((err: unknown) => {
-      if (this.running) this.options.onError(`renew the Lease of ${this.name}`, err);
-    });
+    // One renewal at a time: a slow API server gets no pile of them.
+    if (!this.running || this.renewing) return;
+    this.renewing = true;
+    this.busy = this.renewNow()
+      .catch((err: unknown) => {
+        if (this.running) this.options.onError(`renew the Lease of ${this.name}`, err);
+      })
+      .finally(() => (this.renewing = false));
   }
 
   private renewNow(): Promise<unknown> {
