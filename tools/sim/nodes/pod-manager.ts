@@ -43,6 +43,12 @@ interface Entry {
   deleting: boolean;
 }
 
+const refOf = (pod: KubeObject) => ({
+  namespace: pod.metadata.namespace as string,
+  name: pod.metadata.name,
+  uid: pod.metadata.uid as string,
+});
+
 export class PodManager {
   private readonly informer: Informer<KubeObject>;
   private readonly pods = new Map<string, Entry>(); // by uid
@@ -83,6 +89,13 @@ export class PodManager {
     for (const entry of this.onNode(node)) {
       if (entry.deletionRequested) this.finishDeletion(entry);
       else entry.worker.start();
+    }
+    // Finished pods deleted meanwhile (they have no worker).
+    for (const pod of this.informer.list()) {
+      const onNode = (pod.spec as PodSpecLike | undefined)?.nodeName === node;
+      if (onNode && pod.metadata.deletionTimestamp && !this.pods.has(pod.metadata.uid as string)) {
+        this.delete(refOf(pod));
+      }
     }
   }
 
@@ -128,8 +141,11 @@ export class PodManager {
     let entry = this.pods.get(uid);
     if (!entry) {
       const phase = (pod.status as { phase?: string } | undefined)?.phase;
-      // A pod that already ran to completion (before a relist) is left as it is.
-      if (phase === 'Succeeded' || phase === 'Failed') return;
+      // A pod that ran to completion before this kubelet knew it runs nothing: at most its deletion is finished.
+      if (phase === 'Succeeded' || phase === 'Failed') {
+        if (pod.metadata.deletionTimestamp && machine.ready) this.delete(refOf(pod));
+        return;
+      }
       entry = this.track(pod, spec, machine);
     }
     if (pod.metadata.deletionTimestamp) {
@@ -145,11 +161,7 @@ export class PodManager {
     machine: NonNullable<ReturnType<NodeDirectory['get']>>,
   ): Entry {
     const { options } = this;
-    const ref = {
-      namespace: pod.metadata.namespace as string,
-      name: pod.metadata.name,
-      uid: pod.metadata.uid as string,
-    };
+    const ref = refOf(pod);
     const ctx: PodContext = {
       ref,
       spec,
@@ -209,15 +221,20 @@ export class PodManager {
     if (entry.deleting) return;
     entry.deleting = true;
     entry.worker.stop();
+    this.delete(entry);
+  }
+
+  /** As kubelet ends a pod whose containers stopped: DELETE with grace 0, for this uid only. */
+  private delete(pod: { namespace: string; name: string; uid: string }): void {
     const deletion = this.options.rest
-      .delete(`/api/v1/namespaces/${entry.namespace}/pods/${entry.name}`, {
+      .delete(`/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         gracePeriodSeconds: 0,
-        preconditions: { uid: entry.uid },
+        preconditions: { uid: pod.uid },
       })
       .catch((err: unknown) => {
-        if (!isNotFound(err)) this.options.onError(`delete pod ${entry.namespace}/${entry.name}`, err);
+        if (!isNotFound(err)) this.options.onError(`delete pod ${pod.namespace}/${pod.name}`, err);
       });
     this.deletions.add(deletion);
     void deletion.finally(() => this.deletions.delete(deletion));
