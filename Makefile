@@ -72,13 +72,17 @@ test-control-plane: build control-plane
 control-plane:
 	hack/control-plane/build.sh
 
-demo: build
+# `ARGS="--control-plane real"` runs the workshop on the real control plane: its binaries are built first, and the
+# command puts itself in a loopback-only network namespace (root; tools/control-plane/isolated.ts).
+PLANE_DEP := $(if $(findstring --control-plane real,$(ARGS))$(findstring --control-plane=real,$(ARGS)),control-plane)
+
+demo: build $(PLANE_DEP)
 	node dist-dev/tools/cli.js demo $(ARGS)
 
-sim: build
+sim: build $(PLANE_DEP)
 	node dist-dev/tools/cli.js sim $(ARGS)
 
-bench: build
+bench: build $(PLANE_DEP)
 	node dist-dev/tools/cli.js bench $(ARGS)
 
 bench-sim: build
@@ -87,7 +91,7 @@ bench-sim: build
 bench-watches: build control-plane
 	node dist-dev/tools/cli.js bench-watches $(ARGS)
 
-soak: build
+soak: build $(PLANE_DEP)
 	node dist-dev/tools/cli.js soak $(ARGS)
 
 crds: build

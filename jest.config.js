@@ -37,7 +37,7 @@ const integration = [
   'tools/sim/cluster',
   'tools/soak/soak',
 ];
-const controlPlane = ['control-plane/', 'tools/sim/real-cluster'];
+const controlPlane = ['control-plane/', 'tools/demo/demo-real', 'tools/sim/real-cluster'];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pattern = (prefixes) =>

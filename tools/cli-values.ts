@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { CONTROL_PLANES, type ControlPlaneKind } from './sim/simulated-cluster.js';
 
 /** commander value parsers: a bad value becomes one clear line and exit status 2. */
 export const wholeNumber =
@@ -19,3 +20,11 @@ export const positiveNumber =
     }
     return n;
   };
+
+/** `--control-plane memory|real`. */
+export function controlPlaneKind(value: string): ControlPlaneKind {
+  if (!(CONTROL_PLANES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${CONTROL_PLANES.join(', ')}.`);
+  }
+  return value as ControlPlaneKind;
+}

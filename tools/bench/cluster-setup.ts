@@ -11,13 +11,35 @@ import { MERGE_PATCH, type KubeRest } from '../../src/kube/rest.js';
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-/** Installs the NodeRemediation and RemediationPolicy CRDs, as `kubectl apply -k manifests/crds` would. */
+const ESTABLISHED_TIMEOUT_MS = 30_000;
+const POLL_MS = 50;
+
+interface CrdState {
+  status?: { conditions?: Array<{ type: string; status: string }> };
+}
+
+/**
+ * Installs the NodeRemediation and RemediationPolicy CRDs, as `kubectl apply -k manifests/crds` would, and waits
+ * until the API server serves them (Established, as `kubectl wait --for condition=established`): a real one
+ * answers 404 for a custom resource until then.
+ */
 export async function installCrds(rest: KubeRest): Promise<void> {
-  for (const crd of Object.values(buildCrds())) {
+  const crds = Object.values(buildCrds());
+  for (const crd of crds) {
     try {
       await rest.create(CRD_PATH, crd);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  const deadline = Date.now() + ESTABLISHED_TIMEOUT_MS;
+  for (const crd of crds) {
+    const { name } = (crd as { metadata: { name: string } }).metadata;
+    for (;;) {
+      const state = await rest.get<CrdState>(`${CRD_PATH}/${name}`);
+      if (state.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`the CRD ${name} was not established within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
 }

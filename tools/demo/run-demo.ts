@@ -11,7 +11,8 @@ import { recordApi } from '../bench/api-recorder.js';
 import { FleetTimeline } from '../bench/timeline.js';
 import { KubeRest } from '../../src/kube/rest.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
-import { startSimCluster, type SimCluster } from '../sim/cluster.js';
+import { startCluster } from '../sim/start-cluster.js';
+import type { ControlPlaneKind, SimulatedCluster } from '../sim/simulated-cluster.js';
 import { isSettled, judge, type DemoNodeFacts, type DemoVerdict } from './expectations.js';
 import { breakCauseOf, planDemoFleet, type DemoNode } from './fleet.js';
 import { nextSettleState } from './settle.js';
@@ -40,6 +41,8 @@ export interface DemoOptions {
   linuxNodes?: number;
   windowsNodes?: number;
   seed?: number;
+  /** The in-memory API server (default; needs nothing but Node) or the real control plane (`make control-plane`). */
+  controlPlane?: ControlPlaneKind;
   /** Resolves when a --keep demo should end (default: SIGINT or SIGTERM). */
   keepUntil?: () => Promise<void>;
 }
@@ -59,6 +62,7 @@ export const DEMO_DEFAULTS = {
   linuxNodes: 8,
   windowsNodes: 2,
   seed: 7,
+  controlPlane: 'memory' as ControlPlaneKind,
   resultsDir: join('results', 'demo'),
 };
 
@@ -106,14 +110,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   print(style.bold('chainmedic demo'));
   print(
     `A simulated AKS cluster (${o.linuxNodes} linux + ${o.windowsNodes} windows nodes, simulated time x${o.timeScale}) ` +
+      `${o.controlPlane === 'real' ? 'on a real kube-apiserver, etcd and controllers ' : ''}` +
       `and the operator, logging to ${operatorLog}.`,
   );
 
-  let cluster: SimCluster | undefined;
+  let cluster: SimulatedCluster | undefined;
   let operator: OperatorProcess | undefined;
   let stopRecorder: (() => Promise<void>) | undefined;
   try {
-    cluster = await startSimCluster({
+    cluster = await startCluster(o.controlPlane, {
       linuxNodes: o.linuxNodes,
       windowsNodes: o.windowsNodes,
       seed: o.seed,
@@ -191,6 +196,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} describe nrem`);
       print(`  kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes,pods -n kube-system -o wide`);
       print(`  tail -f ${operatorLog}`);
+      if (o.controlPlane === 'real')
+        print(
+          `  (the API server is on loopback in this process's network namespace: nsenter --net=/proc/${process.pid}/ns/net kubectl ...)`,
+        );
       await (options.keepUntil ?? untilSignal)();
     } else {
       print(
@@ -214,7 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 interface WatchInput {
-  cluster: SimCluster;
+  cluster: SimulatedCluster;
   operator: OperatorProcess;
   fleet: DemoNode[];
   timeline: FleetTimeline;

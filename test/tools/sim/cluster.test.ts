@@ -174,7 +174,9 @@ describe('chainmedic sim (the built CLI)', () => {
         child.once('exit', () => reject(new Error('sim exited before it was ready')));
       });
       expect(first).toMatch(
-        new RegExp(`^sim ready: server=http://127\\.0\\.0\\.1:\\d+ kubeconfig=${kubeconfig}$`),
+        new RegExp(
+          `^sim ready: server=http://127\\.0\\.0\\.1:(\\d+) kubeconfig=${kubeconfig} admin=http://127\\.0\\.0\\.1:\\1$`,
+        ),
       );
       const { stdout } = await run('/usr/bin/kubectl', [
         '--kubeconfig',
