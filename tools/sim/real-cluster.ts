@@ -6,7 +6,6 @@
  */
 import { copyFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { AGENT_SERVICE_ACCOUNT } from '../../src/api/meta.js';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { isAlreadyExists } from '../../src/kube/errors.js';
 import { KubeRest } from '../../src/kube/rest.js';
@@ -24,6 +23,7 @@ import { breakHost, chooseBroken } from './broken-nodes.js';
 import type { SimClusterOptions } from './cluster.js';
 import { startAdminServer } from './nodes/admin-server.js';
 import { SimNodes } from './nodes/sim-nodes.js';
+import { setupServiceAccounts } from './setup-objects.js';
 import type { SimulatedCluster } from './simulated-cluster.js';
 
 export type RealSimClusterOptions = Omit<SimClusterOptions, 'host' | 'port' | 'churnPerSecond'> & {
@@ -188,9 +188,8 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
 }
 
 /**
- * What the manifests and AKS would have created: the namespaces, azure-npm's ServiceAccount and, when the agent's
- * namespace is among them, the agent's (as the memory sim has them). A pod naming a missing ServiceAccount is
- * refused at admission.
+ * What the manifests and AKS would have created: the namespaces and the ServiceAccounts the memory sim has too
+ * (tools/sim/setup-objects.ts). A pod naming a missing ServiceAccount is refused at admission.
  */
 async function createObjects(rest: KubeRest, namespaces: string[]): Promise<void> {
   const create = async (path: string, body: unknown) => {
@@ -203,18 +202,8 @@ async function createObjects(rest: KubeRest, namespaces: string[]): Promise<void
   for (const name of new Set(namespaces)) {
     await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
-  const accounts = [
-    { name: 'azure-npm', namespace: NPM_NAMESPACE },
-    ...(namespaces.includes(DEFAULT_AGENT_NAMESPACE)
-      ? [{ name: AGENT_SERVICE_ACCOUNT, namespace: DEFAULT_AGENT_NAMESPACE }]
-      : []),
-  ];
-  for (const metadata of accounts) {
-    await create(`/api/v1/namespaces/${metadata.namespace}/serviceaccounts`, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata,
-    });
+  for (const account of setupServiceAccounts(namespaces)) {
+    await create(`/api/v1/namespaces/${account.metadata.namespace}/serviceaccounts`, account);
   }
 }
 
