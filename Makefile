@@ -72,8 +72,9 @@ test-control-plane: build control-plane
 control-plane:
 	hack/control-plane/build.sh
 
-# `ARGS="--control-plane real"` runs the workshop on the real control plane: its binaries are built first, and the
-# command puts itself in a loopback-only network namespace (root; tools/control-plane/isolated.ts).
+# `ARGS="--control-plane real"` runs the workshop on the real control plane: its binaries are built first. demo, bench
+# and soak put themselves in a loopback-only network namespace (root; tools/control-plane/isolated.ts); sim, which
+# its clients must reach, refuses to start outside one: run it and them under hack/loopback-netns.sh.
 PLANE_DEP := $(if $(findstring --control-plane real,$(ARGS))$(findstring --control-plane=real,$(ARGS)),control-plane)
 
 demo: build $(PLANE_DEP)
