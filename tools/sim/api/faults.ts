@@ -1,4 +1,5 @@
 /** Deterministic (seeded) fault injection for the simulated API server. */
+import { isSimKubelet } from './request-log.js';
 
 export interface FaultRule {
   /** API verb: get, list, watch, create, update, patch, delete, deletecollection; omitted or '*' = any. */
@@ -55,6 +56,8 @@ export interface RequestFacts {
   name?: string;
   /** A server-side dry run (dryRun=All). */
   dryRun?: boolean;
+  /** The client's User-Agent header (the simulated kubelets send SIM_KUBELET_USER_AGENT). */
+  userAgent?: string;
 }
 
 export interface OneShotTarget {
@@ -242,8 +245,10 @@ export class FaultInjector {
     return dropped;
   }
 
+  /** Open watches of the clients under test (the simulated kubelets' aside). */
   activeWatches(target: OneShotTarget = {}): number {
-    return [...this.watches].filter((w) => targetMatches(target, w.facts)).length;
+    return [...this.watches].filter((w) => !isSimKubelet(w.facts.userAgent) && targetMatches(target, w.facts))
+      .length;
   }
 
   snapshot(): FaultsSnapshot {
