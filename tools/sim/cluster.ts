@@ -168,7 +168,7 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
       },
       // The first pods, placed as the cluster had them: running since before the simulation began.
       beforePods: (sim) => daemonSets.start((pod) => sim.statusBeforeStart(pod)),
-      // Injected API faults (tools/sim/api/faults.ts) hit the kubelets too; they retry as kubelet does.
+      // An API server that stops answers them with network errors; they retry as kubelet does.
       onError: (what, err) => {
         if (!isTransient(err)) console.error(`sim nodes: ${what}:`, err);
       },

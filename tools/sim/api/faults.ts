@@ -228,6 +228,8 @@ export class FaultInjector {
 
   /** Registers an open watch stream so it can be dropped on demand; returns the unregister function. */
   trackWatch(facts: RequestFacts, close: (abrupt: boolean) => void): () => void {
+    // A simulated kubelet's watch is neither counted nor dropped (see decide).
+    if (isSimKubelet(facts.userAgent)) return () => undefined;
     const entry = { facts, close };
     this.watches.add(entry);
     return () => this.watches.delete(entry);
@@ -245,10 +247,9 @@ export class FaultInjector {
     return dropped;
   }
 
-  /** Open watches of the clients under test (the simulated kubelets' aside). */
+  /** Open watches of the clients under test (the simulated kubelets' are not tracked). */
   activeWatches(target: OneShotTarget = {}): number {
-    return [...this.watches].filter((w) => !isSimKubelet(w.facts.userAgent) && targetMatches(target, w.facts))
-      .length;
+    return [...this.watches].filter((w) => targetMatches(target, w.facts)).length;
   }
 
   snapshot(): FaultsSnapshot {
@@ -267,6 +268,8 @@ export class FaultInjector {
 
   decide(facts: RequestFacts): FaultDecision {
     const decision: FaultDecision = { latencyMs: 0, forceGone: false, conflict: false };
+    // The simulated kubelets play the cluster, not the client under test: no fault reaches them.
+    if (isSimKubelet(facts.userAgent)) return decision;
     if (facts.verb === 'watch') {
       const i = this.pendingGone.findIndex((t) => targetMatches(t, facts));
       if (i >= 0) {

@@ -4,8 +4,9 @@
 export const SIM_KUBELET_USER_AGENT = 'kubelet/v1.34.2 (linux/amd64) chainmedic-sim';
 
 /**
- * Whether a request came from a simulated kubelet. The request log and the active watch count leave them out:
- * they show what the clients under test (the operator, kubectl) asked.
+ * Whether a request came from a simulated kubelet. The kubelets play the cluster: the request log, the watch
+ * count and the injected faults (tools/sim/api/faults.ts) are about the clients under test (the operator,
+ * kubectl), and leave them out.
  */
 export const isSimKubelet = (userAgent: string | undefined): boolean => userAgent === SIM_KUBELET_USER_AGENT;
 
