@@ -52,6 +52,7 @@ interface JobRecord {
 }
 
 const DEFAULT_BACKOFF_LIMIT = 6;
+const DEFAULT_MIN_DEADLINE_REAL_MS = 10_000;
 /** After a refused pod create the controller retries (rate-limited in the real one). */
 const CREATE_RETRY_MS = 1_000;
 
@@ -68,6 +69,11 @@ export class JobController {
     private readonly clock: SimClock,
     private readonly random: SimRandom,
     private readonly events: EventRecorder,
+    /**
+     * activeDeadlineSeconds runs in simulated time but never ends sooner than this many real milliseconds: the
+     * kubelets start the pod and report it through the API in real time, which a time scale does not shorten.
+     */
+    private readonly minDeadlineRealMs = DEFAULT_MIN_DEADLINE_REAL_MS,
   ) {}
 
   start(): void {
@@ -119,8 +125,12 @@ export class JobController {
     };
     this.jobs.set(uid, record);
     if (spec.activeDeadlineSeconds !== undefined) {
+      const simMs = spec.activeDeadlineSeconds * 1000;
+      const fail = () => this.fail(record, 'DeadlineExceeded');
       record.timers.push(
-        this.clock.after(spec.activeDeadlineSeconds * 1000, () => this.fail(record, 'DeadlineExceeded')),
+        simMs * this.clock.timeScale >= this.minDeadlineRealMs
+          ? this.clock.after(simMs, fail)
+          : this.clock.afterRealMs(this.minDeadlineRealMs, fail),
       );
     }
     this.createPod(record);

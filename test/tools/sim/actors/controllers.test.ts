@@ -91,7 +91,7 @@ describe('the Job controller', () => {
     const store = createSimStore({ namespaces: NAMESPACES });
     const clock = createClock({ timeScale: 0.001 });
     const random = createRandom(1);
-    const jobs = new JobController(store, clock, random, new EventRecorder(store, random, Date.now));
+    const jobs = new JobController(store, clock, random, new EventRecorder(store, random, Date.now), 0);
     jobs.start();
     try {
       store.create(JOBS, {
