@@ -69,8 +69,8 @@ const MAX_RENEWALS_PER_SECOND = 100;
  * 40-50 s. Here a kubelet renews every 10 simulated seconds, but at least every second and never more often than
  * keeps the whole fleet at MAX_RENEWALS_PER_SECOND (5,500 nodes: every 55 s); the grace is four renewals but at
  * least 5 s, so that a loaded machine pausing this process never takes a running kubelet for a stopped one. A
- * stopped kubelet's node is Unknown within a grace and a monitor period: 5-6 s for a test-sized fleet at any time
- * scale up to 0.125.
+ * stopped kubelet's node is Unknown within a grace and a monitor period (half a renewal, at most 10 s): 5-6 s for
+ * a test-sized fleet at any time scale up to 0.125. At 5,500 nodes the kubelets' renewals cost about 15% of a core.
  */
 export function leaseTimings(
   timeScale: number,
@@ -82,7 +82,7 @@ export function leaseTimings(
     Math.ceil((nodes * 1000) / MAX_RENEWALS_PER_SECOND),
   );
   const graceMs = Math.max(5_000, 4 * renewMs);
-  return { renewMs, graceMs, monitorMs: Math.min(1_000, Math.round(renewMs / 2)) };
+  return { renewMs, graceMs, monitorMs: Math.min(10_000, Math.max(250, Math.round(renewMs / 2))) };
 }
 
 /** The in-memory control plane: its store and server are in this process, for the tests that need them. */
