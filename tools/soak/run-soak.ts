@@ -1,30 +1,30 @@
 /**
- * `chainmedic soak`: a simulated cluster in this process, two operator replicas under leader election as child
- * processes, and for a bounded time: nodes break at random, the API server injects faults (5xx, 429, dropped
+ * `chainmedic soak`: a simulated cluster (the in-memory control plane in this process, or the real one:
+ * kube-apiserver, etcd and the controllers), two operator replicas under leader election as child processes, and
+ * for a bounded time: nodes break at random, the memory plane's API server injects faults (5xx, 429, dropped
  * watches, 410, conflicts), replicas are SIGKILLed and restarted, and once the breakage is pushed past
- * maxUnhealthy. Then the chaos stops, the fleet drains, and the invariants are checked.
+ * maxUnhealthy. Then the chaos stops, the fleet drains, and the invariants are checked. Everything the soak reads
+ * or writes in the cluster goes through the API, so the same code runs on both planes; only the simulated hosts
+ * (breakage, kubelet restarts) have no API and are reached through the cluster handle.
  */
 import { mkdirSync } from 'node:fs';
-import { buildCrds } from '../../src/api/crd.js';
-import {
-  API_VERSION,
-  DEFAULT_POLICY_NAME,
-  GROUP,
-  REMEDIATION_POLICY_KIND,
-  REMEDIATION_POLICY_PLURAL,
-  TERMINAL_PHASES,
-  type RemediationPolicySpec,
-} from '../../src/api/index.js';
-import { DEFAULT_NAMESPACE } from '../../src/config.js';
-import { recordStore } from '../bench/store-recorder.js';
+import { TERMINAL_PHASES, type RemediationPolicySpec } from '../../src/api/index.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
+import { KubeRest } from '../../src/kube/rest.js';
+import { recordApi } from '../bench/api-recorder.js';
+import { applyPolicy, installCrds } from '../bench/cluster-setup.js';
 import { FleetTimeline, type RemediationTimeline } from '../bench/timeline.js';
-import { startSimCluster } from '../sim/cluster.js';
-import { seededRandom, type FaultRule } from '../sim/api/faults.js';
-import { CRDS, LEASES, type KubeObject } from '../sim/api/types.js';
+import type { SimCluster } from '../sim/cluster.js';
+import { seededRandom, type FaultInjector, type FaultRule } from '../sim/api/faults.js';
+import type { ControlPlaneKind, SimulatedCluster } from '../sim/simulated-cluster.js';
+import { startCluster } from '../sim/start-cluster.js';
+import { SoakApiView } from './api-view.js';
 import { checkInvariants, type InvariantCheck, type SoakNodeFacts } from './invariants.js';
-import { Replicas, pidOfIdentity } from './replicas.js';
+import { Replicas } from './replicas.js';
 
 export interface SoakOptions {
+  /** memory (default): the in-memory API server, with its fault rules; real: kube-apiserver and etcd, no API faults. */
+  controlPlane?: ControlPlaneKind;
   durationMs: number;
   nodes: number;
   seed: number;
@@ -44,11 +44,14 @@ export interface SoakCounts {
   kills: number;
   selfExits: number;
   leaderChanges: number;
-  faults: Record<string, number>;
-  requests: number;
+  /** The API faults injected, by kind; undefined on the real control plane (none are injected there). */
+  faults?: Record<string, number>;
+  /** Requests the API server served (the memory plane's request log); undefined on the real control plane. */
+  requests?: number;
 }
 
 export interface SoakResult {
+  controlPlane: ControlPlaneKind;
   exitCode: number;
   checks: InvariantCheck[];
   counts: SoakCounts;
@@ -67,7 +70,6 @@ export const SOAK_FAULT_RULES: FaultRule[] = [
   { verb: 'watch', errorRate: 0.03, errorCode: 500, dropWatchProbability: 0.02, dropWatchAbruptly: true },
 ];
 
-const LEASE_NAME = 'chainmedic-operator';
 const TICK_MS = 250;
 const KILL_MEAN_INTERVAL_MS = 45_000;
 /** The policy status is published every 10 s, after a failover that can take a lease duration (15 s). */
@@ -83,60 +85,51 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const logDir = o.resultsDir;
   mkdirSync(logDir, { recursive: true });
 
-  const cluster = await startSimCluster({
+  const plane = o.controlPlane ?? 'memory';
+  const cluster: SimulatedCluster = await startCluster(plane, {
     linuxNodes: o.nodes,
     windowsNodes: Math.round(o.nodes / 20),
     seed: o.seed,
     timeScale: o.timeScale,
   });
+  // The memory plane's fault injector; the real plane has none (its API faults would need a proxy).
+  const faults: FaultInjector | undefined =
+    cluster.controlPlane === 'memory' ? (cluster as SimCluster).server.faults : undefined;
   const replicas = new Replicas({ count: 2, kubeconfig: cluster.kubeconfigPath, logDir });
   const timeline = new FleetTimeline({ maxConcurrent });
   timeline.checkStormGuard = false;
-  let stopRecorder: (() => void) | undefined;
+  let stopRecorder: (() => Promise<void>) | undefined;
   try {
-    for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
-    const policyKey = { group: GROUP, resource: REMEDIATION_POLICY_PLURAL };
+    const rest = new KubeRest(loadKubeConfig(cluster.kubeconfigPath));
+    await installCrds(rest);
     const spec: RemediationPolicySpec = { maxConcurrent, maxUnhealthy: limit };
-    cluster.store.create(policyKey, {
-      apiVersion: API_VERSION,
-      kind: REMEDIATION_POLICY_KIND,
-      metadata: { name: DEFAULT_POLICY_NAME },
-      spec,
-    });
-    const setMaxUnhealthy = (value: number) =>
-      cluster.store.patch(policyKey, undefined, DEFAULT_POLICY_NAME, 'merge', {
-        spec: { maxUnhealthy: value },
-      });
-    stopRecorder = recordStore(cluster.store, timeline);
+    await applyPolicy(rest, spec);
+    const view = new SoakApiView(rest);
+    stopRecorder = await recordApi(rest, timeline);
 
     o.log(
-      `soak: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, seed ${o.seed}, ` +
-        `maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir})`,
+      `soak on the ${plane} control plane: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, ` +
+        `seed ${o.seed}, maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir})` +
+        (faults ? '' : '; no API faults on this plane'),
     );
     await replicas.startAll();
-    const leaderPid = () => {
-      const lease = cluster.store.get(LEASES, DEFAULT_NAMESPACE, LEASE_NAME) as
-        { spec?: { holderIdentity?: string } } | undefined;
-      return pidOfIdentity(lease?.spec?.holderIdentity);
-    };
     const deadline = Date.now() + 60_000;
-    while (replicas.slotOfPid(leaderPid()) === undefined) {
+    while (replicas.slotOfPid(await view.refreshLeader()) === undefined) {
       if (Date.now() > deadline) throw new Error(`no replica became leader within 60 s; see ${logDir}`);
       await sleep(100);
     }
 
     // The chaos clock starts once a replica leads (start-up is not chaos time).
     const chaosStartMs = Date.now();
-    const faults = cluster.server.faults;
-    faults.reseed(o.seed);
-    faults.set(SOAK_FAULT_RULES);
+    faults?.reseed(o.seed);
+    faults?.set(SOAK_FAULT_RULES);
     const oneShots = { forcedGone: 0, conflicts: 0, droppedWatches: 0 };
 
     const brokeAs = new Map<string, 'kubelet-init-race' | 'npm-image-bug'>();
     const stormNodes = new Set<string>();
     const repaired = new Set<string>();
     const restartAt = new Map<number, number>();
-    let lastLeader = leaderPid();
+    let lastLeader = view.leaderPid;
     let leaderChanges = 0;
     const state: { storm: 'before' | 'waiting' | 'holding' | 'raised' } = { storm: 'before' };
     let stormStartMs = 0;
@@ -159,7 +152,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tick = async (chaos: boolean) => {
       const now = Date.now();
       // Leader changes, seen through the Lease.
-      const leader = leaderPid();
+      const leader = await view.refreshLeader();
       if (leader !== lastLeader) {
         if (leader !== undefined) leaderChanges++;
         lastLeader = leader;
@@ -208,7 +201,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         (state.storm === 'holding' && now - stormStartMs > 3_000)
       ) {
         timeline.checkStormGuard = false;
-        setMaxUnhealthy(o.nodes);
+        await view.setMaxUnhealthy(o.nodes);
         state.storm = 'raised';
         o.log(`  storm: maxUnhealthy raised to ${o.nodes} so the storm nodes heal`);
       }
@@ -231,7 +224,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const bothRunning = replicas.running(0) && replicas.running(1);
       const firstKill = replicas.kills === 0 && elapsed >= o.durationMs * 0.15;
       if (!stormOn && bothRunning && (firstKill || perTick(KILL_MEAN_INTERVAL_MS))) {
-        const leaderSlot = replicas.slotOfPid(leaderPid());
+        const leaderSlot = replicas.slotOfPid(view.leaderPid);
         const both = !firstKill && random() < 0.1;
         const slots = both
           ? [0, 1]
@@ -246,15 +239,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
       }
       // One-shot API faults.
-      if (perTick(3_000)) {
+      if (faults && perTick(3_000)) {
         faults.forceGoneOnNextWatch({ resource: pick(['nodes', 'pods', 'noderemediations', 'jobs']) });
         oneShots.forcedGone++;
       }
-      if (perTick(2_000)) {
+      if (faults && perTick(2_000)) {
         faults.conflictOnNextWrite({ resource: pick(['noderemediations', 'nodes']) });
         oneShots.conflicts++;
       }
-      if (perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches({}, random() < 0.5);
+      if (faults && perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches({}, random() < 0.5);
 
       if (now - lastProgress >= 5_000) {
         lastProgress = now;
@@ -273,7 +266,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await tick(true);
       await sleep(TICK_MS);
     }
-    faults.clear();
+    faults?.clear();
     o.log(
       `chaos over after ${Math.round((Date.now() - chaosStartMs) / 1000)} s; draining (${unsettled().length} unsettled)...`,
     );
@@ -293,7 +286,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // A late misstep (a second restart, a cordon left behind) must still be seen.
     await sleep(1_000);
 
-    const requests = cluster.server.requests;
+    const requests = cluster.controlPlane === 'memory' ? (cluster as SimCluster).server.requests : undefined;
     const facts: SoakNodeFacts[] = cluster.linuxNodeNames().map((node) => {
       const t = timeline.nodes.get(node);
       return {
@@ -342,7 +335,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       kills: replicas.kills,
       selfExits: replicas.selfExits.length,
       leaderChanges,
-      faults: {
+      faults: requests && {
         'HTTP 500': requests.total({ code: 500 }),
         'HTTP 503': requests.total({ code: 503 }),
         'HTTP 429': requests.total({ code: 429 }),
@@ -351,9 +344,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         'conflicts forced on a write': oneShots.conflicts,
         'watches dropped on demand': oneShots.droppedWatches,
       },
-      requests: requests.total(),
+      requests: requests?.total(),
     };
     return {
+      controlPlane: plane,
       exitCode: checks.every((c) => c.ok) ? 0 : 1,
       checks,
       counts,
@@ -362,7 +356,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     await replicas.stopAll();
-    stopRecorder?.();
+    await stopRecorder?.();
     await cluster.stop();
   }
 }
@@ -375,7 +369,8 @@ export function renderSoak(result: SoakResult): string[] {
   const c = result.counts;
   const lines = [
     '',
-    `soak finished in ${Math.round(result.elapsedMs / 1000)} s: ${c.requests} API requests served`,
+    `soak on the ${result.controlPlane} control plane finished in ${Math.round(result.elapsedMs / 1000)} s` +
+      (c.requests === undefined ? '' : `: ${c.requests} API requests served`),
     `  nodes broken: ${c.broken.race} by the kubelet init race, ${c.broken.imageBug} by the azure-npm image bug, ` +
       `${c.broken.storm} at once in the storm`,
     `  remediations: ${
@@ -384,8 +379,12 @@ export function renderSoak(result: SoakResult): string[] {
         .join(', ') || 'none'
     }`,
     `  operator replicas SIGKILLed: ${c.kills}; exited by themselves: ${c.selfExits}; leader changes: ${c.leaderChanges}`,
-    `  faults injected (all survived unless an invariant below fails):`,
-    ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
+    ...(c.faults
+      ? [
+          `  faults injected (all survived unless an invariant below fails):`,
+          ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
+        ]
+      : ['  API faults: none injected on this control plane (replica kills and node breakage only)']),
     '',
     'invariants:',
   ];
