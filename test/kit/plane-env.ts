@@ -24,7 +24,9 @@ import { paths } from '../../src/kube/paths.js';
 import { MERGE_PATCH, type KubeRest } from '../../src/kube/rest.js';
 import { freePort } from '../../tools/bench/free-port.js';
 import type { ControlPlane } from '../../tools/control-plane/harness.js';
+import { eventually } from './eventually.js';
 import { startSimCluster } from '../../tools/sim/cluster.js';
+import { startRealSimCluster } from '../../tools/sim/real-cluster.js';
 import {
   CONTROL_PLANES,
   type ControlPlaneKind,
@@ -32,6 +34,7 @@ import {
 } from '../../tools/sim/simulated-cluster.js';
 import {
   admin,
+  AGENT_NAMESPACE,
   install,
   loopbackWebhookOverlay,
   NAMESPACE,
@@ -173,10 +176,6 @@ export const isReadyNode = (n: KubeNode) =>
 
 const NPM_NAMESPACE = 'kube-system';
 
-interface RealModule {
-  startRealSimCluster(options: Record<string, unknown>): Promise<SimulatedCluster & { cp: ControlPlane }>;
-}
-
 async function startCluster(
   plane: ControlPlaneKind,
   options: PlaneEnvOptions,
@@ -190,10 +189,10 @@ async function startCluster(
     kubeconfigPath: join(dir, 'admin.kubeconfig'),
   };
   if (plane === 'memory') return { cluster: await startSimCluster(common) };
-  // Loaded only on the real plane: the module starts nothing by being imported, but it needs the binaries.
-  const modulePath = '../../tools/sim/real-cluster.js';
-  const { startRealSimCluster } = (await import(modulePath)) as RealModule;
-  const cluster = await startRealSimCluster({ ...common, controlPlane: { dir: join(dir, 'cp') } });
+  const cluster = await startRealSimCluster({
+    ...common,
+    controlPlane: { dir: join(dir, 'cp'), keep: Boolean(process.env.CHAINMEDIC_PLANE_KEEP) },
+  });
   return { cluster, cp: cluster.cp };
 }
 
@@ -213,6 +212,7 @@ export async function startPlaneEnv(plane: ControlPlaneKind, options: PlaneEnvOp
     if (cp) await install(cp, overlay);
     else await installOnMemory(adminPlane, overlay);
     const operatorKubeconfig = cp ? await serviceAccountKubeconfig(cp) : cluster.kubeconfigPath;
+    await ownerReferencesAdmitted(kubeClient(operatorKubeconfig).rest);
 
     const env = planeEnv(plane, cluster, rest, dir, operators, async () => {
       const name = `replica-${operators.length}`;
@@ -258,6 +258,48 @@ async function installOnMemory(plane: ControlPlane, overlay: string): Promise<vo
     'crd/noderemediations.chainmedic.io',
     'crd/remediationpolicies.chainmedic.io',
   ]);
+}
+
+/**
+ * Waits until the API server admits a Job owned by a NodeRemediation with blockOwnerDeletion, created by the
+ * operator's identity (a server-side dry run). A real kube-apiserver's OwnerReferencesPermissionEnforcement maps
+ * the owner's kind with a discovery cache it resets every 30 s: until then, after the CRDs are installed, that
+ * create is `403 cannot set blockOwnerDeletion ... cannot find RESTMapping` for anyone who may not update every
+ * resource's finalizers (the admin may, so only the operator's own identity shows it), and the operator takes it
+ * as a refusal for good (the remediation ends Failed/JobRejected). The install is complete once it is admitted.
+ */
+async function ownerReferencesAdmitted(rest: KubeRest): Promise<void> {
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: 'owner-reference-probe',
+      namespace: AGENT_NAMESPACE,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: NODE_REMEDIATION_KIND,
+          name: 'owner-reference-probe',
+          uid: '00000000-0000-0000-0000-000000000001',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      template: {
+        spec: { restartPolicy: 'Never', containers: [{ name: 'probe', image: 'chainmedic:test' }] },
+      },
+    },
+  };
+  await eventually(
+    async () => {
+      await rest.create(paths.jobs(AGENT_NAMESPACE), job, { dryRun: 'All' });
+      return true;
+    },
+    'a Job owned by a NodeRemediation (blockOwnerDeletion) admitted',
+    60_000,
+  );
 }
 
 function planeEnv(
@@ -362,7 +404,9 @@ function planeEnv(
     async close() {
       for (const o of operators.splice(0)) await o.stop();
       await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // CHAINMEDIC_PLANE_KEEP=1 keeps the operators' logs (and the real plane's, with the harness's own `keep`).
+      if (process.env.CHAINMEDIC_PLANE_KEEP) process.stdout.write(`plane env kept: ${dir}\n`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return env;
