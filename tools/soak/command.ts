@@ -46,7 +46,7 @@ export function registerSoakCommand(program: Command): void {
     .option('--out <dir>', 'where the operator logs go', join('results', 'soak'))
     .option(
       '--control-plane <kind>',
-      'memory: the in-memory API server, with API faults; real: kube-apiserver, etcd and controllers from `make control-plane`, in a loopback-only network namespace of its own (root), without API faults',
+      'memory: the in-memory API server, with API faults; real: kube-apiserver, etcd and controllers from `make control-plane`, in a loopback-only network namespace of its own (root), API faults by a proxy in front of the replicas',
       controlPlaneKind,
       'memory',
     )

@@ -14,16 +14,16 @@ import { KubeRest } from '../../src/kube/rest.js';
 import { recordApi } from '../bench/api-recorder.js';
 import { applyPolicy, installCrds } from '../bench/cluster-setup.js';
 import { FleetTimeline, type RemediationTimeline } from '../bench/timeline.js';
-import type { SimCluster } from '../sim/cluster.js';
-import { seededRandom, type FaultInjector, type FaultRule } from '../sim/api/faults.js';
+import { seededRandom } from '../sim/api/faults.js';
 import type { ControlPlaneKind, SimulatedCluster } from '../sim/simulated-cluster.js';
 import { startCluster } from '../sim/start-cluster.js';
 import { SoakApiView } from './api-view.js';
+import { soakFaults, type SoakFaults } from './faults.js';
 import { checkInvariants, type InvariantCheck, type SoakNodeFacts } from './invariants.js';
 import { Replicas } from './replicas.js';
 
 export interface SoakOptions {
-  /** memory (default): the in-memory API server, with its fault rules; real: kube-apiserver and etcd, no API faults. */
+  /** memory (default): the in-memory API server, with its fault rules; real: kube-apiserver and etcd, faults by proxy. */
   controlPlane?: ControlPlaneKind;
   durationMs: number;
   nodes: number;
@@ -44,10 +44,13 @@ export interface SoakCounts {
   kills: number;
   selfExits: number;
   leaderChanges: number;
-  /** The API faults injected, by kind; undefined on the real control plane (none are injected there). */
-  faults?: Record<string, number>;
-  /** Requests the API server served (the memory plane's request log); undefined on the real control plane. */
-  requests?: number;
+  /** Where the API faults came from: the memory plane's fault rules, or the fault proxy on the real plane. */
+  faultSource: string;
+  /** Whose requests `requests` and the HTTP status counts in `faults` cover. */
+  requestScope: string;
+  /** The API faults injected, by kind (HTTP statuses as counted over `requestScope`). */
+  faults: Record<string, number>;
+  requests: number;
 }
 
 export interface SoakResult {
@@ -58,17 +61,6 @@ export interface SoakResult {
   elapsedMs: number;
   drained: boolean;
 }
-
-/** The API faults the soak keeps on: every request may fail, watches may drop. */
-export const SOAK_FAULT_RULES: FaultRule[] = [
-  { verb: 'get', errorRate: 0.03, errorCode: 500 },
-  { verb: 'list', errorRate: 0.05, errorCode: 500 },
-  { verb: 'create', errorRate: 0.03, errorCode: 503, retryAfterSeconds: 1 },
-  { verb: 'patch', errorRate: 0.03, errorCode: 429, retryAfterSeconds: 1 },
-  { verb: 'update', errorRate: 0.03, errorCode: 500 },
-  { verb: 'delete', errorRate: 0.03, errorCode: 500 },
-  { verb: 'watch', errorRate: 0.03, errorCode: 500, dropWatchProbability: 0.02, dropWatchAbruptly: true },
-];
 
 const TICK_MS = 250;
 const KILL_MEAN_INTERVAL_MS = 45_000;
@@ -92,14 +84,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     seed: o.seed,
     timeScale: o.timeScale,
   });
-  // The memory plane's fault injector; the real plane has none (its API faults would need a proxy).
-  const faults: FaultInjector | undefined =
-    cluster.controlPlane === 'memory' ? (cluster as SimCluster).server.faults : undefined;
-  const replicas = new Replicas({ count: 2, kubeconfig: cluster.kubeconfigPath, logDir });
   const timeline = new FleetTimeline({ maxConcurrent });
   timeline.checkStormGuard = false;
   let stopRecorder: (() => Promise<void>) | undefined;
+  let faultsToStop: SoakFaults | undefined;
+  let replicasToStop: Replicas | undefined;
   try {
+    const faults = await soakFaults(cluster, logDir);
+    faultsToStop = faults;
+    const replicas = new Replicas({ count: 2, kubeconfig: faults.kubeconfig, logDir });
+    replicasToStop = replicas;
     const rest = new KubeRest(loadKubeConfig(cluster.kubeconfigPath));
     await installCrds(rest);
     const spec: RemediationPolicySpec = { maxConcurrent, maxUnhealthy: limit };
@@ -109,8 +103,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     o.log(
       `soak on the ${plane} control plane: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, ` +
-        `seed ${o.seed}, maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir})` +
-        (faults ? '' : '; no API faults on this plane'),
+        `seed ${o.seed}, maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir}); ` +
+        `API faults from ${faults.source}`,
     );
     await replicas.startAll();
     const deadline = Date.now() + 60_000;
@@ -121,8 +115,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // The chaos clock starts once a replica leads (start-up is not chaos time).
     const chaosStartMs = Date.now();
-    faults?.reseed(o.seed);
-    faults?.set(SOAK_FAULT_RULES);
+    faults.start(o.seed);
     const oneShots = { forcedGone: 0, conflicts: 0, droppedWatches: 0 };
 
     const brokeAs = new Map<string, 'kubelet-init-race' | 'npm-image-bug'>();
@@ -239,15 +232,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
       }
       // One-shot API faults.
-      if (faults && perTick(3_000)) {
-        faults.forceGoneOnNextWatch({ resource: pick(['nodes', 'pods', 'noderemediations', 'jobs']) });
+      if (perTick(3_000)) {
+        faults.forceGoneOnNextWatch(pick(['nodes', 'pods', 'noderemediations', 'jobs'])!);
         oneShots.forcedGone++;
       }
-      if (faults && perTick(2_000)) {
-        faults.conflictOnNextWrite({ resource: pick(['noderemediations', 'nodes']) });
+      if (perTick(2_000)) {
+        faults.conflictOnNextWrite(pick(['noderemediations', 'nodes'])!);
         oneShots.conflicts++;
       }
-      if (faults && perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches({}, random() < 0.5);
+      if (perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches(random() < 0.5);
 
       if (now - lastProgress >= 5_000) {
         lastProgress = now;
@@ -266,7 +259,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await tick(true);
       await sleep(TICK_MS);
     }
-    faults?.clear();
+    faults.clear();
     o.log(
       `chaos over after ${Math.round((Date.now() - chaosStartMs) / 1000)} s; draining (${unsettled().length} unsettled)...`,
     );
@@ -286,7 +279,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // A late misstep (a second restart, a cordon left behind) must still be seen.
     await sleep(1_000);
 
-    const requests = cluster.controlPlane === 'memory' ? (cluster as SimCluster).server.requests : undefined;
+    const answers = faults.statuses();
     const facts: SoakNodeFacts[] = cluster.linuxNodeNames().map((node) => {
       const t = timeline.nodes.get(node);
       return {
@@ -335,16 +328,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       kills: replicas.kills,
       selfExits: replicas.selfExits.length,
       leaderChanges,
-      faults: requests && {
-        'HTTP 500': requests.total({ code: 500 }),
-        'HTTP 503': requests.total({ code: 503 }),
-        'HTTP 429': requests.total({ code: 429 }),
-        'HTTP 409 (conflicts and AlreadyExists)': requests.total({ code: 409 }),
+      faultSource: faults.source,
+      requestScope: answers.scope,
+      faults: {
+        'HTTP 500': answers.byCode(500),
+        'HTTP 503': answers.byCode(503),
+        'HTTP 429': answers.byCode(429),
+        'HTTP 409 (conflicts and AlreadyExists)': answers.byCode(409),
         '410 Gone forced on a watch': oneShots.forcedGone,
         'conflicts forced on a write': oneShots.conflicts,
         'watches dropped on demand': oneShots.droppedWatches,
       },
-      requests: requests?.total(),
+      requests: answers.requests,
     };
     return {
       controlPlane: plane,
@@ -355,8 +350,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       drained,
     };
   } finally {
-    await replicas.stopAll();
+    await replicasToStop?.stopAll();
     await stopRecorder?.();
+    await faultsToStop?.stop();
     await cluster.stop();
   }
 }
@@ -369,8 +365,8 @@ export function renderSoak(result: SoakResult): string[] {
   const c = result.counts;
   const lines = [
     '',
-    `soak on the ${result.controlPlane} control plane finished in ${Math.round(result.elapsedMs / 1000)} s` +
-      (c.requests === undefined ? '' : `: ${c.requests} API requests served`),
+    `soak on the ${result.controlPlane} control plane finished in ${Math.round(result.elapsedMs / 1000)} s: ` +
+      `${c.requests} API requests (${c.requestScope})`,
     `  nodes broken: ${c.broken.race} by the kubelet init race, ${c.broken.imageBug} by the azure-npm image bug, ` +
       `${c.broken.storm} at once in the storm`,
     `  remediations: ${
@@ -379,12 +375,8 @@ export function renderSoak(result: SoakResult): string[] {
         .join(', ') || 'none'
     }`,
     `  operator replicas SIGKILLed: ${c.kills}; exited by themselves: ${c.selfExits}; leader changes: ${c.leaderChanges}`,
-    ...(c.faults
-      ? [
-          `  faults injected (all survived unless an invariant below fails):`,
-          ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
-        ]
-      : ['  API faults: none injected on this control plane (replica kills and node breakage only)']),
+    `  faults injected by ${c.faultSource} (all survived unless an invariant below fails):`,
+    ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
     '',
     'invariants:',
   ];
