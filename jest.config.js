@@ -37,7 +37,12 @@ const integration = [
   'tools/sim/cluster',
   'tools/soak/soak',
 ];
-const controlPlane = ['control-plane/', 'tools/demo/demo-real', 'tools/sim/real-cluster'];
+const controlPlane = [
+  'control-plane/',
+  'tools/demo/demo-real',
+  'tools/sim/real-cluster',
+  'tools/soak/soak-real',
+];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pattern = (prefixes) =>
