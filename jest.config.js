@@ -39,6 +39,7 @@ const integration = [
 ];
 const controlPlane = [
   'control-plane/',
+  'tools/bench/bench-real',
   'tools/demo/demo-real',
   'tools/sim/real-cluster',
   'tools/soak/soak-real',
