@@ -41,6 +41,8 @@ export interface ClusterHealth {
   clusterStartMs: number;
   /** Nodes whose Ready condition was seen other than True at any time after the start. */
   nodesEverNotReady: number;
+  /** Those nodes (at most 20), each with the seconds since the cluster was up when it was first seen not Ready. */
+  notReady: Array<{ node: string; afterS: number }>;
   /** Errors the simulated kubelets logged (Lease renewals, status posts), and the last one. */
   kubeletErrors: number;
   lastKubeletError: string | null;

@@ -118,7 +118,8 @@ export async function startRealBenchCluster(o: RealBenchClusterOptions): Promise
     stops.push(await recordApi(rest, timeline));
 
     // Readiness of every node, as the node lifecycle controller judges it from the kubelets' Leases.
-    const everNotReady = new Set<string>();
+    const everNotReady = new Map<string, number>();
+    const upAt = Date.now();
     const nodes = new Informer<NodeReady>({
       rest,
       path: '/api/v1/nodes',
@@ -129,7 +130,9 @@ export async function startRealBenchCluster(o: RealBenchClusterOptions): Promise
       },
     });
     nodes.on((event) => {
-      if (event.type !== 'delete' && !event.object.ready) everNotReady.add(event.object.metadata.name);
+      const name = event.object.metadata.name;
+      if (event.type !== 'delete' && !event.object.ready && !everNotReady.has(name))
+        everNotReady.set(name, Math.round((Date.now() - upAt) / 100) / 10);
     });
     nodes.start();
     stops.push(() => nodes.stop());
@@ -169,6 +172,7 @@ export async function startRealBenchCluster(o: RealBenchClusterOptions): Promise
           controlPlaneStartMs: cluster.cp.startMs,
           clusterStartMs,
           nodesEverNotReady: everNotReady.size,
+          notReady: [...everNotReady].slice(0, 20).map(([node, afterS]) => ({ node, afterS })),
           kubeletErrors: errors.count(),
           lastKubeletError: errors.last(),
         }),

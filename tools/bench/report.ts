@@ -200,6 +200,10 @@ export function renderBench(r: BenchResult): string[] {
         `${ms(c.clusterStartMs)}; nodes ever not Ready: ${c.nodesEverNotReady}; simulated kubelet errors: ` +
         `${c.kubeletErrors}${c.lastKubeletError ? ` (last: ${c.lastKubeletError.slice(0, 200)})` : ''}`,
     );
+    if (c.notReady.length > 0)
+      lines.push(
+        `  not Ready (seconds after the cluster was up): ${c.notReady.map((n) => `${n.node} ${n.afterS}`).join(', ')}`,
+      );
     lines.push('');
   }
   lines.push(
