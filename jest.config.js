@@ -34,6 +34,7 @@ const integration = [
   'tools/sim/api/http-errors',
   'tools/sim/api/kubectl',
   'tools/sim/api/scale',
+  'tools/sim/api/validating-webhooks',
   'tools/sim/cluster',
   'tools/soak/soak',
 ];
