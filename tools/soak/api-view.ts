@@ -51,4 +51,44 @@ export class SoakApiView {
       }
     }
   }
+
+  /** A stuck node as the API shows it: its Ready condition, its taints and its kubelet's Lease. */
+  async describeNode(node: string): Promise<string> {
+    const parts: string[] = [];
+    try {
+      const n = await this.rest.get<NodeView>(paths.node(node));
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      parts.push(
+        ready
+          ? `Ready=${ready.status} (${ready.reason ?? 'no reason'}) since ${ready.lastTransitionTime ?? '?'}, ` +
+              `last heartbeat ${ready.lastHeartbeatTime ?? '?'}`
+          : 'no Ready condition',
+        `taints ${(n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(',') || 'none'}`,
+      );
+    } catch (err) {
+      parts.push(`node unreadable: ${String(err)}`);
+    }
+    try {
+      const lease = await this.rest.get<{ spec?: { renewTime?: string } }>(
+        `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(node)}`,
+      );
+      parts.push(`node Lease renewed ${lease.spec?.renewTime ?? 'never'}`);
+    } catch (err) {
+      parts.push(`node Lease unreadable: ${String(err)}`);
+    }
+    return `${node} at ${new Date().toISOString()}: ${parts.join('; ')}`;
+  }
+}
+
+interface NodeView {
+  spec?: { taints?: Array<{ key: string; effect: string }> };
+  status?: {
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      lastTransitionTime?: string;
+      lastHeartbeatTime?: string;
+    }>;
+  };
 }

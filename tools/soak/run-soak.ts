@@ -310,6 +310,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         checked: 1,
         failures: [
           `${unsettled().length} broken node(s) unsettled after ${o.drainTimeoutMs / 1000} s: ${unsettled().slice(0, 5).join(', ')}`,
+          // What the API says of each (whose side a stuck node is on: the kubelet's Ready, its Lease).
+          ...(await Promise.all(
+            unsettled()
+              .slice(0, 5)
+              .map((n) => view.describeNode(n)),
+          )),
         ],
       });
     }
