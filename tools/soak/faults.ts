@@ -36,6 +36,8 @@ export interface SoakFaults {
   clear(): void;
   /** Answers by HTTP status, and the requests counted (what `source` can see). */
   statuses(): { byCode: (code: number) => number; requests: number; scope: string };
+  /** One-shot faults a request really met, by kind, where the source can tell (the proxy); else undefined. */
+  met(): Record<string, number> | undefined;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ function memoryFaults(cluster: SimCluster): SoakFaults {
       requests: requests.total(),
       scope: 'from every client of the API server: replicas, soak, simulated kubelets',
     }),
+    met: () => undefined,
     stop: async () => undefined,
   };
 }
@@ -123,6 +126,13 @@ async function proxyFaults(cluster: RealSimCluster, dir: string): Promise<SoakFa
         byCode: (code) => counts.statuses[code] ?? 0,
         requests: counts.requests,
         scope: 'from the replicas, through the proxy',
+      };
+    },
+    met: () => {
+      const served = proxy.counts().faults;
+      return {
+        '410 Gone met by a watch': served['410 Gone forced on a watch'] ?? 0,
+        'conflicts met by a write': served['conflicts forced on a write'] ?? 0,
       };
     },
     stop: () => proxy.stop(),

@@ -344,6 +344,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         '410 Gone forced on a watch': oneShots.forcedGone,
         'conflicts forced on a write': oneShots.conflicts,
         'watches dropped on demand': oneShots.droppedWatches,
+        ...faults.met(),
       },
       requests: answers.requests,
     };
