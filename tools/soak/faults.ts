@@ -1,6 +1,6 @@
 /**
  * The soak's API faults on either control plane, behind one seam. memory: the in-memory API server's own fault
- * rules (every client meets them: the replicas, and the soak's own watches and reads). real: the workshop's fault
+ * rules (every HTTP client meets them: the replicas, and the soak's own watches and reads). real: the workshop's fault
  * proxy (tools/control-plane/fault-proxy.ts) between the replicas and kube-apiserver, playing the same rules on
  * the replicas' requests alone; the soak and the simulated kubelets talk to the apiserver directly.
  */
@@ -63,7 +63,7 @@ function memoryFaults(cluster: SimCluster): SoakFaults {
     statuses: () => ({
       byCode: (code) => requests.total({ code }),
       requests: requests.total(),
-      scope: 'from every client of the API server: replicas, soak, simulated kubelets',
+      scope: 'from every HTTP client of the in-memory API server: the replicas and the soak',
     }),
     met: () => undefined,
     stop: async () => undefined,
