@@ -1,8 +1,9 @@
 /**
  * The soak's API faults on either control plane, behind one seam. memory: the in-memory API server's own fault
- * rules (every HTTP client meets them: the replicas, and the soak's own watches and reads). real: the workshop's fault
- * proxy (tools/control-plane/fault-proxy.ts) between the replicas and kube-apiserver, playing the same rules on
- * the replicas' requests alone; the soak and the simulated kubelets talk to the apiserver directly.
+ * rules (every HTTP client meets them: the replicas, and the soak's own watches and reads). real: the
+ * workshop's fault proxy (tools/control-plane/fault-proxy.ts) between the replicas and kube-apiserver, playing
+ * the same rules on the replicas' requests alone; the soak and the simulated kubelets talk to the apiserver
+ * directly.
  */
 import type { SimCluster } from '../sim/cluster.js';
 import { seededRandom, type FaultRule } from '../sim/api/faults.js';
