@@ -38,7 +38,6 @@ import {
   install,
   loopbackWebhookOverlay,
   NAMESPACE,
-  OPERATOR,
   serviceAccountKubeconfig,
   startOperatorAs,
   until,
@@ -56,8 +55,10 @@ export const PLANES: ControlPlaneKind[] = CONTROL_PLANES.filter((p) =>
 );
 
 /**
- * Test-sized: short cooldown and timeouts (the simulated hosts' clock runs faster too); the real controllers keep
- * real time, so nothing here waits on a controller's own period.
+ * Test-sized: short cooldown and verify timeout. The Job's own durations are long on purpose: the memory plane's
+ * Job controller runs activeDeadlineSeconds and ttlSecondsAfterFinished on the simulated hosts' clock (timeScale
+ * 0.01: a 30 s deadline is 0.3 s of real time, enough to kill a busy agent; a 1 h TTL deletes a finished Job
+ * after 36 s, within a failover), the real one in real time. No case here waits for either.
  */
 export const PLANE_POLICY: RemediationPolicySpec = {
   cooldown: '1s',
@@ -65,11 +66,11 @@ export const PLANE_POLICY: RemediationPolicySpec = {
   attemptWindow: '1h',
   maxUnhealthy: 10,
   maxConcurrent: 5,
-  job: { timeout: '30s', agentWaitSeconds: 10, ttlAfterFinished: '1h' },
+  job: { timeout: '30m', agentWaitSeconds: 10, ttlAfterFinished: '24h' },
 };
 
-/** The Lease the replicas campaign for (src/operator/operator.ts). */
-export const LEASE = OPERATOR;
+/** The Lease the replicas campaign for (LEASE_NAME in src/operator/operator.ts). */
+export const LEASE = 'chainmedic-operator';
 
 export interface PlaneEnvOptions {
   linuxNodes: number;

@@ -193,11 +193,11 @@ describe.each(PLANES)('remediation end to end on the %s control plane', (plane) 
   );
 
   /**
-   * The webhook refuses a NodeRemediation for a Windows node. The simulated API server calls no admission
-   * webhook: there the request is admitted and the operator ends it Skipped/NotLinux (test/operator/gates.test.ts).
-   * `it.failing` on that plane only, until the sim calls webhooks: Jest reports it the day it passes.
+   * The webhook refuses a NodeRemediation for a Windows node (the operator would end it Skipped/NotLinux if the
+   * webhook were down: test/operator/gates.test.ts). Found on the real plane first; the memory sim calls
+   * admission webhooks since.
    */
-  (plane === 'memory' ? it.failing : it)(
+  it(
     'the webhook refuses a manual NodeRemediation on a Windows node',
     async () => {
       let refusal: unknown;
