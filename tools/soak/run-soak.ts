@@ -119,6 +119,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const oneShots = { forcedGone: 0, conflicts: 0, droppedWatches: 0 };
 
     const brokeAs = new Map<string, 'kubelet-init-race' | 'npm-image-bug'>();
+    // The storm's nodes are kept out of the random breakage, which breaks each node once: on a small fleet it
+    // would otherwise leave too few healthy nodes for a storm past maxUnhealthy.
+    const stormReserve = new Set(
+      cluster
+        .linuxNodeNames()
+        .filter((n) => !cluster.brokenNodes().some((b) => b.node === n))
+        .slice(-(limit + 3)),
+    );
     const stormNodes = new Set<string>();
     const repaired = new Set<string>();
     const restartAt = new Map<number, number>();
@@ -173,7 +181,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       };
       const elapsed = now - chaosStartMs;
       if (state.storm === 'before' && chaos && elapsed >= o.durationMs * 0.35) {
-        for (const node of healthyLinux().slice(0, limit + 3)) {
+        for (const node of healthyLinux().filter((n) => stormReserve.has(n))) {
           brokeAs.set(node, 'kubelet-init-race');
           stormNodes.add(node);
           cluster.breakNode(node, 'kubelet-init-race');
@@ -204,7 +212,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // Random breakage, kept under the storm guard's limit (the storm comes on purpose, once).
       const perTick = (meanMs: number) => random() < TICK_MS / meanMs;
       if (!stormOn && perTick(1_500) && unsettled().length < limit - 1) {
-        const node = pick(healthyLinux());
+        const node = pick(healthyLinux().filter((n) => !stormReserve.has(n)));
         if (node) {
           const cause = random() < 0.15 ? 'npm-image-bug' : 'kubelet-init-race';
           brokeAs.set(node, cause);
