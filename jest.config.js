@@ -33,11 +33,18 @@ const integration = [
   'tools/sim/api/http-errors',
   'tools/sim/api/kubectl',
   'tools/sim/api/scale',
+  'tools/sim/api/validating-webhooks',
   'tools/sim/cluster',
   'tools/sim/nodes/npm-crashloop',
   'tools/soak/soak',
 ];
-const controlPlane = ['control-plane/', 'tools/demo/demo-real', 'tools/sim/real-cluster'];
+const controlPlane = [
+  'control-plane/',
+  'tools/bench/bench-real',
+  'tools/demo/demo-real',
+  'tools/sim/real-cluster',
+  'tools/soak/soak-real',
+];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pattern = (prefixes) =>

@@ -24,7 +24,9 @@ import { paths } from '../../src/kube/paths.js';
 import { MERGE_PATCH, type KubeRest } from '../../src/kube/rest.js';
 import { freePort } from '../../tools/bench/free-port.js';
 import type { ControlPlane } from '../../tools/control-plane/harness.js';
+import { eventually } from './eventually.js';
 import { startSimCluster } from '../../tools/sim/cluster.js';
+import { startRealSimCluster } from '../../tools/sim/real-cluster.js';
 import {
   CONTROL_PLANES,
   type ControlPlaneKind,
@@ -32,10 +34,10 @@ import {
 } from '../../tools/sim/simulated-cluster.js';
 import {
   admin,
+  AGENT_NAMESPACE,
   install,
   loopbackWebhookOverlay,
   NAMESPACE,
-  OPERATOR,
   serviceAccountKubeconfig,
   startOperatorAs,
   until,
@@ -53,8 +55,10 @@ export const PLANES: ControlPlaneKind[] = CONTROL_PLANES.filter((p) =>
 );
 
 /**
- * Test-sized: short cooldown and timeouts (the simulated hosts' clock runs faster too); the real controllers keep
- * real time, so nothing here waits on a controller's own period.
+ * Test-sized: short cooldown and verify timeout. The Job's own durations are long on purpose: the memory plane's
+ * Job controller runs activeDeadlineSeconds and ttlSecondsAfterFinished on the simulated hosts' clock (timeScale
+ * 0.01: a 30 s deadline is 0.3 s of real time, enough to kill a busy agent; a 1 h TTL deletes a finished Job
+ * after 36 s, within a failover), the real one in real time. No case here waits for either.
  */
 export const PLANE_POLICY: RemediationPolicySpec = {
   cooldown: '1s',
@@ -62,11 +66,11 @@ export const PLANE_POLICY: RemediationPolicySpec = {
   attemptWindow: '1h',
   maxUnhealthy: 10,
   maxConcurrent: 5,
-  job: { timeout: '30s', agentWaitSeconds: 10, ttlAfterFinished: '1h' },
+  job: { timeout: '30m', agentWaitSeconds: 10, ttlAfterFinished: '24h' },
 };
 
-/** The Lease the replicas campaign for (src/operator/operator.ts). */
-export const LEASE = OPERATOR;
+/** The Lease the replicas campaign for (LEASE_NAME in src/operator/operator.ts). */
+export const LEASE = 'chainmedic-operator';
 
 export interface PlaneEnvOptions {
   linuxNodes: number;
@@ -173,10 +177,6 @@ export const isReadyNode = (n: KubeNode) =>
 
 const NPM_NAMESPACE = 'kube-system';
 
-interface RealModule {
-  startRealSimCluster(options: Record<string, unknown>): Promise<SimulatedCluster & { cp: ControlPlane }>;
-}
-
 async function startCluster(
   plane: ControlPlaneKind,
   options: PlaneEnvOptions,
@@ -190,10 +190,10 @@ async function startCluster(
     kubeconfigPath: join(dir, 'admin.kubeconfig'),
   };
   if (plane === 'memory') return { cluster: await startSimCluster(common) };
-  // Loaded only on the real plane: the module starts nothing by being imported, but it needs the binaries.
-  const modulePath = '../../tools/sim/real-cluster.js';
-  const { startRealSimCluster } = (await import(modulePath)) as RealModule;
-  const cluster = await startRealSimCluster({ ...common, controlPlane: { dir: join(dir, 'cp') } });
+  const cluster = await startRealSimCluster({
+    ...common,
+    controlPlane: { dir: join(dir, 'cp'), keep: Boolean(process.env.CHAINMEDIC_PLANE_KEEP) },
+  });
   return { cluster, cp: cluster.cp };
 }
 
@@ -213,6 +213,7 @@ export async function startPlaneEnv(plane: ControlPlaneKind, options: PlaneEnvOp
     if (cp) await install(cp, overlay);
     else await installOnMemory(adminPlane, overlay);
     const operatorKubeconfig = cp ? await serviceAccountKubeconfig(cp) : cluster.kubeconfigPath;
+    await ownerReferencesAdmitted(kubeClient(operatorKubeconfig).rest);
 
     const env = planeEnv(plane, cluster, rest, dir, operators, async () => {
       const name = `replica-${operators.length}`;
@@ -258,6 +259,48 @@ async function installOnMemory(plane: ControlPlane, overlay: string): Promise<vo
     'crd/noderemediations.chainmedic.io',
     'crd/remediationpolicies.chainmedic.io',
   ]);
+}
+
+/**
+ * Waits until the API server admits a Job owned by a NodeRemediation with blockOwnerDeletion, created by the
+ * operator's identity (a server-side dry run). A real kube-apiserver's OwnerReferencesPermissionEnforcement maps
+ * the owner's kind with a discovery cache it resets every 30 s: until then, after the CRDs are installed, that
+ * create is `403 cannot set blockOwnerDeletion ... cannot find RESTMapping` for anyone who may not update every
+ * resource's finalizers (the admin may, so only the operator's own identity shows it), and the operator takes it
+ * as a refusal for good (the remediation ends Failed/JobRejected). The install is complete once it is admitted.
+ */
+async function ownerReferencesAdmitted(rest: KubeRest): Promise<void> {
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: 'owner-reference-probe',
+      namespace: AGENT_NAMESPACE,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: NODE_REMEDIATION_KIND,
+          name: 'owner-reference-probe',
+          uid: '00000000-0000-0000-0000-000000000001',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      template: {
+        spec: { restartPolicy: 'Never', containers: [{ name: 'probe', image: 'chainmedic:test' }] },
+      },
+    },
+  };
+  await eventually(
+    async () => {
+      await rest.create(paths.jobs(AGENT_NAMESPACE), job, { dryRun: 'All' });
+      return true;
+    },
+    'a Job owned by a NodeRemediation (blockOwnerDeletion) admitted',
+    60_000,
+  );
 }
 
 function planeEnv(
@@ -362,7 +405,9 @@ function planeEnv(
     async close() {
       for (const o of operators.splice(0)) await o.stop();
       await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // CHAINMEDIC_PLANE_KEEP=1 keeps the operators' logs (and the real plane's, with the harness's own `keep`).
+      if (process.env.CHAINMEDIC_PLANE_KEEP) process.stdout.write(`plane env kept: ${dir}\n`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return env;

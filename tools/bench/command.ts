@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { positiveNumber, wholeNumber } from '../cli-values.js';
+import { EXIT_USAGE } from '../../src/exit-codes.js';
+import { controlPlaneKind, positiveNumber, wholeNumber } from '../cli-values.js';
+import { runIsolated } from '../control-plane/isolated.js';
+import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { renderBench } from './report.js';
 import { runBench } from './run-bench.js';
 
@@ -15,6 +18,7 @@ interface BenchFlags {
   out: string;
   baseline: boolean;
   healTimeout: number;
+  controlPlane: ControlPlaneKind;
 }
 
 /**
@@ -22,13 +26,18 @@ interface BenchFlags {
  * minute of churn (AKS nodes report status every few minutes when nothing changes: this is a harder load).
  */
 export function benchDefaults(
-  flags: Pick<BenchFlags, 'nodes' | 'windows' | 'broken' | 'churn' | 'steadySeconds'>,
+  flags: Pick<BenchFlags, 'nodes' | 'windows' | 'broken' | 'churn' | 'steadySeconds'> & {
+    controlPlane?: ControlPlaneKind;
+  },
 ) {
   const windows = flags.windows ?? Math.round(flags.nodes / 10);
+  // On the real control plane the node heartbeats are the simulated kubelets' own (Lease renewals, a status post
+  // at each kubelet start): there is no churn to add.
+  const churn = flags.controlPlane === 'real' ? 0 : Math.ceil((flags.nodes + windows) / 60);
   return {
     windows,
     broken: flags.broken ?? Math.max(2, Math.round(flags.nodes / 100)),
-    churn: flags.churn ?? Math.ceil((flags.nodes + windows) / 60),
+    churn: flags.churn ?? churn,
     steadySeconds: flags.steadySeconds ?? (flags.nodes >= 2000 ? 20 : 5),
   };
 }
@@ -72,23 +81,42 @@ export function registerBenchCommand(program: Command): void {
       900,
     )
     .option('--out <dir>', 'where the JSON results and logs go', 'results/bench')
+    .option(
+      '--control-plane <kind>',
+      'memory: the in-memory simulated cluster; real: kube-apiserver, etcd and controllers from `make control-plane`, in a loopback-only network namespace of its own (root)',
+      controlPlaneKind,
+      'memory',
+    )
     .action(async (flags: BenchFlags) => {
-      const d = benchDefaults(flags);
-      const result = await runBench({
-        nodes: flags.nodes,
-        windows: d.windows,
-        broken: Math.min(d.broken, flags.nodes),
-        churnPerSecond: d.churn,
-        maxConcurrent: flags.maxConcurrent,
-        timeScale: flags.timeScale,
-        steadySeconds: d.steadySeconds,
-        seed: flags.seed,
-        outDir: flags.out,
-        baseline: flags.baseline,
-        healTimeoutMs: flags.healTimeout * 1000,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(`${renderBench(result).join('\n')}\n`);
-      process.stdout.write(`results: ${flags.out}/latest.json\n`);
+      if (flags.controlPlane === 'real' && flags.churn !== undefined) {
+        process.stderr.write(
+          "chainmedic: --churn applies to the memory control plane only (on real, the heartbeats are the simulated kubelets' own)\n",
+        );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const bench = () => runAndPrint(flags);
+      await (flags.controlPlane === 'real' ? runIsolated(bench) : bench());
     });
+}
+
+async function runAndPrint(flags: BenchFlags): Promise<void> {
+  const d = benchDefaults(flags);
+  const result = await runBench({
+    controlPlane: flags.controlPlane,
+    nodes: flags.nodes,
+    windows: d.windows,
+    broken: Math.min(d.broken, flags.nodes),
+    churnPerSecond: d.churn,
+    maxConcurrent: flags.maxConcurrent,
+    timeScale: flags.timeScale,
+    steadySeconds: d.steadySeconds,
+    seed: flags.seed,
+    outDir: flags.out,
+    baseline: flags.baseline,
+    healTimeoutMs: flags.healTimeout * 1000,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${renderBench(result).join('\n')}\n`);
+  process.stdout.write(`results: ${flags.out}/latest.json\n`);
 }

@@ -1,6 +1,8 @@
 /**
  * The benchmark's result: its JSON shape, the targets it is judged against, and the printed table. Pure.
  */
+import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
+import type { ClusterHealth } from './bench-cluster.js';
 import type { RemediationFigures } from './figures.js';
 
 export interface ProcessFigures {
@@ -19,6 +21,8 @@ export interface BenchScenario {
   windows: number;
   broken: number;
   churnPerSecond: number;
+  /** memory when absent (results written before the real control plane was benched). */
+  controlPlane?: ControlPlaneKind;
   maxConcurrent: number;
   timeScale: number;
   steadySeconds: number;
@@ -46,6 +50,12 @@ export interface BenchResult {
     steady: Record<string, Record<string, number>>;
     burst: Record<string, Record<string, number>>;
   };
+  /** Where the request counts come from (the server side on both planes). */
+  requestSource?: string;
+  /** Where the timeline's times are stamped. */
+  timelineSource?: string;
+  /** The real control plane's own figures (null on memory). */
+  cluster?: ClusterHealth | null;
   kubeletRestarts: number;
   maxSlotsInUse: number;
   targets: TargetResult[];
@@ -125,8 +135,12 @@ export function renderBench(r: BenchResult): string[] {
     x(r.operator[field], b?.[field]),
   ];
   const lines: string[] = [];
+  const plane =
+    s.controlPlane === 'real'
+      ? "real control plane (kube-apiserver, etcd, controllers), heartbeats: the simulated kubelets' Leases"
+      : `in-memory control plane, churn ${s.churnPerSecond}/s`;
   lines.push(
-    `chainmedic bench: ${s.nodes} linux + ${s.windows} windows nodes, churn ${s.churnPerSecond}/s, burst of ${s.broken} ` +
+    `chainmedic bench: ${s.nodes} linux + ${s.windows} windows nodes, ${plane}, burst of ${s.broken} ` +
       `broken nodes, maxConcurrent ${s.maxConcurrent}, sim time x${s.timeScale}`,
   );
   lines.push(
@@ -179,7 +193,22 @@ export function renderBench(r: BenchResult): string[] {
         )}); kubelet restarts ${r.kubeletRestarts}; at most ${r.maxSlotsInUse} remediations at once`,
   );
   lines.push('');
-  lines.push('API requests by the operator (verb resource=count):');
+  if (r.cluster) {
+    const c = r.cluster;
+    lines.push(
+      `control plane ready in ${ms(c.controlPlaneStartMs)}, cluster (nodes registered, azure-npm running) in ` +
+        `${ms(c.clusterStartMs)}; nodes ever not Ready: ${c.nodesEverNotReady}; simulated kubelet errors: ` +
+        `${c.kubeletErrors}${c.lastKubeletError ? ` (last: ${c.lastKubeletError.slice(0, 200)})` : ''}`,
+    );
+    if (c.notReady.length > 0)
+      lines.push(
+        `  not Ready (seconds after the cluster was up): ${c.notReady.map((n) => `${n.node} ${n.afterS}`).join(', ')}`,
+      );
+    lines.push('');
+  }
+  lines.push(
+    `API requests by the operator (verb resource=count), from ${r.requestSource ?? "the sim's request log"}:`,
+  );
   for (const phase of ['sync', 'steady', 'burst'] as const) {
     const parts = Object.entries(r.requests[phase])
       .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -2,13 +2,15 @@
  * `chainmedic bench`: the simulated cluster, the naive baseline and the operator as separate processes over
  * real HTTP. Phases: the sim starts (with churn); the baseline syncs and idles, and is stopped; the operator
  * syncs and idles (steady state); a burst of nodes breaks and is healed. Memory and CPU come from /proc,
- * heap from a preloaded reporter, requests from the sim's request log, latencies from the sim's store.
+ * heap from a preloaded reporter, the operator's requests counted by the API server (the sim's request log, or
+ * kube-apiserver's audit log on the real control plane), latencies from the fleet timeline.
  */
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPolicy } from './cluster-setup.js';
 import { startChild, type ManagedChild } from './child-process.js';
+import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { remediationFigures } from './figures.js';
 import { MEMORY_FILE_ENV, type MemoryReport } from './memory-reporter.js';
 import { startOperatorProcess } from './operator-process.js';
@@ -17,11 +19,16 @@ import { readCpuSeconds, readProcMemory } from './proc-stats.js';
 import { allWatchesOpen } from './readiness.js';
 import { evaluateTargets, type BenchResult, type BenchScenario, type ProcessFigures } from './report.js';
 import { RssSampler } from './sampler.js';
-import { SimAdminClient, byVerbAndResource } from './sim-client.js';
+import type { BenchCluster } from './bench-cluster.js';
+import { startMemoryBenchCluster } from './memory-bench-cluster.js';
+import { startRealBenchCluster } from './real-bench-cluster.js';
+import type { TimelineReport } from './timeline-report.js';
 import { KubeRest } from '../../src/kube/rest.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 
-export interface BenchOptions extends BenchScenario {
+export interface BenchOptions extends Omit<BenchScenario, 'controlPlane'> {
+  /** memory (default): the in-memory simulated cluster; real: kube-apiserver and etcd (in a loopback netns). */
+  controlPlane?: ControlPlaneKind;
   outDir: string;
   /** Skip the baseline (faster; no ratios). */
   baseline: boolean;
@@ -29,6 +36,8 @@ export interface BenchOptions extends BenchScenario {
   /** Give up waiting for the burst to heal after this long. */
   healTimeoutMs: number;
 }
+
+const TERMINAL: readonly string[] = ['Succeeded', 'Skipped', 'Failed'];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -40,47 +49,30 @@ function readMemoryFile(path: string): MemoryReport | undefined {
   }
 }
 
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean> | boolean,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(50);
+async function startCluster(o: BenchOptions): Promise<BenchCluster> {
+  if (o.controlPlane === 'real') {
+    return startRealBenchCluster({
+      nodes: o.nodes,
+      windows: o.windows,
+      seed: o.seed,
+      timeScale: o.timeScale,
+      outDir: o.outDir,
+      log: o.log,
+    });
   }
-}
-
-async function startSim(
-  o: BenchOptions,
-  logFile: string,
-): Promise<{ child: ManagedChild; url: string; kubeconfig: string }> {
-  const argv = [
-    process.execPath,
-    devDistPath('bench', 'sim-process.js'),
-    '--nodes',
-    String(o.nodes),
-    '--windows',
-    String(o.windows),
-    '--churn',
-    String(o.churnPerSecond),
-    '--seed',
-    String(o.seed),
-    '--time-scale',
-    String(o.timeScale),
-  ];
-  const child = startChild(argv, { logFile, pipeStdout: true });
-  const line = await child.waitForLine(/^sim ready:/, 300_000);
-  const match = /server=(\S+) kubeconfig=(\S+)/.exec(line);
-  if (!match) throw new Error(`unexpected sim output: ${line}`);
-  return { child, url: match[1]!, kubeconfig: match[2]! };
+  return startMemoryBenchCluster({
+    nodes: o.nodes,
+    windows: o.windows,
+    churnPerSecond: o.churnPerSecond,
+    seed: o.seed,
+    timeScale: o.timeScale,
+    logFile: join(o.outDir, 'sim.log'),
+  });
 }
 
 async function measureBaseline(
   o: BenchOptions,
-  kubeconfig: string,
-  sim: SimAdminClient,
+  cluster: BenchCluster,
 ): Promise<NonNullable<BenchResult['baseline']>> {
   const memoryFile = join(o.outDir, 'baseline-memory.json');
   const argv = [
@@ -89,7 +81,7 @@ async function measureBaseline(
     devDistPath('bench', 'memory-reporter.js'),
     devDistPath('bench', 'baseline.js'),
     '--kubeconfig',
-    kubeconfig,
+    cluster.adminKubeconfig,
   ];
   const started = Date.now();
   const child = startChild(argv, {
@@ -124,8 +116,7 @@ async function measureBaseline(
   } finally {
     sampler.stop();
     await child.stop(5_000);
-    // The server notices closed watches a moment later; the operator's counts must not include them.
-    await waitFor('the baseline watches to close', 30_000, async () => (await sim.activeWatches()) === 0);
+    await cluster.afterBaseline();
   }
 }
 
@@ -134,39 +125,39 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log;
   const startedAt = new Date().toISOString();
   log(
-    `starting the simulated cluster (${o.nodes} linux + ${o.windows} windows nodes, churn ${o.churnPerSecond}/s)...`,
+    o.controlPlane === 'real'
+      ? `starting the real control plane and the simulated nodes (${o.nodes} linux + ${o.windows} windows nodes)...`
+      : `starting the simulated cluster (${o.nodes} linux + ${o.windows} windows nodes, churn ${o.churnPerSecond}/s)...`,
   );
-  const sim = await startSim(o, join(o.outDir, 'sim.log'));
-  const admin = new SimAdminClient(sim.url);
+  const cluster = await startCluster(o);
   let operatorChild: ManagedChild | undefined;
   try {
-    const rest = new KubeRest(loadKubeConfig(sim.kubeconfig));
+    const rest = new KubeRest(loadKubeConfig(cluster.adminKubeconfig));
     await applyPolicy(rest, { maxConcurrent: o.maxConcurrent });
-    await admin.setMaxConcurrent(o.maxConcurrent);
+    await cluster.setMaxConcurrent(o.maxConcurrent);
 
     let baseline: BenchResult['baseline'] = null;
     if (o.baseline) {
       log('naive baseline (stock makeInformer, full objects, un-paged lists): syncing...');
-      baseline = await measureBaseline(o, sim.kubeconfig, admin);
+      baseline = await measureBaseline(o, cluster);
       log(
         `  synced in ${baseline.syncMs} ms, steady RSS ${Math.round((baseline.steadyRssBytes ?? 0) / 1048576)} MB`,
       );
     }
 
     log('chainmedic operator: syncing...');
-    await admin.resetRequests();
+    await cluster.takeRequests();
     const memoryFile = join(o.outDir, 'operator-memory.json');
     const operator = await startOperatorProcess({
-      kubeconfig: sim.kubeconfig,
+      kubeconfig: cluster.operatorKubeconfig,
       logFile: join(o.outDir, 'operator.log'),
       memoryFile,
     });
     operatorChild = operator.child;
     const sampler = new RssSampler(operator.child.pid);
-    const syncMs = await operator.waitReady(300_000, () => allWatchesOpen((r) => admin.activeWatches(r)));
+    const syncMs = await operator.waitReady(300_000, () => allWatchesOpen((r) => cluster.activeWatches(r)));
     const cpuAtSync = readCpuSeconds(operator.child.pid) ?? null;
-    const syncRequests = byVerbAndResource(await admin.requests());
-    await admin.resetRequests();
+    const syncRequests = await cluster.takeRequests();
     log(`  synced in ${syncMs} ms; steady state for ${o.steadySeconds} s...`);
 
     const steadyFrom = Date.now();
@@ -175,37 +166,33 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const cpuAfterSteady = readCpuSeconds(operator.child.pid) ?? null;
     sampler.sample();
     const steadyHeap = operator.memory();
-    const steadyRequests = byVerbAndResource(await admin.requests());
-    await admin.resetRequests();
+    const steadyRequests = await cluster.takeRequests();
 
     log(`breaking ${o.broken} nodes at once...`);
-    const burst = await admin.breakNodes(o.broken);
+    const burst = await cluster.breakNodes(o.broken);
     const burstNodes = new Set(burst.nodes);
-    let report = await admin.timeline();
-    const burstDone = () =>
-      report.remediations.filter(
-        (r) => burstNodes.has(r.node) && ['Succeeded', 'Skipped', 'Failed'].includes(r.phase),
-      ).length >= burstNodes.size;
+    const finishedOf = (t: TimelineReport) =>
+      t.remediations.filter((r) => burstNodes.has(r.node) && TERMINAL.includes(r.phase)).length;
+    let report = await cluster.timeline();
     const healDeadline = Date.now() + o.healTimeoutMs;
     let lastShown = -1;
-    while (!burstDone() && Date.now() < healDeadline) {
+    while (finishedOf(report) < burstNodes.size && Date.now() < healDeadline) {
       if (!operator.child.running()) throw new Error('the operator exited during the burst');
       await sleep(500);
-      report = await admin.timeline();
-      const finished = report.remediations.filter(
-        (r) => burstNodes.has(r.node) && ['Succeeded', 'Skipped', 'Failed'].includes(r.phase),
-      ).length;
+      report = await cluster.timeline();
+      const finished = finishedOf(report);
       if (finished !== lastShown && finished % Math.max(1, Math.ceil(burstNodes.size / 5)) === 0) {
         log(`  ${finished}/${burstNodes.size} remediations finished`);
         lastShown = finished;
       }
     }
-    const burstRequests = byVerbAndResource(await admin.requests());
+    const burstRequests = await cluster.takeRequests();
     const cpuEnd = readCpuSeconds(operator.child.pid) ?? null;
     const peakRss = readProcMemory(operator.child.pid)?.hwmBytes ?? null;
     const endHeap = operator.memory();
     sampler.stop();
-    const restarts = await admin.restarts();
+    const kubeletRestarts = await cluster.kubeletRestarts();
+    const health = await cluster.health();
 
     const burstRemediations = report.remediations.filter((r) => burstNodes.has(r.node));
     const operatorFigures: ProcessFigures = {
@@ -234,6 +221,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         windows: o.windows,
         broken: o.broken,
         churnPerSecond: o.churnPerSecond,
+        controlPlane: o.controlPlane ?? 'memory',
         maxConcurrent: o.maxConcurrent,
         timeScale: o.timeScale,
         steadySeconds: o.steadySeconds,
@@ -246,7 +234,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         burstNodes: burstNodes.size,
       },
       requests: { sync: syncRequests, steady: steadyRequests, burst: burstRequests },
-      kubeletRestarts: restarts.total,
+      requestSource: cluster.requestSource,
+      timelineSource: cluster.timelineSource,
+      cluster: health,
+      kubeletRestarts,
       maxSlotsInUse: report.maxSlotsInUse,
     };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
@@ -256,6 +247,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     return result;
   } finally {
     await operatorChild?.stop(5_000);
-    await sim.child.stop(10_000);
+    await cluster.stop();
   }
 }

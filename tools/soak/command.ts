@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { positiveNumber, wholeNumber } from '../cli-values.js';
+import { controlPlaneKind, positiveNumber, wholeNumber } from '../cli-values.js';
+import { runIsolated } from '../control-plane/isolated.js';
+import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSoak, runSoak } from './run-soak.js';
@@ -12,6 +14,7 @@ interface SoakFlags {
   timeScale: number;
   drainSeconds: number;
   out: string;
+  controlPlane: ControlPlaneKind;
 }
 
 export function registerSoakCommand(program: Command): void {
@@ -41,20 +44,32 @@ export function registerSoakCommand(program: Command): void {
       180,
     )
     .option('--out <dir>', 'where the operator logs go', join('results', 'soak'))
+    .option(
+      '--control-plane <kind>',
+      'memory: the in-memory API server, with API faults; real: kube-apiserver, etcd and controllers from `make control-plane`, in a loopback-only network namespace of its own (root), API faults by a proxy in front of the replicas',
+      controlPlaneKind,
+      'memory',
+    )
     .action(async (flags: SoakFlags) => {
-      const result = await runSoak({
-        durationMs: (flags.seconds ?? flags.minutes * 60) * 1000,
-        nodes: flags.nodes,
-        seed: flags.seed,
-        timeScale: flags.timeScale,
-        drainTimeoutMs: flags.drainSeconds * 1000,
-        resultsDir: flags.out,
-        log: (line) => process.stdout.write(`${line}\n`),
-      });
-      process.stdout.write(`${renderSoak(result).join('\n')}\n`);
-      mkdirSync(flags.out, { recursive: true });
-      writeFileSync(join(flags.out, 'latest.json'), JSON.stringify(result, null, 2));
-      process.stdout.write(`results: ${join(flags.out, 'latest.json')}\n`);
-      process.exitCode = result.exitCode;
+      const soak = () => soakCommand(flags);
+      await (flags.controlPlane === 'real' ? runIsolated(soak) : soak());
     });
+}
+
+async function soakCommand(flags: SoakFlags): Promise<void> {
+  const result = await runSoak({
+    controlPlane: flags.controlPlane,
+    durationMs: (flags.seconds ?? flags.minutes * 60) * 1000,
+    nodes: flags.nodes,
+    seed: flags.seed,
+    timeScale: flags.timeScale,
+    drainTimeoutMs: flags.drainSeconds * 1000,
+    resultsDir: flags.out,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`${renderSoak(result).join('\n')}\n`);
+  mkdirSync(flags.out, { recursive: true });
+  writeFileSync(join(flags.out, 'latest.json'), JSON.stringify(result, null, 2));
+  process.stdout.write(`results: ${join(flags.out, 'latest.json')}\n`);
+  process.exitCode = result.exitCode;
 }

@@ -1,30 +1,30 @@
 /**
- * `chainmedic soak`: a simulated cluster in this process, two operator replicas under leader election as child
- * processes, and for a bounded time: nodes break at random, the API server injects faults (5xx, 429, dropped
+ * `chainmedic soak`: a simulated cluster (the in-memory control plane in this process, or the real one:
+ * kube-apiserver, etcd and the controllers), two operator replicas under leader election as child processes, and
+ * for a bounded time: nodes break at random, the memory plane's API server injects faults (5xx, 429, dropped
  * watches, 410, conflicts), replicas are SIGKILLed and restarted, and once the breakage is pushed past
- * maxUnhealthy. Then the chaos stops, the fleet drains, and the invariants are checked.
+ * maxUnhealthy. Then the chaos stops, the fleet drains, and the invariants are checked. Everything the soak reads
+ * or writes in the cluster goes through the API, so the same code runs on both planes; only the simulated hosts
+ * (breakage, kubelet restarts) have no API and are reached through the cluster handle.
  */
 import { mkdirSync } from 'node:fs';
-import { buildCrds } from '../../src/api/crd.js';
-import {
-  API_VERSION,
-  DEFAULT_POLICY_NAME,
-  GROUP,
-  REMEDIATION_POLICY_KIND,
-  REMEDIATION_POLICY_PLURAL,
-  TERMINAL_PHASES,
-  type RemediationPolicySpec,
-} from '../../src/api/index.js';
-import { DEFAULT_NAMESPACE } from '../../src/config.js';
-import { recordStore } from '../bench/store-recorder.js';
+import { TERMINAL_PHASES, type RemediationPolicySpec } from '../../src/api/index.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
+import { KubeRest } from '../../src/kube/rest.js';
+import { recordApi } from '../bench/api-recorder.js';
+import { applyPolicy, installCrds } from '../bench/cluster-setup.js';
 import { FleetTimeline, type RemediationTimeline } from '../bench/timeline.js';
-import { startSimCluster } from '../sim/cluster.js';
-import { seededRandom, type FaultRule } from '../sim/api/faults.js';
-import { CRDS, LEASES, type KubeObject } from '../sim/api/types.js';
+import { seededRandom } from '../sim/api/faults.js';
+import type { ControlPlaneKind, SimulatedCluster } from '../sim/simulated-cluster.js';
+import { startCluster } from '../sim/start-cluster.js';
+import { SoakApiView } from './api-view.js';
+import { soakFaults, type SoakFaults } from './faults.js';
 import { checkInvariants, type InvariantCheck, type SoakNodeFacts } from './invariants.js';
-import { Replicas, pidOfIdentity } from './replicas.js';
+import { Replicas } from './replicas.js';
 
 export interface SoakOptions {
+  /** memory (default): the in-memory API server, with its fault rules; real: kube-apiserver and etcd, faults by proxy. */
+  controlPlane?: ControlPlaneKind;
   durationMs: number;
   nodes: number;
   seed: number;
@@ -44,11 +44,17 @@ export interface SoakCounts {
   kills: number;
   selfExits: number;
   leaderChanges: number;
+  /** Where the API faults came from: the memory plane's fault rules, or the fault proxy on the real plane. */
+  faultSource: string;
+  /** Whose requests `requests` and the HTTP status counts in `faults` cover. */
+  requestScope: string;
+  /** The API faults injected, by kind (HTTP statuses as counted over `requestScope`). */
   faults: Record<string, number>;
   requests: number;
 }
 
 export interface SoakResult {
+  controlPlane: ControlPlaneKind;
   exitCode: number;
   checks: InvariantCheck[];
   counts: SoakCounts;
@@ -56,18 +62,6 @@ export interface SoakResult {
   drained: boolean;
 }
 
-/** The API faults the soak keeps on: every request may fail, watches may drop. */
-export const SOAK_FAULT_RULES: FaultRule[] = [
-  { verb: 'get', errorRate: 0.03, errorCode: 500 },
-  { verb: 'list', errorRate: 0.05, errorCode: 500 },
-  { verb: 'create', errorRate: 0.03, errorCode: 503, retryAfterSeconds: 1 },
-  { verb: 'patch', errorRate: 0.03, errorCode: 429, retryAfterSeconds: 1 },
-  { verb: 'update', errorRate: 0.03, errorCode: 500 },
-  { verb: 'delete', errorRate: 0.03, errorCode: 500 },
-  { verb: 'watch', errorRate: 0.03, errorCode: 500, dropWatchProbability: 0.02, dropWatchAbruptly: true },
-];
-
-const LEASE_NAME = 'chainmedic-operator';
 const TICK_MS = 250;
 const KILL_MEAN_INTERVAL_MS = 45_000;
 /** The policy status is published every 10 s, after a failover that can take a lease duration (15 s). */
@@ -83,60 +77,60 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const logDir = o.resultsDir;
   mkdirSync(logDir, { recursive: true });
 
-  const cluster = await startSimCluster({
+  const plane = o.controlPlane ?? 'memory';
+  const cluster: SimulatedCluster = await startCluster(plane, {
     linuxNodes: o.nodes,
     windowsNodes: Math.round(o.nodes / 20),
     seed: o.seed,
     timeScale: o.timeScale,
   });
-  const replicas = new Replicas({ count: 2, kubeconfig: cluster.kubeconfigPath, logDir });
   const timeline = new FleetTimeline({ maxConcurrent });
   timeline.checkStormGuard = false;
-  let stopRecorder: (() => void) | undefined;
+  let stopRecorder: (() => Promise<void>) | undefined;
+  let faultsToStop: SoakFaults | undefined;
+  let replicasToStop: Replicas | undefined;
   try {
-    for (const crd of Object.values(buildCrds())) cluster.store.create(CRDS, crd as unknown as KubeObject);
-    const policyKey = { group: GROUP, resource: REMEDIATION_POLICY_PLURAL };
+    const faults = await soakFaults(cluster, logDir);
+    faultsToStop = faults;
+    const replicas = new Replicas({ count: 2, kubeconfig: faults.kubeconfig, logDir });
+    replicasToStop = replicas;
+    const rest = new KubeRest(loadKubeConfig(cluster.kubeconfigPath));
+    await installCrds(rest);
     const spec: RemediationPolicySpec = { maxConcurrent, maxUnhealthy: limit };
-    cluster.store.create(policyKey, {
-      apiVersion: API_VERSION,
-      kind: REMEDIATION_POLICY_KIND,
-      metadata: { name: DEFAULT_POLICY_NAME },
-      spec,
-    });
-    const setMaxUnhealthy = (value: number) =>
-      cluster.store.patch(policyKey, undefined, DEFAULT_POLICY_NAME, 'merge', {
-        spec: { maxUnhealthy: value },
-      });
-    stopRecorder = recordStore(cluster.store, timeline);
+    await applyPolicy(rest, spec);
+    const view = new SoakApiView(rest);
+    stopRecorder = await recordApi(rest, timeline);
 
     o.log(
-      `soak: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, seed ${o.seed}, ` +
-        `maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir})`,
+      `soak on the ${plane} control plane: ${o.nodes} linux nodes, ${Math.round(o.durationMs / 1000)} s of chaos, ` +
+        `seed ${o.seed}, maxConcurrent ${maxConcurrent}, maxUnhealthy ${limit}, 2 replicas (logs in ${logDir}); ` +
+        `API faults from ${faults.source}`,
     );
     await replicas.startAll();
-    const leaderPid = () => {
-      const lease = cluster.store.get(LEASES, DEFAULT_NAMESPACE, LEASE_NAME) as
-        { spec?: { holderIdentity?: string } } | undefined;
-      return pidOfIdentity(lease?.spec?.holderIdentity);
-    };
     const deadline = Date.now() + 60_000;
-    while (replicas.slotOfPid(leaderPid()) === undefined) {
+    while (replicas.slotOfPid(await view.refreshLeader()) === undefined) {
       if (Date.now() > deadline) throw new Error(`no replica became leader within 60 s; see ${logDir}`);
       await sleep(100);
     }
 
     // The chaos clock starts once a replica leads (start-up is not chaos time).
     const chaosStartMs = Date.now();
-    const faults = cluster.server.faults;
-    faults.reseed(o.seed);
-    faults.set(SOAK_FAULT_RULES);
+    faults.start(o.seed);
     const oneShots = { forcedGone: 0, conflicts: 0, droppedWatches: 0 };
 
     const brokeAs = new Map<string, 'kubelet-init-race' | 'npm-image-bug'>();
+    // The storm's nodes are kept out of the random breakage, which breaks each node once: on a small fleet it
+    // would otherwise leave too few healthy nodes for a storm past maxUnhealthy.
+    const stormReserve = new Set(
+      cluster
+        .linuxNodeNames()
+        .filter((n) => !cluster.brokenNodes().some((b) => b.node === n))
+        .slice(-(limit + 3)),
+    );
     const stormNodes = new Set<string>();
     const repaired = new Set<string>();
     const restartAt = new Map<number, number>();
-    let lastLeader = leaderPid();
+    let lastLeader = view.leaderPid;
     let leaderChanges = 0;
     const state: { storm: 'before' | 'waiting' | 'holding' | 'raised' } = { storm: 'before' };
     let stormStartMs = 0;
@@ -159,7 +153,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tick = async (chaos: boolean) => {
       const now = Date.now();
       // Leader changes, seen through the Lease.
-      const leader = leaderPid();
+      const leader = await view.refreshLeader();
       if (leader !== lastLeader) {
         if (leader !== undefined) leaderChanges++;
         lastLeader = leader;
@@ -187,7 +181,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       };
       const elapsed = now - chaosStartMs;
       if (state.storm === 'before' && chaos && elapsed >= o.durationMs * 0.35) {
-        for (const node of healthyLinux().slice(0, limit + 3)) {
+        for (const node of healthyLinux().filter((n) => stormReserve.has(n))) {
           brokeAs.set(node, 'kubelet-init-race');
           stormNodes.add(node);
           cluster.breakNode(node, 'kubelet-init-race');
@@ -208,7 +202,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         (state.storm === 'holding' && now - stormStartMs > 3_000)
       ) {
         timeline.checkStormGuard = false;
-        setMaxUnhealthy(o.nodes);
+        await view.setMaxUnhealthy(o.nodes);
         state.storm = 'raised';
         o.log(`  storm: maxUnhealthy raised to ${o.nodes} so the storm nodes heal`);
       }
@@ -218,7 +212,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // Random breakage, kept under the storm guard's limit (the storm comes on purpose, once).
       const perTick = (meanMs: number) => random() < TICK_MS / meanMs;
       if (!stormOn && perTick(1_500) && unsettled().length < limit - 1) {
-        const node = pick(healthyLinux());
+        const node = pick(healthyLinux().filter((n) => !stormReserve.has(n)));
         if (node) {
           const cause = random() < 0.15 ? 'npm-image-bug' : 'kubelet-init-race';
           brokeAs.set(node, cause);
@@ -231,7 +225,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const bothRunning = replicas.running(0) && replicas.running(1);
       const firstKill = replicas.kills === 0 && elapsed >= o.durationMs * 0.15;
       if (!stormOn && bothRunning && (firstKill || perTick(KILL_MEAN_INTERVAL_MS))) {
-        const leaderSlot = replicas.slotOfPid(leaderPid());
+        const leaderSlot = replicas.slotOfPid(view.leaderPid);
         const both = !firstKill && random() < 0.1;
         const slots = both
           ? [0, 1]
@@ -247,14 +241,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       // One-shot API faults.
       if (perTick(3_000)) {
-        faults.forceGoneOnNextWatch({ resource: pick(['nodes', 'pods', 'noderemediations', 'jobs']) });
+        faults.forceGoneOnNextWatch(pick(['nodes', 'pods', 'noderemediations', 'jobs'])!);
         oneShots.forcedGone++;
       }
       if (perTick(2_000)) {
-        faults.conflictOnNextWrite({ resource: pick(['noderemediations', 'nodes']) });
+        faults.conflictOnNextWrite(pick(['noderemediations', 'nodes'])!);
         oneShots.conflicts++;
       }
-      if (perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches({}, random() < 0.5);
+      if (perTick(5_000)) oneShots.droppedWatches += faults.dropActiveWatches(random() < 0.5);
 
       if (now - lastProgress >= 5_000) {
         lastProgress = now;
@@ -293,7 +287,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // A late misstep (a second restart, a cordon left behind) must still be seen.
     await sleep(1_000);
 
-    const requests = cluster.server.requests;
+    const answers = faults.statuses();
     const facts: SoakNodeFacts[] = cluster.linuxNodeNames().map((node) => {
       const t = timeline.nodes.get(node);
       return {
@@ -324,6 +318,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         checked: 1,
         failures: [
           `${unsettled().length} broken node(s) unsettled after ${o.drainTimeoutMs / 1000} s: ${unsettled().slice(0, 5).join(', ')}`,
+          // What the API says of each (whose side a stuck node is on: the kubelet's Ready, its Lease).
+          ...(await Promise.all(
+            unsettled()
+              .slice(0, 5)
+              .map((n) => view.describeNode(n)),
+          )),
         ],
       });
     }
@@ -342,18 +342,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       kills: replicas.kills,
       selfExits: replicas.selfExits.length,
       leaderChanges,
+      faultSource: faults.source,
+      requestScope: answers.scope,
       faults: {
-        'HTTP 500': requests.total({ code: 500 }),
-        'HTTP 503': requests.total({ code: 503 }),
-        'HTTP 429': requests.total({ code: 429 }),
-        'HTTP 409 (conflicts and AlreadyExists)': requests.total({ code: 409 }),
+        'HTTP 500': answers.byCode(500),
+        'HTTP 503': answers.byCode(503),
+        'HTTP 429': answers.byCode(429),
+        'HTTP 409 (conflicts and AlreadyExists)': answers.byCode(409),
         '410 Gone forced on a watch': oneShots.forcedGone,
         'conflicts forced on a write': oneShots.conflicts,
         'watches dropped on demand': oneShots.droppedWatches,
+        ...faults.met(),
       },
-      requests: requests.total(),
+      requests: answers.requests,
     };
     return {
+      controlPlane: plane,
       exitCode: checks.every((c) => c.ok) ? 0 : 1,
       checks,
       counts,
@@ -361,8 +365,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       drained,
     };
   } finally {
-    await replicas.stopAll();
-    stopRecorder?.();
+    await replicasToStop?.stopAll();
+    await stopRecorder?.();
+    await faultsToStop?.stop();
     await cluster.stop();
   }
 }
@@ -375,7 +380,8 @@ export function renderSoak(result: SoakResult): string[] {
   const c = result.counts;
   const lines = [
     '',
-    `soak finished in ${Math.round(result.elapsedMs / 1000)} s: ${c.requests} API requests served`,
+    `soak on the ${result.controlPlane} control plane finished in ${Math.round(result.elapsedMs / 1000)} s: ` +
+      `${c.requests} API requests (${c.requestScope})`,
     `  nodes broken: ${c.broken.race} by the kubelet init race, ${c.broken.imageBug} by the azure-npm image bug, ` +
       `${c.broken.storm} at once in the storm`,
     `  remediations: ${
@@ -384,7 +390,7 @@ export function renderSoak(result: SoakResult): string[] {
         .join(', ') || 'none'
     }`,
     `  operator replicas SIGKILLed: ${c.kills}; exited by themselves: ${c.selfExits}; leader changes: ${c.leaderChanges}`,
-    `  faults injected (all survived unless an invariant below fails):`,
+    `  faults injected by ${c.faultSource} (all survived unless an invariant below fails):`,
     ...Object.entries(c.faults).map(([k, v]) => `    ${k}: ${v}`),
     '',
     'invariants:',

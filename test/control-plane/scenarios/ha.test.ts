@@ -23,6 +23,8 @@ type Role = (typeof ROLES)[number];
 const PHASES: Phase[] = ['Cordoning', 'Remediating', 'Verifying', 'Uncordoning'];
 /** A failover waits out the product's Lease (15 s) after a SIGKILL: a guard, never a measurement. */
 const FAILOVER_MS = 60_000;
+/** A guard per case (jest's own is 60 s). */
+const CASE_MS = 180_000;
 
 describe.each(PLANES)('operator replicas on the %s control plane', (plane) => {
   let env: PlaneEnv;
@@ -53,24 +55,28 @@ describe.each(PLANES)('operator replicas on the %s control plane', (plane) => {
     return found!;
   }
 
-  it('one replica leads and heals a node with one kubelet restart; the other only follows', async () => {
-    const leader = await liveLeader();
-    const n = node.first;
-    env.cluster.breakNode(n, 'kubelet-init-race');
-    await env.until(
-      async () => phaseOf((await env.remediationsOn(n))[0]) === 'Succeeded',
-      `${n} remediated`,
-      90_000,
-    );
-    expect(env.cluster.kubeletRestarts(n)).toBe(1);
-    expect(isUnschedulable(await env.node(n))).toBe(false);
-    expect((await env.leader())?.name).toBe(leader.name);
-    expect(
-      live()
-        .filter(leading)
-        .map((o) => o.name),
-    ).toEqual([leader.name]);
-  });
+  it(
+    'one replica leads and heals a node with one kubelet restart; the other only follows',
+    async () => {
+      const leader = await liveLeader();
+      const n = node.first;
+      env.cluster.breakNode(n, 'kubelet-init-race');
+      await env.until(
+        async () => phaseOf((await env.remediationsOn(n))[0]) === 'Succeeded',
+        `${n} remediated`,
+        90_000,
+      );
+      expect(env.cluster.kubeletRestarts(n)).toBe(1);
+      expect(isUnschedulable(await env.node(n))).toBe(false);
+      expect((await env.leader())?.name).toBe(leader.name);
+      expect(
+        live()
+          .filter(leading)
+          .map((o) => o.name),
+      ).toEqual([leader.name]);
+    },
+    CASE_MS,
+  );
 
   it(
     'the leader SIGKILLed at each phase of a remediation: the next leader resumes, one kubelet restart, uncordoned',
@@ -132,22 +138,26 @@ describe.each(PLANES)('operator replicas on the %s control plane', (plane) => {
     PHASES.length * FAILOVER_MS + 90_000,
   );
 
-  it('the leader stopped (Lease released): the next leader releases a cordon whose NodeRemediation is gone, not someone else’s', async () => {
-    await env.patchNode(node.stale, {
-      annotations: { [CORDON_MARKER_ANNOTATION]: 'gone-remediation' },
-      unschedulable: true,
-    });
-    await env.patchNode(node.othersCordon, { unschedulable: true });
-    const old = await liveLeader();
-    await old.stop();
-    await env.startOperator();
-    const next = await liveLeader();
-    expect(next.name).not.toBe(old.name);
-    await env.until(async () => !isUnschedulable(await env.node(node.stale)), 'the stale cordon released');
-    expect(annotationsOf(await env.node(node.stale))[CORDON_MARKER_ANNOTATION]).toBeUndefined();
-    expect(isUnschedulable(await env.node(node.othersCordon))).toBe(true);
-    // No node is left cordoned but the one someone else cordoned.
-    for (const n of env.cluster.nodeNames())
-      expect(isUnschedulable(await env.node(n))).toBe(n === node.othersCordon);
-  });
+  it(
+    'the leader stopped (Lease released): the next leader releases a cordon whose NodeRemediation is gone, not someone else’s',
+    async () => {
+      await env.patchNode(node.stale, {
+        annotations: { [CORDON_MARKER_ANNOTATION]: 'gone-remediation' },
+        unschedulable: true,
+      });
+      await env.patchNode(node.othersCordon, { unschedulable: true });
+      const old = await liveLeader();
+      await old.stop();
+      await env.startOperator();
+      const next = await liveLeader();
+      expect(next.name).not.toBe(old.name);
+      await env.until(async () => !isUnschedulable(await env.node(node.stale)), 'the stale cordon released');
+      expect(annotationsOf(await env.node(node.stale))[CORDON_MARKER_ANNOTATION]).toBeUndefined();
+      expect(isUnschedulable(await env.node(node.othersCordon))).toBe(true);
+      // No node is left cordoned but the one someone else cordoned.
+      for (const n of env.cluster.nodeNames())
+        expect(isUnschedulable(await env.node(n))).toBe(n === node.othersCordon);
+    },
+    CASE_MS,
+  );
 });

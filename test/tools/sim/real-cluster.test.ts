@@ -402,4 +402,14 @@ describe('the simulated nodes on the real control plane', () => {
       'a new azure-npm pod running',
     );
   });
+
+  it("re-posts its pods' status when its kubelet runs again (the controller had marked them not Ready)", async () => {
+    const podOn = async () => (await npmPods()).find((p) => p.spec?.nodeName === windows) as Obj;
+    const ready = async () => conditionOf(await podOn(), 'Ready')?.status;
+    expect(await ready()).toBe('True');
+    cluster.setNodeReady(windows, false);
+    await eventually(async () => (await ready()) === 'False', 'the pod marked not Ready by the controller');
+    cluster.setNodeReady(windows, true);
+    await eventually(async () => (await ready()) === 'True', 'the pod Ready again, from its kubelet');
+  });
 });

@@ -30,9 +30,8 @@ describe('chainmedic soak (smoke)', () => {
       result.counts.broken.race + result.counts.broken.imageBug + result.counts.broken.storm,
     ).toBeGreaterThan(3);
     expect(result.counts.broken.storm).toBeGreaterThan(3);
-    expect(
-      result.counts.faults['HTTP 500']! + result.counts.faults['watches dropped on demand']!,
-    ).toBeGreaterThan(0);
+    const faults = result.counts.faults ?? {};
+    expect((faults['HTTP 500'] ?? 0) + (faults['watches dropped on demand'] ?? 0)).toBeGreaterThan(0);
     expect(result.checks.map((c) => c.name)).toContain(
       'storm guard held while breakage exceeded maxUnhealthy',
     );

@@ -90,7 +90,10 @@ export class PodManager {
   nodeStarted(node: string): void {
     for (const entry of this.onNode(node)) {
       if (entry.deletionRequested) this.finishDeletion(entry);
-      else entry.worker.start();
+      else {
+        this.options.status.resync(entry.uid);
+        entry.worker.start();
+      }
     }
     // Finished pods deleted meanwhile (they have no worker).
     for (const pod of this.informer.list()) {
@@ -249,6 +252,7 @@ export class PodManager {
     if (!entry) return;
     entry.worker.stop();
     this.pods.delete(uid);
+    this.options.status.forget(uid);
     this.options.events.forget(uid);
     this.options.logs.forgetPod(entry.namespace, entry.name);
   }

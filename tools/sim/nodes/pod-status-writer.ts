@@ -26,6 +26,8 @@ export const isTransient = (err: unknown): boolean => {
 export class PodStatusWriter {
   private readonly queues = new Map<string, Promise<unknown>>();
   private closed = false;
+  /** The last status written for each pod (by uid): what the status manager syncs again. */
+  private readonly last = new Map<string, { pod: PodRef; status: Record<string, unknown> }>();
 
   constructor(
     private readonly rest: KubeRest,
@@ -34,6 +36,7 @@ export class PodStatusWriter {
 
   /** Queues a status write; resolves with the stored pod, or undefined if the pod (this uid) is gone. */
   write(pod: PodRef, status: Record<string, unknown>): Promise<KubeObject | undefined> {
+    this.last.set(pod.uid, { pod, status });
     const previous = this.queues.get(pod.uid) ?? Promise.resolve();
     const next = previous
       .then(() => this.put(pod, status))
@@ -46,6 +49,20 @@ export class PodStatusWriter {
       if (this.queues.get(pod.uid) === next) this.queues.delete(pod.uid);
     });
     return next;
+  }
+
+  /**
+   * Writes the pod's last status again, as kubelet's status manager does when its kubelet runs again: what
+   * others wrote meanwhile (the node lifecycle controller marks the pods of a silent node not Ready) is replaced
+   * by what the kubelet knows.
+   */
+  resync(uid: string): void {
+    const last = this.last.get(uid);
+    if (last) void this.write(last.pod, last.status);
+  }
+
+  forget(uid: string): void {
+    this.last.delete(uid);
   }
 
   /** Resolves once every queued write has ended. */

@@ -15,6 +15,12 @@ import { InjectedFault, type FaultDecision } from '../faults.js';
 import type { FieldValidation } from '../crd-schema.js';
 import { convertFieldSelector } from '../field-labels.js';
 import { decodeProtobuf, PROTOBUF } from './protobuf.js';
+import {
+  admitByWebhooks,
+  matchingWebhooks,
+  type AdmissionAttributes,
+  type Operation,
+} from './validating-webhooks.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -115,6 +121,26 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
   };
   const dryRun = r.dryRun === true;
   const writeOptions = () => ({ fieldValidation: fieldValidation(url), warnings, dryRun });
+  const subresourceName = r.subresource;
+  /**
+   * The validating webhooks, when any matches: they judge the object as it would be stored (a dry run of the
+   * same write, built only then), and their warnings join the answer's.
+   */
+  const admit = async (
+    operation: Operation,
+    preview: () => Pick<AdmissionAttributes, 'name' | 'object' | 'oldObject'>,
+  ): Promise<void> => {
+    const attributes = {
+      def,
+      version: r.version,
+      operation,
+      subresource: subresourceName,
+      namespace: r.namespace,
+      dryRun,
+    };
+    if (matchingWebhooks(store, { ...attributes, name: r.name ?? '' }).length === 0) return;
+    warnings.push(...(await admitByWebhooks(store, { ...attributes, ...preview() })));
+  };
   /** The request's field selector, checked against what the resource supports (400 otherwise). */
   const fieldSelector = () => convertFieldSelector(def, url.searchParams.get('fieldSelector') ?? undefined);
   const key: ResourceKey = { group: def.group, resource: def.resource };
@@ -239,10 +265,12 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         }
         input.metadata.namespace = namespace;
       }
-      answerWrite(
-        201,
-        objectJson(store.createEntry(key, input, { resetStatus: true, ...writeOptions() }), apiVersion),
-      );
+      const options = { resetStatus: true, ...writeOptions() };
+      await admit('CREATE', () => ({
+        name: String(input.metadata.name ?? ''),
+        object: store.createEntry(key, structuredClone(input), { ...options, dryRun: true }).object,
+      }));
+      answerWrite(201, objectJson(store.createEntry(key, input, options), apiVersion));
       return;
     }
     case 'update': {
@@ -267,10 +295,13 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       }
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
-      answerWrite(
-        200,
-        objectJson(store.updateEntry(key, input, { subresource, ...writeOptions() }), apiVersion),
-      );
+      const options = { subresource, ...writeOptions() };
+      await admit('UPDATE', () => ({
+        name: r.name!,
+        oldObject: store.getEntry(key, namespace, r.name!)?.object,
+        object: store.updateEntry(key, structuredClone(input), { ...options, dryRun: true }).object,
+      }));
+      answerWrite(200, objectJson(store.updateEntry(key, input, options), apiVersion));
       return;
     }
     case 'patch': {
@@ -293,12 +324,18 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       const patch = parseJsonBody(await readBody(r.req, r.maxBodyBytes));
       if (!store.getEntry(key, namespace, r.name!)) throw notFound(def, r.name!);
       if (r.decision.conflict) throw conflict(def, r.name!);
+      const options = { subresource, ...writeOptions() };
+      await admit('UPDATE', () => ({
+        name: r.name!,
+        oldObject: store.getEntry(key, namespace, r.name!)?.object,
+        object: store.patchEntry(key, namespace, r.name!, type, structuredClone(patch), {
+          ...options,
+          dryRun: true,
+        }).object,
+      }));
       answerWrite(
         200,
-        objectJson(
-          store.patchEntry(key, namespace, r.name!, type, patch, { subresource, ...writeOptions() }),
-          apiVersion,
-        ),
+        objectJson(store.patchEntry(key, namespace, r.name!, type, patch, options), apiVersion),
       );
       return;
     }
