@@ -25,7 +25,6 @@ const integration = [
   'tools/demo/demo',
   'tools/sim/actors/host-runners',
   'tools/sim/actors/jobs',
-  'tools/sim/actors/npm-crashloop',
   'tools/sim/api/client-crud',
   'tools/sim/api/client-custom',
   'tools/sim/api/client-smoke',
@@ -36,6 +35,7 @@ const integration = [
   'tools/sim/api/scale',
   'tools/sim/api/validating-webhooks',
   'tools/sim/cluster',
+  'tools/sim/nodes/npm-crashloop',
   'tools/soak/soak',
 ];
 const controlPlane = [

@@ -9,6 +9,8 @@ import { startApiServer, type ApiServerHandle, type ApiServerOptions } from '../
 import { writeKubeconfig } from '../../tools/sim/api/kubeconfig.js';
 import { SERVICE_ACCOUNTS } from '../../tools/sim/api/types.js';
 import { setupServiceAccounts } from '../../tools/sim/setup-objects.js';
+import { ContainerLogs } from '../../tools/sim/nodes/container-logs.js';
+import { startKubeletServer } from '../../tools/sim/nodes/kubelet-server.js';
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
 import { buildCrds } from '../../src/api/crd.js';
 import { CRDS, type KubeObject } from '../../tools/sim/api/types.js';
@@ -130,4 +132,34 @@ export async function startSimApi(options: SimApiOptions = {}): Promise<SimApi> 
     kubeconfigPath: harness.kubeconfigPath,
     close: harness.stop,
   };
+}
+
+/**
+ * A kubelet API for a node of a bare sim API server: the Node (created if missing) points at it (127.0.0.1 and the
+ * server's port), and `logs` holds what its containers printed, which `pods/log` then reads through the API server.
+ */
+export async function startFakeKubelet(
+  store: SimStoreImpl,
+  ...nodeNames: string[]
+): Promise<{ logs: ContainerLogs; close(): Promise<void> }> {
+  const logs = new ContainerLogs();
+  const server = await startKubeletServer(logs);
+  const NODE_KEY = { group: '', resource: 'nodes' };
+  for (const nodeName of nodeNames) {
+    if (!store.get(NODE_KEY, undefined, nodeName)) store.create(NODE_KEY, nodeObject(nodeName));
+    store.patch(
+      NODE_KEY,
+      undefined,
+      nodeName,
+      'merge',
+      {
+        status: {
+          addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+          daemonEndpoints: { kubeletEndpoint: { Port: server.port } },
+        },
+      },
+      { subresource: 'status' },
+    );
+  }
+  return { logs, close: () => server.close() };
 }

@@ -42,9 +42,14 @@ describe('operator gates on the simulated cluster', () => {
       .list(PODS, { namespace: 'kube-system' })
       .find((p) => (p.spec as { nodeName?: string }).nodeName === win)!;
     expect(winPod.metadata.name).toMatch(/^azure-npm-win-/);
-    env.cluster.store.setPodLog('kube-system', winPod.metadata.name, 'azure-npm', {
-      previous: `${DEFAULT_SIGNATURE}\n`,
-    });
+    // What its kubelet would serve as the previous run's log.
+    env.cluster.kubelets.logs.started(
+      'kube-system',
+      winPod.metadata.name,
+      'azure-npm',
+      `${DEFAULT_SIGNATURE}\n`,
+    );
+    env.cluster.kubelets.logs.started('kube-system', winPod.metadata.name, 'azure-npm', '');
     env.cluster.store.patch(
       PODS,
       'kube-system',
@@ -108,6 +113,13 @@ describe('operator gates on the simulated cluster', () => {
     env = await startEnv({ linuxNodes: 2, broken: 1 });
     const [n] = env.cluster.brokenNodes().map((b) => b.node);
     env.cluster.setNodeReady(n!, false);
+    // Its kubelet stops renewing the Lease: the node lifecycle controller marks it once the grace period is over.
+    await eventually(() => {
+      const ready = (
+        env!.node(n!).status as { conditions?: Array<{ type: string; status: string }> }
+      ).conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'Unknown';
+    }, 'the node NotReady in the API');
     // A crash loop seen before the node went away: the episode is recorded by hand here.
     env.cluster.store.create(REMS, {
       apiVersion: API_VERSION,

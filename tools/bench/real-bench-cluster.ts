@@ -142,8 +142,8 @@ export async function startRealBenchCluster(o: RealBenchClusterOptions): Promise
     await nodes.waitForSync();
 
     const audited = new AuditLogReader(audit.logFile);
-    // The burst breaks Ready nodes only: a node the node lifecycle controller marked not Ready stays so (the
-    // simulated kubelets post their status only when they start), and the operator rightly waits there.
+    // The burst breaks Ready nodes only: a node the node lifecycle controller marked not Ready stays so until its
+    // kubelet's next status report (every ten Lease renewals), and the operator rightly waits there.
     const pickable = () => {
       const broken = new Set(cluster.brokenNodes().map((b) => b.node));
       return cluster.linuxNodeNames().filter((n) => !broken.has(n) && !notReadyNow.has(n));

@@ -1,26 +1,36 @@
+/**
+ * The simulated cluster on the in-memory control plane: the in-memory API server (tools/sim/api/) with the
+ * controllers a real control plane runs (DaemonSet, Job with TTL, scheduler, node lifecycle; garbage collection
+ * is the store's), and the simulated nodes' kubelets and hosts played by tools/sim/nodes/ `SimNodes` over HTTP,
+ * exactly as on the real control plane (tools/sim/real-cluster.ts).
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
+import { KubeRest } from '../../src/kube/rest.js';
 import { createSimStore, type SimStoreImpl } from './api/store.js';
 import { startApiServer, type ApiServerHandle } from './api/server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
-import { NODES, SERVICE_ACCOUNTS } from './api/types.js';
+import { DAEMONSETS, LEASES, NODES, SERVICE_ACCOUNTS } from './api/types.js';
 import { setupServiceAccounts } from './setup-objects.js';
-import { registerNodeAdminRoutes, type NodeAdmin } from './actors/admin-routes.js';
-import { createClock } from './actors/clock.js';
-import { EventRecorder } from './actors/event-recorder.js';
-import { SimHost, type BreakCause } from './actors/host.js';
-import { JobController } from './actors/job-controller.js';
-import { KubeletActor } from './actors/kubelet-actor.js';
-import { NodeDirectory } from './actors/node-directory.js';
-import { buildNode, imageCatalog, nodeIdentities } from './actors/node-factory.js';
-import { AzureNpmActor } from './actors/npm-actor.js';
-import { createRandom } from './actors/random.js';
+import { registerNodeAdminRoutes } from './actors/admin-routes.js';
 import { isoSeconds } from './actors/actor-store.js';
-import { simHostRunner } from './actors/node-runners.js';
+import { createClock } from './actors/clock.js';
+import { DaemonSetController } from './actors/daemonset-controller.js';
+import { EventRecorder } from './actors/event-recorder.js';
+import type { BreakCause } from './actors/host.js';
+import { JobController } from './actors/job-controller.js';
+import { imageCatalog } from './actors/node-factory.js';
+import { NodeLifecycleController } from './actors/node-lifecycle.js';
+import { buildNpmDaemonSet } from './actors/npm-objects.js';
+import { createRandom } from './actors/random.js';
+import { Scheduler } from './actors/scheduler.js';
+import { buildMachines, hostMethods, waitForNpmStarts } from './node-handle.js';
+import { isTransient } from './nodes/pod-status-writer.js';
+import { pooledKubeConfig } from './nodes/pooled-kubeconfig.js';
+import { SimNodes } from './nodes/sim-nodes.js';
 import type { SimulatedCluster } from './simulated-cluster.js';
-import { breakHost, chooseBroken } from './broken-nodes.js';
 
 export interface SimClusterOptions {
   linuxNodes: number;
@@ -34,29 +44,63 @@ export interface SimClusterOptions {
   port?: number;
   /** Where to write the kubeconfig; default: a new file in the OS temp directory, removed by stop(). */
   kubeconfigPath?: string;
-  /** Node status writes per real second across the cluster (kubelet heartbeats); 0 = none. */
+  /** Node status posts per real second across the cluster (kubelet status updates); 0 = none. */
   churnPerSecond?: number;
   /**
    * Namespaces that exist besides the built-in ones; default: chainmedic-system (the operator's) and
    * chainmedic-agent (its Jobs'), as if the manifests were applied.
    */
   namespaces?: string[];
+  /** Real milliseconds between the simulated kubelets' Lease renewals; default: see `leaseTimings`. */
+  leaseRenewMs?: number;
+  /** Real milliseconds a Lease may age before the node lifecycle controller marks its node Unknown. */
+  nodeMonitorGraceMs?: number;
 }
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+/** How long the start may wait for every node's azure-npm pod to be created and started. */
+const NPM_START_TIMEOUT_MS = 120_000;
+
+/** The simulated kubelets renew at most this many Leases per real second in all. */
+const MAX_RENEWALS_PER_SECOND = 100;
+
+/**
+ * The memory plane's Lease timings (real milliseconds). kubelet renews every 10 s and kube-controller-manager waits
+ * 40-50 s. Here a kubelet renews every 10 simulated seconds, but at least every second and never more often than
+ * keeps the whole fleet at MAX_RENEWALS_PER_SECOND (5,500 nodes: every 55 s); the grace is four renewals but at
+ * least 5 s, so that a loaded machine pausing this process never takes a running kubelet for a stopped one. A
+ * stopped kubelet's node is Unknown within a grace and a monitor period (half a renewal, at most 10 s): 5-6 s for
+ * a test-sized fleet at any time scale up to 0.125. At 5,500 nodes the kubelets' renewals cost about 15% of a core.
+ */
+export function leaseTimings(
+  timeScale: number,
+  nodes: number,
+): { renewMs: number; graceMs: number; monitorMs: number } {
+  const renewMs = Math.max(
+    1_000,
+    Math.round(10_000 * timeScale),
+    Math.ceil((nodes * 1000) / MAX_RENEWALS_PER_SECOND),
+  );
+  const graceMs = Math.max(5_000, 4 * renewMs);
+  return { renewMs, graceMs, monitorMs: Math.min(10_000, Math.max(250, Math.round(renewMs / 2))) };
+}
 
 /** The in-memory control plane: its store and server are in this process, for the tests that need them. */
 export interface SimCluster extends SimulatedCluster {
   controlPlane: 'memory';
   store: SimStoreImpl;
   server: ApiServerHandle;
+  /** The simulated nodes' kubelets (their container logs, their kubelet API). */
+  kubelets: SimNodes;
 }
 
 export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
   const seed = options.seed ?? 1;
   const random = createRandom(seed);
   const storeRandom = createRandom(seed ^ 0x5eed);
-  const clock = createClock({ timeScale: options.timeScale ?? 1 });
+  const controllerRandom = createRandom(seed ^ 0xc0de);
+  const timeScale = options.timeScale ?? 1;
+  const clock = createClock({ timeScale });
   const namespaces = [
     ...new Set([
       ...BUILTIN_NAMESPACES,
@@ -65,38 +109,22 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   ];
   const store = createSimStore({ random: storeRandom.next, namespaces });
   for (const account of setupServiceAccounts(namespaces)) store.create(SERVICE_ACCOUNTS, account);
-  const nodes = new NodeDirectory();
   const now = clock.wallNow();
-
-  const ids = nodeIdentities(options.linuxNodes, options.windowsNodes ?? 0, random);
+  const directory = buildMachines(options, random, now);
   const images = imageCatalog(random);
-  const nowIso = isoSeconds(now);
-  for (const id of ids) {
-    const host =
-      id.os === 'linux'
-        ? new SimHost(id.name, {
-            bootWallMs: now - 3_600_000 - random.int(20 * 86_400_000),
-            pid: 1000 + random.int(5000),
-          })
-        : undefined;
-    nodes.add({ id, host, ready: true });
-    store.create(NODES, buildNode(id, { random, images, createdWallMs: now - 30 * 86_400_000, nowIso }));
+  for (const os of ['linux', 'windows'] as const) {
+    store.create(DAEMONSETS, buildNpmDaemonSet(os, '', isoSeconds(now - 86_400_000), 0));
   }
 
-  const broken = chooseBroken(
-    options.broken,
-    ids.filter((i) => i.os === 'linux').map((i) => i.name),
-    random,
-  );
-  for (const { node, cause } of broken) breakHost(nodes.mustGet(node).host as SimHost, cause, now);
-
-  const events = new EventRecorder(store, random, () => clock.wallNow());
-  const npm = new AzureNpmActor(store, clock, random, nodes, events);
-  const kubelet = new KubeletActor(store, clock, nodes, options.churnPerSecond ?? 0);
-  const jobs = new JobController(store, clock, random, nodes, events);
-  npm.bootstrap();
-  kubelet.start();
-  jobs.start();
+  const events = new EventRecorder(store, controllerRandom, () => clock.wallNow());
+  const daemonSets = new DaemonSetController(store, clock, controllerRandom);
+  const scheduler = new Scheduler(store, clock, events);
+  const jobs = new JobController(store, clock, controllerRandom, events);
+  const timings = leaseTimings(timeScale, directory.names().length);
+  const lifecycle = new NodeLifecycleController(store, clock, {
+    monitorPeriodMs: timings.monitorMs,
+    gracePeriodMs: options.nodeMonitorGraceMs ?? timings.graceMs,
+  });
 
   const server = await startApiServer({
     store,
@@ -106,38 +134,55 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   });
   let kubeconfigPath = options.kubeconfigPath;
   let tempDir: string | undefined;
-  if (!kubeconfigPath) {
-    tempDir = await mkdtemp(join(tmpdir(), 'chainmedic-sim-'));
-    kubeconfigPath = join(tempDir, 'kubeconfig');
+  let nodes: SimNodes | undefined;
+  const stopAll = async () => {
+    clock.stop();
+    lifecycle.stop();
+    jobs.stop();
+    scheduler.stop();
+    daemonSets.stop();
+    await nodes?.stop();
+    await server.close();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  };
+  try {
+    if (!kubeconfigPath) {
+      tempDir = await mkdtemp(join(tmpdir(), 'chainmedic-sim-'));
+      kubeconfigPath = join(tempDir, 'kubeconfig');
+    }
+    await writeKubeconfig(kubeconfigPath, server.url);
+
+    // The kubelets register their nodes; then the controllers place, bind and follow the pods.
+    nodes = await SimNodes.start({
+      rest: new KubeRest(pooledKubeConfig(kubeconfigPath)),
+      clock,
+      random,
+      nodes: directory,
+      images,
+      leaseRenewMs: options.leaseRenewMs ?? timings.renewMs,
+      statusPostsPerSecond: options.churnPerSecond ?? 0,
+      // The cluster has been running for a while: its nodes registered before the simulation began.
+      registered: {
+        storeNode: (node) => store.create(NODES, node),
+        storeLease: (lease) => void store.create(LEASES, lease),
+      },
+      // The first pods, placed as the cluster had them: running since before the simulation began.
+      beforePods: (sim) => daemonSets.start((pod) => sim.statusBeforeStart(pod)),
+      // An API server that stops answers them with network errors; they retry as kubelet does.
+      onError: (what, err) => {
+        if (!isTransient(err)) console.error(`sim nodes: ${what}:`, err);
+      },
+    });
+    scheduler.start();
+    jobs.start();
+    lifecycle.start();
+    await waitForNpmStarts(nodes, directory.names(), NPM_START_TIMEOUT_MS);
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
   }
-  await writeKubeconfig(kubeconfigPath, server.url);
-
-  const linuxHost = (name: string): SimHost => {
-    const host = nodes.mustGet(name).host;
-    if (!host) throw new Error(`node ${JSON.stringify(name)} is not a Linux node`);
-    return host;
-  };
-
-  const admin: NodeAdmin = {
-    nodes,
-    breakNode(name, cause) {
-      breakHost(linuxHost(name), cause, clock.wallNow());
-      npm.restartContainerNow(name);
-    },
-    repairNpmImage(name) {
-      linuxHost(name).repairNpmImage();
-      npm.restartContainerNow(name);
-    },
-    setNodeReady: (name, ready) => kubelet.setReady(name, ready),
-    failNextJob(name) {
-      nodes.mustGet(name);
-      jobs.failNextJob(name);
-    },
-    failKubeletInits(name, count) {
-      linuxHost(name).failingInits = count;
-    },
-    npmPodName: (name) => npm.podName(name),
-  };
+  const sim = nodes;
+  const { admin, methods } = hostMethods(directory, sim, clock);
   registerNodeAdminRoutes(server.admin, admin);
 
   let stopped = false;
@@ -148,41 +193,13 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
     kubeconfigPath,
     store,
     server,
+    kubelets: sim,
     clock,
-    nodeNames: () => nodes.names(),
-    linuxNodeNames: () =>
-      nodes
-        .all()
-        .filter((m) => m.id.os === 'linux')
-        .map((m) => m.id.name),
-    windowsNodeNames: () =>
-      nodes
-        .all()
-        .filter((m) => m.id.os === 'windows')
-        .map((m) => m.id.name),
-    brokenNodes: () =>
-      nodes
-        .all()
-        .filter((m) => m.host?.brokenCause)
-        .map((m) => ({ node: m.id.name, cause: m.host?.brokenCause as BreakCause })),
-    breakNode: admin.breakNode,
-    repairNpmImage: admin.repairNpmImage,
-    setNodeReady: admin.setNodeReady,
-    iptables: (name) => linuxHost(name).iptables,
-    kubeletRestarts: (name) => nodes.mustGet(name).host?.kubeletRestarts ?? 0,
-    failNextJob: admin.failNextJob,
-    failKubeletInits: admin.failKubeletInits,
-    npmPodName: admin.npmPodName,
-    runOnHost: (name, argv) => simHostRunner(linuxHost(name), clock)(argv),
+    ...methods,
     async stop() {
       if (stopped) return;
       stopped = true;
-      clock.stop();
-      jobs.stop();
-      kubelet.stop();
-      npm.stop();
-      await server.close();
-      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+      await stopAll();
     },
   };
 }

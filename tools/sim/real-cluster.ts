@@ -5,23 +5,20 @@
  * loopback-only network namespace (hack/loopback-netns.sh): every address the API server may dial is 127.0.0.1.
  */
 import { copyFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_AGENT_NAMESPACE, DEFAULT_NAMESPACE } from '../../src/config.js';
 import { isAlreadyExists } from '../../src/kube/errors.js';
 import { KubeRest } from '../../src/kube/rest.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../control-plane/harness.js';
 import { isoSeconds } from './actors/actor-store.js';
-import { registerNodeAdminRoutes, type NodeAdmin } from './actors/admin-routes.js';
 import { createClock } from './actors/clock.js';
-import { SimHost, type BreakCause } from './actors/host.js';
-import { NodeDirectory } from './actors/node-directory.js';
-import { imageCatalog, nodeIdentities } from './actors/node-factory.js';
-import { simHostRunner } from './actors/node-runners.js';
+import { imageCatalog } from './actors/node-factory.js';
+import { registerNodeAdminRoutes } from './actors/admin-routes.js';
+import { buildMachines, hostMethods, waitForNpmStarts } from './node-handle.js';
 import { NPM_NAMESPACE, buildNpmDaemonSet } from './actors/npm-objects.js';
 import { createRandom } from './actors/random.js';
-import { breakHost, chooseBroken } from './broken-nodes.js';
 import type { SimClusterOptions } from './cluster.js';
 import { startAdminServer } from './nodes/admin-server.js';
+import { pooledKubeConfig } from './nodes/pooled-kubeconfig.js';
 import { SimNodes } from './nodes/sim-nodes.js';
 import { setupServiceAccounts } from './setup-objects.js';
 import type { SimulatedCluster } from './simulated-cluster.js';
@@ -62,29 +59,12 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
     await cp.stop();
   };
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(cp.adminKubeconfig);
-    const rest = new KubeRest(kc);
+    const rest = new KubeRest(pooledKubeConfig(cp.adminKubeconfig));
     await createObjects(rest, options.namespaces ?? [DEFAULT_NAMESPACE, DEFAULT_AGENT_NAMESPACE]);
 
-    const directory = new NodeDirectory();
     const now = clock.wallNow();
-    const ids = nodeIdentities(options.linuxNodes, options.windowsNodes ?? 0, random);
+    const directory = buildMachines(options, random, now);
     const images = imageCatalog(random);
-    for (const id of ids) {
-      const host =
-        id.os === 'linux'
-          ? new SimHost(id.name, {
-              bootWallMs: now - 3_600_000 - random.int(20 * 86_400_000),
-              pid: 1000 + random.int(5000),
-            })
-          : undefined;
-      directory.add({ id, host, ready: true });
-    }
-    const linuxNames = ids.filter((i) => i.os === 'linux').map((i) => i.name);
-    for (const { node, cause } of chooseBroken(options.broken, linuxNames, random)) {
-      breakHost(directory.mustGet(node).host as SimHost, cause, now);
-    }
 
     nodes = await SimNodes.start({
       rest,
@@ -104,38 +84,9 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
       delete ds.status;
       await rest.create(`/apis/apps/v1/namespaces/${NPM_NAMESPACE}/daemonsets`, ds);
     }
-    await waitForNpmStarts(sim, directory.names());
+    await waitForNpmStarts(sim, directory.names(), NPM_START_TIMEOUT_MS);
 
-    const linuxHost = (name: string): SimHost => {
-      const host = directory.mustGet(name).host;
-      if (!host) throw new Error(`node ${JSON.stringify(name)} is not a Linux node`);
-      return host;
-    };
-    const nodeAdmin: NodeAdmin = {
-      nodes: directory,
-      breakNode(name, cause) {
-        breakHost(linuxHost(name), cause, clock.wallNow());
-        sim.pods.restartNpm(name);
-      },
-      repairNpmImage(name) {
-        linuxHost(name).repairNpmImage();
-        sim.pods.restartNpm(name);
-      },
-      setNodeReady(name, ready) {
-        directory.mustGet(name);
-        sim
-          .setReady(name, ready)
-          .catch((err: unknown) => console.error(`sim: set ${name} ready=${ready}:`, err));
-      },
-      failNextJob(name) {
-        directory.mustGet(name);
-        sim.pods.failNextJob(name);
-      },
-      failKubeletInits(name, count) {
-        linuxHost(name).failingInits = count;
-      },
-      npmPodName: (name) => sim.pods.npmPod(name)?.name,
-    };
+    const { admin: nodeAdmin, methods } = hostMethods(directory, sim, clock);
     admin = await startAdminServer();
     registerNodeAdminRoutes(admin.routes, nodeAdmin);
 
@@ -144,7 +95,6 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
       copyFileSync(cp.adminKubeconfig, options.kubeconfigPath);
       kubeconfigPath = options.kubeconfigPath;
     }
-    const machines = () => directory.all();
     let stopped = false;
     return {
       controlPlane: 'real',
@@ -153,28 +103,7 @@ export async function startRealSimCluster(options: RealSimClusterOptions): Promi
       kubeconfigPath,
       adminUrl: admin.url,
       clock,
-      nodeNames: () => directory.names(),
-      linuxNodeNames: () =>
-        machines()
-          .filter((m) => m.id.os === 'linux')
-          .map((m) => m.id.name),
-      windowsNodeNames: () =>
-        machines()
-          .filter((m) => m.id.os === 'windows')
-          .map((m) => m.id.name),
-      brokenNodes: () =>
-        machines()
-          .filter((m) => m.host?.brokenCause)
-          .map((m) => ({ node: m.id.name, cause: m.host?.brokenCause as BreakCause })),
-      breakNode: nodeAdmin.breakNode,
-      repairNpmImage: nodeAdmin.repairNpmImage,
-      setNodeReady: nodeAdmin.setNodeReady,
-      iptables: (name) => linuxHost(name).iptables,
-      kubeletRestarts: (name) => directory.mustGet(name).host?.kubeletRestarts ?? 0,
-      failNextJob: nodeAdmin.failNextJob,
-      failKubeletInits: nodeAdmin.failKubeletInits,
-      npmPodName: nodeAdmin.npmPodName,
-      runOnHost: (name, argv) => simHostRunner(linuxHost(name), clock)(argv),
+      ...methods,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -204,26 +133,5 @@ async function createObjects(rest: KubeRest, namespaces: string[]): Promise<void
   }
   for (const account of setupServiceAccounts(namespaces)) {
     await create(`/api/v1/namespaces/${account.metadata.namespace}/serviceaccounts`, account);
-  }
-}
-
-async function waitForNpmStarts(nodes: SimNodes, names: string[]): Promise<void> {
-  const started = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const missing = names.filter((n) => !started.has(n));
-      reject(
-        new Error(`sim: azure-npm never started on ${missing.join(', ')} within ${NPM_START_TIMEOUT_MS} ms`),
-      );
-    }, NPM_START_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([
-      Promise.all(names.map((n) => nodes.pods.whenNpmStarted(n).then(() => started.add(n)))),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

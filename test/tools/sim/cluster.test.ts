@@ -106,12 +106,19 @@ describe('the simulated cluster handle', () => {
       const notReady = await admin('POST', `nodes/${node}/ready`, { ready: false });
       expect(notReady.body.ready).toBe(false);
       const { core } = clientsFor(cluster);
-      const object = await core.readNode({ name: node });
-      expect(object.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('Unknown');
+      const readyOf = (n: Awaited<ReturnType<typeof core.readNode>>) =>
+        n.status!.conditions!.find((c) => c.type === 'Ready')!.status;
+      // The kubelet stops renewing its Lease; the node lifecycle controller notices after its grace period.
+      const object = await eventually(async () => {
+        const n = await core.readNode({ name: node });
+        return readyOf(n) === 'Unknown' ? n : undefined;
+      }, 'the node Unknown');
       expect(object.spec!.taints!.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
       await admin('POST', `nodes/${node}/ready`, { ready: true });
-      const back = await core.readNode({ name: node });
-      expect(back.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
+      const back = await eventually(async () => {
+        const n = await core.readNode({ name: node });
+        return readyOf(n) === 'True' && (n.spec!.taints ?? []).length === 0 ? n : undefined;
+      }, 'the node Ready and untainted');
       expect(back.spec!.taints ?? []).toEqual([]);
     });
   });

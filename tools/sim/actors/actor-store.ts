@@ -1,15 +1,5 @@
 import { ApiError, type KubeObject, type ResourceKey, type SimStore } from '../api/types.js';
 
-/** What the actors need from the store: the SimStore contract plus the pod log API. */
-export interface ActorStore extends SimStore {
-  setPodLog(
-    namespace: string,
-    name: string,
-    container: string,
-    logs: { current?: string; previous?: string },
-  ): void;
-}
-
 /**
  * Read-modify-write of an object's status, retried on conflict; a vanished object is
  * not an error for an actor (someone deleted it meanwhile). Returns the stored object.

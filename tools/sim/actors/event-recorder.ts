@@ -1,5 +1,4 @@
-import { EVENTS, type KubeObject } from '../api/types.js';
-import type { ActorStore } from './actor-store.js';
+import { EVENTS, type KubeObject, type SimStore } from '../api/types.js';
 import { isoSeconds } from './actor-store.js';
 import type { SimRandom } from './random.js';
 
@@ -21,7 +20,7 @@ export class EventRecorder {
   private readonly names = new Map<string, string>();
 
   constructor(
-    private readonly store: ActorStore,
+    private readonly store: SimStore,
     private readonly random: SimRandom,
     private readonly wallNow: () => number,
   ) {}

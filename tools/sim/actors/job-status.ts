@@ -32,14 +32,23 @@ export function runningJobStatus(c: JobCounts): Record<string, unknown> {
   return counts(c);
 }
 
-export function completeJobStatus(c: JobCounts, at: string): Record<string, unknown> {
-  const message = 'Reached expected number of succeeded pods';
+const COMPLETE_MESSAGE = 'Reached expected number of succeeded pods';
+
+/** The success criteria are met; `Complete` follows once no pod of the Job runs (`at` of the target kept). */
+export function successTargetJobStatus(c: JobCounts, at: string): Record<string, unknown> {
+  return {
+    ...counts(c),
+    conditions: [condition('SuccessCriteriaMet', at, 'CompletionsReached', COMPLETE_MESSAGE)],
+  };
+}
+
+export function completeJobStatus(c: JobCounts, at: string, targetAt = at): Record<string, unknown> {
   return {
     ...counts(c),
     completionTime: at,
     conditions: [
-      condition('SuccessCriteriaMet', at, 'CompletionsReached', message),
-      condition('Complete', at, 'CompletionsReached', message),
+      condition('SuccessCriteriaMet', targetAt, 'CompletionsReached', COMPLETE_MESSAGE),
+      condition('Complete', at, 'CompletionsReached', COMPLETE_MESSAGE),
     ],
   };
 }
@@ -51,13 +60,32 @@ const FAILURE_MESSAGES: Record<JobFailureReason, string> = {
   DeadlineExceeded: 'Job was active longer than specified deadline',
 };
 
-export function failedJobStatus(c: JobCounts, at: string, reason: JobFailureReason): Record<string, unknown> {
+/** The Job will fail: its running pods are being deleted; `Failed` follows once none runs. */
+export function failureTargetJobStatus(
+  c: JobCounts,
+  at: string,
+  reason: JobFailureReason,
+): Record<string, unknown> {
+  return { ...counts(c), conditions: [condition('FailureTarget', at, reason, FAILURE_MESSAGES[reason])] };
+}
+
+export function failedJobStatus(
+  c: JobCounts,
+  at: string,
+  reason: JobFailureReason,
+  targetAt = at,
+): Record<string, unknown> {
   const message = FAILURE_MESSAGES[reason];
   return {
     ...counts(c),
-    conditions: [condition('FailureTarget', at, reason, message), condition('Failed', at, reason, message)],
+    conditions: [
+      condition('FailureTarget', targetAt, reason, message),
+      condition('Failed', at, reason, message),
+    ],
   };
 }
+
+export const jobFailureMessage = (reason: JobFailureReason): string => FAILURE_MESSAGES[reason];
 
 /** The Job controller's delay before replacing a failed pod: 10 s doubling, capped at 6 minutes. */
 export function jobRetryDelayMs(failures: number): number {

@@ -1,14 +1,13 @@
 import type { KubeObject } from '../api/types.js';
 import type { NodeOs } from './node-factory.js';
 
-/** Pure builders for azure-npm's DaemonSets and their pods, as AKS deploys them. */
+/** Pure builders for azure-npm's DaemonSets, as AKS deploys them (the DaemonSet controllers make their pods). */
 
 export const NPM_NAMESPACE = 'kube-system';
 export const NPM_CONTAINER = 'azure-npm';
 export const NPM_LABELS = { 'k8s-app': 'azure-npm' } as const;
 const LINUX_IMAGE = 'mcr.microsoft.com/containernetworking/azure-npm:v1.5.45';
 const WINDOWS_IMAGE = 'mcr.microsoft.com/containernetworking/azure-npm:v1.5.45-win';
-const REVISION_HASH = { linux: '7d9f6c8b5d', windows: '5b8c9d7f64' } as const;
 
 export const daemonSetName = (os: NodeOs) => (os === 'linux' ? 'azure-npm' : 'azure-npm-win');
 
@@ -97,73 +96,6 @@ export function buildNpmDaemonSet(os: NodeOs, uid: string, created: string, node
       numberReady: nodes,
       observedGeneration: 1,
       updatedNumberScheduled: nodes,
-    },
-  };
-}
-
-export interface NpmPodIdentity {
-  name: string;
-  uid: string;
-  nodeName: string;
-  nodeIp: string;
-  os: NodeOs;
-  daemonSetUid: string;
-}
-
-/** A freshly scheduled azure-npm pod, Pending until its container starts. */
-export function buildNpmPod(id: NpmPodIdentity, createdIso: string): KubeObject {
-  const template = podTemplate(id.os);
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: id.name,
-      generateName: `${daemonSetName(id.os)}-`,
-      namespace: NPM_NAMESPACE,
-      uid: id.uid,
-      creationTimestamp: createdIso,
-      labels: {
-        ...template.metadata.labels,
-        'controller-revision-hash': REVISION_HASH[id.os],
-        'pod-template-generation': '1',
-      },
-      annotations: template.metadata.annotations,
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'DaemonSet',
-          name: daemonSetName(id.os),
-          uid: id.daemonSetUid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
-    spec: {
-      ...template.spec,
-      nodeName: id.nodeName,
-      affinity: {
-        nodeAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [
-              { matchFields: [{ key: 'metadata.name', operator: 'In', values: [id.nodeName] }] },
-            ],
-          },
-        },
-      },
-      schedulerName: 'default-scheduler',
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
-      priority: 2000001000,
-    },
-    status: {
-      phase: 'Pending',
-      hostIP: id.nodeIp,
-      hostIPs: [{ ip: id.nodeIp }],
-      qosClass: 'Burstable',
-      conditions: [
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: createdIso },
-      ],
     },
   };
 }

@@ -1,4 +1,5 @@
 /** Deterministic (seeded) fault injection for the simulated API server. */
+import { isSimKubelet } from './request-log.js';
 
 export interface FaultRule {
   /** API verb: get, list, watch, create, update, patch, delete, deletecollection; omitted or '*' = any. */
@@ -55,6 +56,8 @@ export interface RequestFacts {
   name?: string;
   /** A server-side dry run (dryRun=All). */
   dryRun?: boolean;
+  /** The client's User-Agent header (the simulated kubelets send SIM_KUBELET_USER_AGENT). */
+  userAgent?: string;
 }
 
 export interface OneShotTarget {
@@ -225,6 +228,8 @@ export class FaultInjector {
 
   /** Registers an open watch stream so it can be dropped on demand; returns the unregister function. */
   trackWatch(facts: RequestFacts, close: (abrupt: boolean) => void): () => void {
+    // A simulated kubelet's watch is neither counted nor dropped (see decide).
+    if (isSimKubelet(facts.userAgent)) return () => undefined;
     const entry = { facts, close };
     this.watches.add(entry);
     return () => this.watches.delete(entry);
@@ -242,6 +247,7 @@ export class FaultInjector {
     return dropped;
   }
 
+  /** Open watches of the clients under test (the simulated kubelets' are not tracked). */
   activeWatches(target: OneShotTarget = {}): number {
     return [...this.watches].filter((w) => targetMatches(target, w.facts)).length;
   }
@@ -262,6 +268,8 @@ export class FaultInjector {
 
   decide(facts: RequestFacts): FaultDecision {
     const decision: FaultDecision = { latencyMs: 0, forceGone: false, conflict: false };
+    // The simulated kubelets play the cluster, not the client under test: no fault reaches them.
+    if (isSimKubelet(facts.userAgent)) return decision;
     if (facts.verb === 'watch') {
       const i = this.pendingGone.findIndex((t) => targetMatches(t, facts));
       if (i >= 0) {

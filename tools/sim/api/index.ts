@@ -3,7 +3,6 @@ export { createSimStore } from './store.js';
 export type {
   SimStoreImpl,
   SimStoreOptions,
-  PodLogs,
   ListPage,
   ListPageOptions,
   DeleteOptions,

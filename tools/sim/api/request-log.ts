@@ -1,5 +1,15 @@
 /** Counts of served requests by verb, resource and status code, resettable. */
 
+/** How the simulated kubelets introduce themselves (kubelet's own is `kubelet/v1.34.2 (linux/amd64) ...`). */
+export const SIM_KUBELET_USER_AGENT = 'kubelet/v1.34.2 (linux/amd64) chainmedic-sim';
+
+/**
+ * Whether a request came from a simulated kubelet. The kubelets play the cluster: the request log, the watch
+ * count and the injected faults (tools/sim/api/faults.ts) are about the clients under test (the operator,
+ * kubectl), and leave them out.
+ */
+export const isSimKubelet = (userAgent: string | undefined): boolean => userAgent === SIM_KUBELET_USER_AGENT;
+
 export interface RequestRecord {
   method: string;
   path: string;
@@ -8,6 +18,8 @@ export interface RequestRecord {
   code: number;
   /** A server-side dry run (`dryRun=All`): it stored nothing. Absent for every other request. */
   dryRun?: true;
+  /** The client's User-Agent header, when it sent one. */
+  userAgent?: string;
 }
 
 export interface RequestCount {

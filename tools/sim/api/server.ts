@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { ApiError } from './types.js';
 import type { SimStoreImpl } from './store.js';
 import { FaultInjector, InjectedFault, type RequestFacts } from './faults.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, isSimKubelet } from './request-log.js';
 import { AdminRoutes } from './admin.js';
 import { registerBuiltinAdminRoutes } from './admin-routes.js';
 import { parseRequestTarget, verbOf, type RequestTarget } from './http/request-target.js';
@@ -179,6 +179,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       namespace: target.namespace,
       name: target.name,
       ...(dryRun ? { dryRun: true } : {}),
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
     };
     const decision = faults.decide(facts);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
@@ -212,6 +213,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const target = parseRequestTarget(url.split('?')[0]!);
       const label = resourceLabel(target);
       if (url.startsWith('/sim/') || url === '/sim') return;
+      if (isSimKubelet(req.headers['user-agent'])) return;
       requests.record({
         method: req.method ?? 'GET',
         path: url,
@@ -219,6 +221,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         resource: label.resource,
         code: res.statusCode,
         ...((req as TaggedRequest).simDryRun ? { dryRun: true } : {}),
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       });
     });
     handle(req, res).catch((err: unknown) => {

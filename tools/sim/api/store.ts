@@ -3,7 +3,6 @@ import {
   ApiError,
   CRDS,
   NAMESPACES,
-  PODS,
   SERVICE_ACCOUNTS,
   type KubeObject,
   type ListOptions,
@@ -54,11 +53,6 @@ export interface SimStoreOptions {
   random?: () => number;
   /** Namespaces that exist from the start. */
   namespaces?: string[];
-}
-
-export interface PodLogs {
-  current?: string;
-  previous?: string;
 }
 
 export interface ListPageOptions extends ListOptions {
@@ -156,10 +150,6 @@ export interface SimStoreImpl extends SimStore {
   listPage(key: ResourceKey, options?: ListPageOptions): ListPage;
   /** Subscribes to raw events (shared, never to be mutated) after `fromRv`; throws 410 when too old. */
   watchRaw(key: ResourceKey, fromRv: number | undefined, listener: RawListener): RawWatch;
-  /** Stores what `kubectl logs` returns for a container: the running one and the previous (terminated) one. */
-  setPodLog(namespace: string, name: string, container: string, logs: PodLogs): void;
-  appendPodLog(namespace: string, name: string, container: string, text: string): void;
-  getPodLog(namespace: string, name: string, container: string | undefined, previous: boolean): string;
   /** Number of objects stored for a resource (cheap). */
   count(key: ResourceKey): number;
 }
@@ -227,7 +217,6 @@ class MemoryStore implements SimStoreImpl {
   private readonly dependents = new Map<string, Set<string>>();
   /** uid -> "bucket\0key" of every live object. */
   private readonly uids = new Map<string, string>();
-  private readonly podLogs = new Map<string, PodLogs>();
   private readonly deliveryQueue: Array<{ bucket: Bucket; event: StoreEvent }> = [];
   private delivering = false;
 
@@ -642,8 +631,6 @@ class MemoryStore implements SimStoreImpl {
     const gone: KubeObject = { ...final, metadata: { ...final.metadata } };
     const result = this.commit(bucket, k, 'DELETED', gone, existing);
     const uid = final.metadata.uid;
-    if (def.resource === 'pods' && !def.group)
-      this.forgetPodLogs(final.metadata.namespace!, final.metadata.name);
     if (def.resource === 'namespaces' && !def.group) this.emptyNamespace(final.metadata.name);
     if (def.resource === 'customresourcedefinitions' && def.group === CRDS.group) this.retireCrd(final);
     if (uid && policy !== 'Orphan') this.collectDependents(uid);
@@ -804,52 +791,5 @@ class MemoryStore implements SimStoreImpl {
     const watcher = { listener, afterRv: this.rv };
     bucket.watchers.add(watcher);
     return { replay, stop: () => bucket.watchers.delete(watcher) };
-  }
-
-  // ---- pod logs -----------------------------------------------------------------------------
-
-  private logKey(namespace: string, name: string, container: string): string {
-    return `${namespace}/${name}/${container}`;
-  }
-
-  setPodLog(namespace: string, name: string, container: string, logs: PodLogs): void {
-    const k = this.logKey(namespace, name, container);
-    this.podLogs.set(k, { ...this.podLogs.get(k), ...logs });
-  }
-
-  appendPodLog(namespace: string, name: string, container: string, text: string): void {
-    const k = this.logKey(namespace, name, container);
-    const logs = this.podLogs.get(k) ?? {};
-    this.podLogs.set(k, { ...logs, current: (logs.current ?? '') + text });
-  }
-
-  private forgetPodLogs(namespace: string, name: string): void {
-    const prefix = `${namespace}/${name}/`;
-    for (const k of [...this.podLogs.keys()]) if (k.startsWith(prefix)) this.podLogs.delete(k);
-  }
-
-  getPodLog(namespace: string, name: string, container: string | undefined, previous: boolean): string {
-    const pod = this.mustGet(PODS, namespace, name).object;
-    const spec = pod.spec as
-      { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }> } | undefined;
-    const names = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((c) => c.name);
-    let chosen = container;
-    if (!chosen) {
-      if ((spec?.containers ?? []).length !== 1) {
-        throw badRequest(
-          `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
-        );
-      }
-      chosen = spec!.containers![0]!.name;
-    }
-    if (!names.includes(chosen)) throw badRequest(`container ${chosen} is not valid for pod ${name}`);
-    const logs = this.podLogs.get(this.logKey(namespace, name, chosen));
-    if (previous) {
-      if (logs?.previous === undefined) {
-        throw badRequest(`previous terminated container "${chosen}" in pod "${name}" not found`);
-      }
-      return logs.previous;
-    }
-    return logs?.current ?? '';
   }
 }

@@ -95,6 +95,11 @@ export class AgentContainer implements PodWorker {
     );
   }
 
+  /** An agent is never found running: it runs to completion from its start. */
+  adopt(): void {
+    this.start();
+  }
+
   kubeletRestarted(): void {}
 
   restartNow(): void {}

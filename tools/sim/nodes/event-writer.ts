@@ -6,6 +6,11 @@ import { isNotFound } from '../../../src/kube/errors.js';
 import { MERGE_PATCH, type KubeRest } from '../../../src/kube/rest.js';
 import { isoSeconds } from '../actors/actor-store.js';
 import type { SimRandom } from '../actors/random.js';
+import { isTransient } from './pod-status-writer.js';
+
+/** kubelet's recorder tries an Event a dozen times before it drops it; a few are enough here. */
+const ATTEMPTS = 5;
+const RETRY_MS = 100;
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -35,6 +40,17 @@ export class EventWriter {
   ) {}
 
   async record(event: KubeletEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.recordOnce(event);
+      } catch (err) {
+        if (!isTransient(err) || attempt >= ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS * attempt));
+      }
+    }
+  }
+
+  private async recordOnce(event: KubeletEvent): Promise<void> {
     const { involved } = event;
     const namespace = involved.namespace ?? 'default';
     const key = [involved.uid, event.reason, event.message, involved.fieldPath ?? ''].join('\0');

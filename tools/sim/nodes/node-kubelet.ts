@@ -4,6 +4,7 @@
  * (`running = false`), so the real node lifecycle controller marks the node Unknown and taints it.
  */
 import { isAlreadyExists, isConflict } from '../../../src/kube/errors.js';
+import { isTransient } from './pod-status-writer.js';
 import { MERGE_PATCH, type KubeRest } from '../../../src/kube/rest.js';
 import { isoSeconds } from '../actors/actor-store.js';
 import { kubeletConditions, type NodeCondition } from '../actors/node-factory.js';
@@ -19,6 +20,9 @@ export interface NodeKubeletOptions {
   onError: (what: string, err: unknown) => void;
 }
 
+/** A status report every this many Lease renewals. */
+const STATUS_REPORT_RENEWALS = 10;
+
 const leasePath = (name: string) =>
   `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases/${name}`;
 
@@ -28,6 +32,8 @@ export class NodeKubelet {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> = Promise.resolve();
   private renewing = false;
+  private posting = false;
+  private renewals = 0;
 
   constructor(
     private readonly node: KubeObject,
@@ -36,6 +42,20 @@ export class NodeKubelet {
 
   get name(): string {
     return this.node.metadata.name;
+  }
+
+  /**
+   * A kubelet that registered before the simulation began (the memory plane stores such Nodes and Leases itself):
+   * it only keeps renewing its Lease, the first renewal at a random point of the period so that thousands of
+   * nodes do not renew in the same instant.
+   */
+  adopt(uid: string): void {
+    this.uid = uid;
+    const first = Math.floor(Math.random() * this.options.leaseRenewMs);
+    this.timer = setTimeout(() => {
+      this.renew();
+      this.timer = setInterval(() => this.renew(), this.options.leaseRenewMs);
+    }, first);
   }
 
   async register(): Promise<void> {
@@ -83,9 +103,23 @@ export class NodeKubelet {
     }
   }
 
+  /**
+   * One more node status post (kubelet's periodic status update; `--churn` on the memory plane): skipped while
+   * the kubelet is down or its previous post is still on its way.
+   */
+  heartbeat(): void {
+    if (!this.running || this.posting) return;
+    this.posting = true;
+    this.postStatus()
+      .catch((err: unknown) => {
+        if (this.running && !isTransient(err)) this.options.onError(`post the status of ${this.name}`, err);
+      })
+      .finally(() => (this.posting = false));
+  }
+
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer); // clears a pending first timeout too
     this.timer = undefined;
     await this.busy.catch(() => undefined);
   }
@@ -94,17 +128,18 @@ export class NodeKubelet {
   private async postStatus(): Promise<void> {
     const { rest } = this.options;
     for (let attempt = 0; ; attempt++) {
-      const live = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
-      const previous = (live.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? [];
-      const conditions = kubeletConditions(true, isoSeconds(Date.now()), previous);
       try {
+        const live = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
+        const previous = (live.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? [];
+        const conditions = kubeletConditions(true, isoSeconds(Date.now()), previous);
         await rest.patch(`/api/v1/nodes/${this.name}/status`, MERGE_PATCH, {
           metadata: { resourceVersion: live.metadata.resourceVersion },
           status: { conditions },
         });
         return;
       } catch (err) {
-        if (!isConflict(err) || attempt >= 5) throw err;
+        if (!(isConflict(err) || isTransient(err)) || attempt >= 5) throw err;
+        if (isTransient(err)) await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
       }
     }
   }
@@ -112,10 +147,14 @@ export class NodeKubelet {
   private renew(): void {
     // One renewal at a time: a slow API server gets no pile of them.
     if (!this.running || this.renewing) return;
+    // kubelet reports its status at least every few minutes even when nothing changed (nodeStatusReportFrequency):
+    // a node a controller marked Unknown while its kubelet ran is Ready again by the next report.
+    if (++this.renewals % STATUS_REPORT_RENEWALS === 0) this.heartbeat();
     this.renewing = true;
     this.busy = this.renewNow()
       .catch((err: unknown) => {
-        if (this.running) this.options.onError(`renew the Lease of ${this.name}`, err);
+        // A failed renewal is tried again at the next period, as kubelet does.
+        if (this.running && !isTransient(err)) this.options.onError(`renew the Lease of ${this.name}`, err);
       })
       .finally(() => (this.renewing = false));
   }

@@ -52,6 +52,19 @@ export class NpmContainer implements PodWorker {
     this.run();
   }
 
+  adopt(): void {
+    if (this.stopped || this.running) return;
+    const { ctx } = this;
+    this.running = true;
+    ctx.logs.started(
+      ctx.ref.namespace,
+      ctx.ref.name,
+      NPM_CONTAINER,
+      runNpmDetection(this.host, ctx.clock.wallNow()).log,
+    );
+    this.started.resolve();
+  }
+
   kubeletRestarted(): void {
     if (this.stopped || this.running) return;
     this.cancelRestart?.();

@@ -17,7 +17,7 @@ import type { EventWriter } from './event-writer.js';
 import { NpmContainer } from './npm-container.js';
 import { podKind, type PodSpecLike } from './pod-kind.js';
 import type { PodStatusWriter } from './pod-status-writer.js';
-import type { PodContext, PodWorker } from './pod-worker.js';
+import { runsAlready, type PodContext, type PodWorker } from './pod-worker.js';
 import { ReadyContainer } from './ready-container.js';
 
 export interface PodManagerOptions {
@@ -65,6 +65,8 @@ export class PodManager {
       fieldSelector: 'spec.nodeName!=',
       transform: (raw) => raw as KubeObject,
       onError: (err) => options.onError('watch pods', err),
+      // A watch that failed resumes within a second (the default doubles up to 30 s).
+      backoffMaxMs: 1_000,
     });
     this.informer.on((event) => this.handle(event));
   }
@@ -203,7 +205,9 @@ export class PodManager {
         this.npmWaiters.delete(entry.node);
       });
     }
-    if (!pod.metadata.deletionTimestamp) worker.start();
+    if (pod.metadata.deletionTimestamp) return entry;
+    if (runsAlready(pod) && machine.ready) worker.adopt();
+    else worker.start();
     return entry;
   }
 

@@ -1,8 +1,9 @@
 /**
  * Writes pod status as kubelet's status manager does: through the pods/status subresource, one write at a time
- * per pod, for this pod's uid only (never another incarnation's), conflicts retried on a fresh read.
+ * per pod, for this pod's uid only (never another incarnation's), conflicts retried on a fresh read, and an API
+ * server that fails (5xx, 429, no answer) retried after a back-off until it answers.
  */
-import { isConflict, isNotFound } from '../../../src/kube/errors.js';
+import { apiErrorCode, isConflict, isNotFound } from '../../../src/kube/errors.js';
 import type { KubeRest } from '../../../src/kube/rest.js';
 import type { KubeObject } from '../api/types.js';
 
@@ -13,9 +14,18 @@ export interface PodRef {
 }
 
 const MAX_CONFLICTS = 10;
+const RETRY_INITIAL_MS = 50;
+const RETRY_MAX_MS = 1_000;
+
+/** The API server did not do it but may next time: no answer, too many requests, or a server error. */
+export const isTransient = (err: unknown): boolean => {
+  const code = apiErrorCode(err);
+  return code === 0 || code === 429 || (code !== undefined && code >= 500);
+};
 
 export class PodStatusWriter {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private closed = false;
   /** The last status written for each pod (by uid): what the status manager syncs again. */
   private readonly last = new Map<string, { pod: PodRef; status: Record<string, unknown> }>();
 
@@ -31,7 +41,7 @@ export class PodStatusWriter {
     const next = previous
       .then(() => this.put(pod, status))
       .catch((err: unknown) => {
-        this.onError(`write the status of pod ${pod.namespace}/${pod.name}`, err);
+        if (!this.closed) this.onError(`write the status of pod ${pod.namespace}/${pod.name}`, err);
         return undefined;
       });
     this.queues.set(pod.uid, next);
@@ -60,7 +70,25 @@ export class PodStatusWriter {
     await Promise.allSettled([...this.queues.values()]);
   }
 
+  /** No more retries: queued writes end at their next failure. */
+  close(): void {
+    this.closed = true;
+  }
+
   private async put(pod: PodRef, status: Record<string, unknown>): Promise<KubeObject | undefined> {
+    let delay = RETRY_INITIAL_MS;
+    for (;;) {
+      try {
+        return await this.putOnce(pod, status);
+      } catch (err) {
+        if (this.closed || !isTransient(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private async putOnce(pod: PodRef, status: Record<string, unknown>): Promise<KubeObject | undefined> {
     const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`;
     for (let attempt = 0; ; attempt++) {
       let live: KubeObject;

@@ -44,6 +44,14 @@ export class ReadyContainer implements PodWorker {
       .finally(() => this.started.resolve());
   }
 
+  adopt(): void {
+    const { ctx } = this;
+    if (this.stopped || this.running) return;
+    this.running = true;
+    for (const c of ctx.spec.containers) ctx.logs.started(ctx.ref.namespace, ctx.ref.name, c.name, '');
+    this.started.resolve();
+  }
+
   kubeletRestarted(): void {}
 
   restartNow(): void {}

@@ -15,7 +15,9 @@ import { ContainerLogs } from './container-logs.js';
 import { EventWriter } from './event-writer.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
 import { NodeKubelet } from './node-kubelet.js';
-import { registrationNode } from './node-object.js';
+import { nodeLease, registrationNode } from './node-object.js';
+import type { KubeObject } from '../api/types.js';
+import { statusBeforeStart } from './pod-worker.js';
 import { PodManager } from './pod-manager.js';
 import { PodStatusWriter } from './pod-status-writer.js';
 
@@ -31,19 +33,40 @@ export interface SimNodesOptions {
   images: Record<NodeOs, ImageEntry[]>;
   /** Real milliseconds between Lease renewals; keep it well under the node monitor grace period. */
   leaseRenewMs: number;
+  /** Extra node status posts per real second across all nodes, round robin (kubelet's status updates); 0: none. */
+  statusPostsPerSecond?: number;
+  /**
+   * Nodes that registered before the simulation began: the memory plane stores each Node and Lease itself (one
+   * write each, no requests) and the kubelets only renew their Leases. Default: every kubelet registers through
+   * the API, posts its status and a Starting Event.
+   */
+  registered?: { storeNode(node: KubeObject): KubeObject; storeLease(lease: KubeObject): void };
+  /**
+   * Runs once every node is registered, before the kubelets list their pods (the memory plane's controllers place
+   * the first pods there: one paged list then brings them all, instead of a watch event each).
+   */
+  beforePods?: (nodes: SimNodes) => void;
   onError?: (what: string, err: unknown) => void;
 }
+
+const STATUS_TICK_MS = 100;
+/** Nodes registering at the same time. */
+const REGISTER_CONCURRENCY = 32;
 
 export class SimNodes {
   private readonly kubelets = new Map<string, NodeKubelet>();
   private readonly unsubscribe: Array<() => void> = [];
   private stopped = false;
+  private cursor = 0;
+  private budget = 0;
 
   private constructor(
     private readonly options: SimNodesOptions,
     readonly pods: PodManager,
     readonly kubeletServer: KubeletServer,
     private readonly statusWriter: PodStatusWriter,
+    /** What the containers printed, as the kubelet API serves it. */
+    readonly logs: ContainerLogs,
   ) {}
 
   /** Serves the kubelet API, registers every node with its Lease, and starts running their pods. */
@@ -54,33 +77,63 @@ export class SimNodes {
     const status = new PodStatusWriter(options.rest, onError);
     const server = await startKubeletServer(logs);
     const pods = new PodManager({ ...options, logs, status, events, onError });
-    const self = new SimNodes({ ...options, onError }, pods, server, status);
+    const self = new SimNodes({ ...options, onError }, pods, server, status, logs);
     try {
       const now = options.clock.wallNow();
-      await Promise.all(
-        options.nodes.all().map(async (machine) => {
-          const node = registrationNode(
-            machine.id,
-            { random: options.random, images: options.images, createdWallMs: now, nowIso: isoSeconds(now) },
-            server.port,
-          );
-          const kubelet = new NodeKubelet(node, {
+      const machines = options.nodes.all();
+      // Built in order (the seed's random), registered a few at a time: thousands of requests at once would
+      // exhaust the sockets.
+      const nodes = machines.map((machine) =>
+        registrationNode(
+          machine.id,
+          { random: options.random, images: options.images, createdWallMs: now, nowIso: isoSeconds(now) },
+          server.port,
+        ),
+      );
+      let next = 0;
+      const register = async (): Promise<void> => {
+        for (let i = next++; i < machines.length; i = next++) {
+          const machine = machines[i]!;
+          const kubelet = new NodeKubelet(nodes[i]!, {
             rest: options.rest,
             events,
             leaseRenewMs: options.leaseRenewMs,
             onError,
           });
           self.kubelets.set(machine.id.name, kubelet);
-          await kubelet.register();
+          if (options.registered) {
+            const stored = options.registered.storeNode(nodes[i]!);
+            const uid = stored.metadata.uid as string;
+            options.registered.storeLease(nodeLease(machine.id.name, uid, Date.now()));
+            kubelet.adopt(uid);
+          } else {
+            await kubelet.register();
+          }
           self.watchHost(machine.id.name);
-        }),
-      );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, machines.length) }, register));
+      options.beforePods?.(self);
       await pods.start();
+      const rate = options.statusPostsPerSecond ?? 0;
+      if (rate > 0)
+        self.unsubscribe.push(options.clock.everyRealMs(STATUS_TICK_MS, () => self.postStatuses(rate)));
     } catch (err) {
       await self.stop();
       throw err;
     }
     return self;
+  }
+
+  /**
+   * The status of a pod its node's kubelet ran before the simulation began (the memory plane's first pods), or
+   * undefined if it would not be running (an azure-npm whose detection fails starts crash-looping instead).
+   */
+  statusBeforeStart(pod: KubeObject): Record<string, unknown> | undefined {
+    const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    const machine = node === undefined ? undefined : this.options.nodes.get(node);
+    if (!machine?.ready) return undefined;
+    return statusBeforeStart(pod, machine, this.options.clock, this.options.random);
   }
 
   /** The node's kubelet stops (false: no Lease renewals, no status, no container starts) or starts again. */
@@ -96,8 +149,24 @@ export class SimNodes {
     for (const u of this.unsubscribe.splice(0)) u();
     await Promise.all([...this.kubelets.values()].map((k) => k.stop()));
     await this.pods.stop();
+    this.statusWriter.close();
     await this.statusWriter.idle();
     await this.kubeletServer.close();
+  }
+
+  /** This tick's share of the status posts, round robin over the nodes whose kubelet runs. */
+  private postStatuses(perSecond: number): void {
+    this.budget += (perSecond * STATUS_TICK_MS) / 1000;
+    const kubelets = [...this.kubelets.values()];
+    let posts = Math.floor(this.budget);
+    this.budget -= posts;
+    for (let scanned = 0; posts > 0 && scanned < kubelets.length; scanned++) {
+      const kubelet = kubelets[this.cursor % kubelets.length];
+      this.cursor = (this.cursor + 1) % kubelets.length;
+      if (!kubelet?.running) continue;
+      kubelet.heartbeat();
+      posts--;
+    }
   }
 
   private watchHost(name: string): void {

@@ -158,8 +158,10 @@ describe('the Job controller running the real agent', () => {
   it('keeps a Job pod on a NotReady node Pending until the node is Ready again', async () => {
     const node = spare[0]!;
     cluster.setNodeReady(node, false);
-    const nodeObject = await api.core.readNode({ name: node });
-    expect(nodeObject.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('Unknown');
+    await eventually(async () => {
+      const nodeObject = await api.core.readNode({ name: node });
+      return nodeObject.status!.conditions!.find((c) => c.type === 'Ready')!.status === 'Unknown';
+    }, 'the node Unknown once its Lease is older than the grace period');
     await api.batch.createNamespacedJob({ namespace: NS, body: agentJob('not-ready', node, 'nodeName') });
     // A Job created later on a Ready node finishes while this one waits.
     await api.batch.createNamespacedJob({ namespace: NS, body: agentJob('witness', spare[1]!, 'nodeName') });

@@ -11,7 +11,13 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { eventually } from '../../../kit/eventually.js';
-import { apiFailure, nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
+import {
+  apiFailure,
+  nodeObject,
+  startFakeKubelet,
+  startHarness,
+  type Harness,
+} from '../../../kit/sim-api.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -180,39 +186,50 @@ test('pods created over HTTP start Pending; label and field selectors filter lis
   expect(bad.code).toBe(400);
 });
 
-test('pod logs: previous, tailLines, limitBytes, and 400 without a previous container', async () => {
-  await core.createNamespacedPod({ namespace: 'default', body: podBody('logged', 'node-a') });
-  h.store.setPodLog('default', 'logged', 'azure-npm', {
-    current: 'starting\n',
-    previous:
+test("pod logs from the node's kubelet: previous, tailLines, limitBytes, and 400 without a previous container", async () => {
+  const kubelet = await startFakeKubelet(h.store, 'node-a');
+  try {
+    await core.createNamespacedPod({ namespace: 'default', body: podBody('logged', 'node-a') });
+    kubelet.logs.started(
+      'default',
+      'logged',
+      'azure-npm',
       'line1\nline2\nfailed to detect iptables version: unable to locate which iptables version kube proxy is using\n',
-  });
-  const previous = await core.readNamespacedPodLog({ name: 'logged', namespace: 'default', previous: true });
-  expect(previous).toContain('failed to detect iptables version');
-  const tail = await core.readNamespacedPodLog({
-    name: 'logged',
-    namespace: 'default',
-    previous: true,
-    tailLines: 1,
-  });
-  expect(tail).toBe(
-    'failed to detect iptables version: unable to locate which iptables version kube proxy is using\n',
-  );
-  const limited = await core.readNamespacedPodLog({
-    name: 'logged',
-    namespace: 'default',
-    container: 'azure-npm',
-    limitBytes: 5,
-  });
-  expect(limited).toBe('start');
-  await core.createNamespacedPod({ namespace: 'default', body: podBody('fresh', 'node-a') });
-  expect(
-    (
-      await apiFailure(() =>
-        core.readNamespacedPodLog({ name: 'fresh', namespace: 'default', previous: true }),
-      )
-    ).code,
-  ).toBe(400);
+    );
+    kubelet.logs.started('default', 'logged', 'azure-npm', 'starting\n');
+    const previous = await core.readNamespacedPodLog({
+      name: 'logged',
+      namespace: 'default',
+      previous: true,
+    });
+    expect(previous).toContain('failed to detect iptables version');
+    const tail = await core.readNamespacedPodLog({
+      name: 'logged',
+      namespace: 'default',
+      previous: true,
+      tailLines: 1,
+    });
+    expect(tail).toBe(
+      'failed to detect iptables version: unable to locate which iptables version kube proxy is using\n',
+    );
+    const limited = await core.readNamespacedPodLog({
+      name: 'logged',
+      namespace: 'default',
+      container: 'azure-npm',
+      limitBytes: 5,
+    });
+    expect(limited).toBe('start');
+    await core.createNamespacedPod({ namespace: 'default', body: podBody('fresh', 'node-a') });
+    expect(
+      (
+        await apiFailure(() =>
+          core.readNamespacedPodLog({ name: 'fresh', namespace: 'default', previous: true }),
+        )
+      ).code,
+    ).toBe(400);
+  } finally {
+    await kubelet.close();
+  }
 });
 
 test('garbage collection: deleting a Job with background propagation deletes its pods', async () => {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl, kubectlStream } from '../../../kit/kubectl.js';
 import { eventually } from '../../../kit/eventually.js';
-import { nodeObject, startHarness, type Harness } from '../../../kit/sim-api.js';
+import { nodeObject, startFakeKubelet, startHarness, type Harness } from '../../../kit/sim-api.js';
 import { EVENTS, NODES, PODS, type KubeObject } from '../../../../tools/sim/api/types.js';
 
 let h: Harness;
 let dir: string;
+let kubelet: Awaited<ReturnType<typeof startFakeKubelet>> | undefined;
 const run = (args: string[], input?: string) =>
   kubectl(h.kubeconfigPath, args, { cacheDir: join(dir, 'cache'), input });
 
@@ -87,11 +88,18 @@ beforeAll(async () => {
   h.store.create(NODES, nodeObject('aks-nodepool1-00000000-vmss000001'));
   const npm = h.store.create(PODS, pod('azure-npm-abcde', 'aks-nodepool1-00000000-vmss000000', 'azure-npm'));
   h.store.create(PODS, pod('coredns-12345', 'aks-nodepool1-00000000-vmss000001', 'coredns'));
-  h.store.setPodLog('kube-system', 'azure-npm-abcde', 'azure-npm', {
-    current: '',
-    previous:
-      'I1008 05:38:40.000000 1 main.go:1] first attempt detecting iptables version...\nfailed to detect iptables version: unable to locate which iptables version kube proxy is using\n',
-  });
+  kubelet = await startFakeKubelet(
+    h.store,
+    'aks-nodepool1-00000000-vmss000000',
+    'aks-nodepool1-00000000-vmss000001',
+  );
+  kubelet.logs.started(
+    'kube-system',
+    'azure-npm-abcde',
+    'azure-npm',
+    'I1008 05:38:40.000000 1 main.go:1] first attempt detecting iptables version...\nfailed to detect iptables version: unable to locate which iptables version kube proxy is using\n',
+  );
+  kubelet.logs.started('kube-system', 'azure-npm-abcde', 'azure-npm', '');
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   h.store.create(EVENTS, {
     apiVersion: 'v1',
@@ -109,6 +117,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await kubelet?.close();
   await h.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -121,7 +130,7 @@ test('get nodes prints the real columns; -o wide adds addresses', async () => {
   expect(lines[1]).toMatch(/^aks-nodepool1-00000000-vmss000000\s+Ready\s+agent\s+\d+s\s+v1\.32\.4$/);
   const wide = await run(['get', 'nodes', '-o', 'wide']);
   expect(wide.stdout.split('\n')[0]).toContain('INTERNAL-IP');
-  expect(wide.stdout).toContain('10.224.0.4');
+  expect(wide.stdout).toContain('127.0.0.1'); // the address of its kubelet API (startFakeKubelet)
 });
 
 test('cordon and uncordon patch spec.unschedulable', async () => {

@@ -339,18 +339,6 @@ test('CRDs register a resource with status subresource; deleting the CRD removes
   expect(errorOf(() => store.list(key))).toMatchObject({ code: 404 });
 });
 
-test('pod logs: current, previous, container choice, and cleanup with the pod', () => {
-  const store = createSimStore();
-  store.create(PODS, pod('p'));
-  store.setPodLog('default', 'p', 'c', { current: 'now\n', previous: 'before\n' });
-  expect(store.getPodLog('default', 'p', undefined, false)).toBe('now\n');
-  expect(store.getPodLog('default', 'p', 'c', true)).toBe('before\n');
-  expect(errorOf(() => store.getPodLog('default', 'p', 'other', false))).toMatchObject({ code: 400 });
-  store.delete(PODS, 'default', 'p');
-  store.create(PODS, pod('p'));
-  expect(errorOf(() => store.getPodLog('default', 'p', 'c', true))).toMatchObject({ code: 400 });
-});
-
 test('deleting a namespace deletes what is in it', () => {
   const store = createSimStore();
   store.create(

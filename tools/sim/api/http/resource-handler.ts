@@ -8,7 +8,7 @@ import type { Entry } from '../history.js';
 import { mediaType, parseJsonBody, readBody } from './body.js';
 import { listJson, objectJson } from './serialize.js';
 import { serveWatch } from './watch.js';
-import { trimLog } from './logs.js';
+import { readPodLog } from './logs.js';
 import { tableJson, tableRequest, type TableRequest } from './table.js';
 import type { Verb } from './request-target.js';
 import { InjectedFault, type FaultDecision } from '../faults.js';
@@ -175,16 +175,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
         'MethodNotAllowed',
         'the server does not allow this method on the requested resource',
       );
-    const text = store.getPodLog(
-      namespace!,
-      r.name!,
-      url.searchParams.get('container') ?? undefined,
-      boolParam(url, 'previous'),
-    );
-    const body = trimLog(text, {
-      tailLines: intParam(url, 'tailLines'),
-      limitBytes: intParam(url, 'limitBytes'),
-    });
+    const body = await readPodLog(store, namespace!, r.name!, url.searchParams);
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
     return;

@@ -1,9 +1,10 @@
+/** The simulated kubelets (tools/sim/nodes/) running azure-npm on the in-memory plane: detection, crash loop, Events, logs. */
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { backoffAfterCrash, formatBackoff } from '../../../../tools/sim/actors/backoff.js';
 import { NPM_DETECTION_FAILURE } from '../../../../tools/sim/actors/npm-detection.js';
 import { startSimCluster, type SimCluster } from '../../../../tools/sim/cluster.js';
 import { eventually } from '../../../kit/eventually.js';
-import { clientsFor, type Clients } from './helpers.js';
+import { clientsFor, type Clients } from '../actors/helpers.js';
 
 // 10 s of simulated back-off is 50 ms here; 5 minutes is 1.5 s.
 const TIME_SCALE = 0.005;
