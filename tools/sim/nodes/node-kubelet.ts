@@ -58,25 +58,29 @@ export class NodeKubelet {
     }, first);
   }
 
+  /** Registers the Node and its Lease; like kubelet, it tries again while the API server is busy or unreachable. */
   async register(): Promise<void> {
     const { rest } = this.options;
-    let created: KubeObject;
-    try {
-      created = await rest.create<KubeObject>('/api/v1/nodes', this.node);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      created = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
-    }
+    const created = await retryTransient(async () => {
+      try {
+        return await rest.create<KubeObject>('/api/v1/nodes', this.node);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        return rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
+      }
+    });
     this.uid = created.metadata.uid as string;
-    try {
-      await rest.create(
-        `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`,
-        nodeLease(this.name, this.uid, Date.now()),
-      );
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-    await this.starting();
+    await retryTransient(async () => {
+      try {
+        await rest.create(
+          `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`,
+          nodeLease(this.name, this.uid, Date.now()),
+        );
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    });
+    await retryTransient(() => this.starting());
     this.timer = setInterval(() => this.renew(), this.options.leaseRenewMs);
   }
 
@@ -163,5 +167,19 @@ export class NodeKubelet {
     return this.options.rest.patch(leasePath(this.name), MERGE_PATCH, {
       spec: { renewTime: microTime(Date.now()) },
     });
+  }
+}
+
+const REGISTER_ATTEMPTS = 8;
+
+/** Runs `call` again after a transient failure (no answer, 429, 5xx), backing off from 100 ms to 3.2 s. */
+async function retryTransient<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= REGISTER_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (attempt - 1), 3_200)));
+    }
   }
 }

@@ -91,8 +91,9 @@ export class SimNodes {
         ),
       );
       let next = 0;
+      let failed = false;
       const register = async (): Promise<void> => {
-        for (let i = next++; i < machines.length; i = next++) {
+        for (let i = next++; i < machines.length && !failed; i = next++) {
           const machine = machines[i]!;
           const kubelet = new NodeKubelet(nodes[i]!, {
             rest: options.rest,
@@ -112,7 +113,16 @@ export class SimNodes {
           self.watchHost(machine.id.name);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, machines.length) }, register));
+      // On a failure the other workers stop taking nodes, and every one ends before the cleanup: no kubelet
+      // registered after the stop keeps renewing its Lease (and the process alive).
+      const workers = Array.from({ length: Math.min(REGISTER_CONCURRENCY, machines.length) }, () =>
+        register().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      );
+      const failure = (await Promise.allSettled(workers)).find((r) => r.status === 'rejected');
+      if (failure) throw failure.reason;
       options.beforePods?.(self);
       await pods.start();
       const rate = options.statusPostsPerSecond ?? 0;
