@@ -5,18 +5,23 @@
  * ResourceQuota, a missing RBAC verb, Pod Security Admission) ends the remediation `Failed`/`JobRejected` on its
  * first attempt with the API server's message, one Warning Event on the NodeRemediation and one on the Node, the
  * failure metric, the policy `Degraded`, and the node never cordoned. A transient answer (503, 429, 409, a
- * dropped connection), injected by the test's own proxy between the operator and the apiserver
- * (fault-proxy.ts), is retried and the remediation heals. One control plane for the file, one node per case.
+ * dropped connection), injected by the workshop's fault proxy between the operator and the apiserver
+ * (tools/control-plane/fault-proxy.ts, the soak's too), is retried and the remediation heals. One control plane
+ * for the file, one node per case.
  */
 import { HttpMethod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { CORDON_MARKER_ANNOTATION, isTerminal, NODE_REMEDIATION_KIND } from '../../src/api/index.js';
 import { jobNameFor } from '../../src/api/names.js';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/harness.js';
+import {
+  startFaultProxy,
+  type FaultProxy,
+  type ProxiedRequest,
+} from '../../tools/control-plane/fault-proxy.js';
 import { kubeClient } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import type { KubeRest } from '../../src/kube/rest.js';
-import { startFaultProxy, type FaultProxy, type SeenRequest } from './fault-proxy.js';
 import { FakeKubelet } from './kubelet.js';
 import {
   admin,
@@ -180,7 +185,7 @@ describe('what the API server refuses, and what it only fails for a moment', () 
   }
   const policy = () =>
     rest.get<{ status?: PolicyStatus }>('/apis/chainmedic.io/v1alpha1/remediationpolicies/default');
-  const operatorRequests = (from: number, method: string, path: string): SeenRequest[] =>
+  const operatorRequests = (from: number, method: string, path: string): ProxiedRequest[] =>
     proxy.requests.slice(from).filter((r) => r.method === method && r.path === path);
 
   beforeAll(async () => {
