@@ -13,6 +13,9 @@ export type ErrorClass =
   | { kind: 'transient'; why: string; retryAfterSeconds?: number }
   | { kind: 'refused'; code: number; reason: string; message: string };
 
+/** kube-apiserver's OwnerReferencesPermissionEnforcement (gc admission) wording for an unmapped owner kind. */
+const OWNER_MAPPING_LAG = /cannot set blockOwnerDeletion in this case because cannot find RESTMapping for /;
+
 const CREATES: ReadonlySet<ApiCall> = new Set(['admitJob', 'admitPod', 'createJob', 'createRemediation']);
 
 export function classifyApiError(err: unknown, call: ApiCall): ErrorClass {
@@ -37,6 +40,12 @@ export function classifyApiError(err: unknown, call: ApiCall): ErrorClass {
       why: 'too many requests',
       ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     };
+  }
+  // The owner-reference admission check cannot map our CRD's kind yet: for a while after the CRDs are installed
+  // (up to ~30 s on 1.34) the API server's RESTMapper lags them. Seen on the real control plane on every fresh
+  // install with broken nodes; it passes by itself.
+  if (code === 403 && OWNER_MAPPING_LAG.test(err.serverMessage || err.message)) {
+    return { kind: 'transient', why: 'the API server does not map the owner kind yet (CRD just installed)' };
   }
   // 403 (RBAC, quota, admission denial), 422 (schema, CEL, ValidatingAdmissionPolicy) and every other 4xx.
   if (code >= 400 && code < 500) return refused();

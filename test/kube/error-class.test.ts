@@ -20,6 +20,26 @@ describe('classifyApiError: the table of docs/adr/0008', () => {
       'admitPod',
       'refused',
     ],
+    [
+      '403 owner kind not mapped yet (CRD just installed)',
+      answer(
+        403,
+        'Forbidden',
+        'jobs.batch "n-1" is forbidden: cannot set blockOwnerDeletion in this case because cannot find RESTMapping for APIVersion chainmedic.io/v1alpha1 Kind NodeRemediation: no matches for kind "NodeRemediation" in version "chainmedic.io/v1alpha1"',
+      ),
+      'admitJob',
+      'transient',
+    ],
+    [
+      '403 blockOwnerDeletion without the finalizers permission',
+      answer(
+        403,
+        'Forbidden',
+        'jobs.batch "n-1" is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you can\'t set finalizers on',
+      ),
+      'createJob',
+      'refused',
+    ],
     ['404 on a create: the namespace is missing', answer(404, 'NotFound'), 'createJob', 'refused'],
     ['404 on the dry run', answer(404, 'NotFound'), 'admitJob', 'refused'],
     ['404 on the pod dry run', answer(404, 'NotFound'), 'admitPod', 'refused'],
