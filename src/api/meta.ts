@@ -21,3 +21,10 @@ export const LABEL_REMEDIATION = 'chainmedic.io/remediation';
 export const LABEL_NODE = 'chainmedic.io/node';
 
 export const AGENT_SERVICE_ACCOUNT = 'chainmedic-agent';
+
+/** Label of the operator's probe Jobs (and their pods): why the node was probed (a ProbeReason). */
+export const LABEL_PROBE = 'chainmedic.io/probe';
+/** The Node condition the operator writes from its probes (NPD-style). */
+export const CHAINS_CONDITION_TYPE = 'KubeletIPTablesInitFailed';
+/** Policy annotation: the id of a storm an SRE releases (remediation proceeds at maxConcurrent until it ends). */
+export const RELEASE_STORM_ANNOTATION = 'chainmedic.io/release-storm';

@@ -45,3 +45,11 @@ export function labelValue(name: string): string {
   if (name.length <= MAX_LABEL_VALUE && /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name)) return name;
   return withHash(name, name, MAX_LABEL_VALUE, 8);
 }
+
+/**
+ * A probe Job: one name per node and occasion (`key`: the kubelet start, boot or audit round it is for), so a
+ * leader that crashed after creating it gets AlreadyExists instead of a second probe.
+ */
+export function probeJobName(nodeName: string, key: string): string {
+  return withHash(`probe-${nodeName}`, `${nodeName}/${key}`, MAX_LABEL_VALUE);
+}

@@ -5,11 +5,16 @@ import { celRules, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MESSAGE, immutable } fro
 export const TriggerSourceSchema = z.enum(['CrashLoop', 'Manual', 'Audit']);
 export type TriggerSource = z.infer<typeof TriggerSourceSchema>;
 
+/** Why the operator probed a node whose chains it then found missing (trigger.source Audit). */
+export const ProbeReasonSchema = z.enum(['KubeletStarted', 'Rebooted', 'Rolling', 'Storm']);
+export type ProbeReason = z.infer<typeof ProbeReasonSchema>;
+
 /** What started the episode. For CrashLoop, the pod fields identify the crash-looping azure-npm pod. */
 export const TriggerSchema = z.object({
   source: TriggerSourceSchema.describe(
     'CrashLoop: the operator confirmed a crash loop of the target container whose previous log matched a ' +
-      'signature. Manual: created by a person (the admission webhook checks the node). Audit: reserved.',
+      'signature. Manual: created by a person (the admission webhook checks the node). Audit: a probe Job of the ' +
+      'operator found the chains missing while azure-npm still ran (a latent node).',
   ),
   pod: z.string().max(253).optional().describe('Name of the crash-looping pod (namespace = policy target).'),
   podUid: z.string().max(128).optional().describe('UID of the crash-looping pod: the episode identity.'),
@@ -21,7 +26,15 @@ export const TriggerSchema = z.object({
     .optional()
     .describe("The container's restart count when the crash loop was confirmed."),
   signature: z.string().max(1024).optional().describe('The log line that matched a detection signature.'),
-  observedAt: z.iso.datetime().optional().describe('When the crash loop was confirmed (RFC 3339).'),
+  observedAt: z.iso
+    .datetime()
+    .optional()
+    .describe('When the crash loop was confirmed, or the probe found the chains missing (RFC 3339).'),
+  probeJob: z.string().max(63).optional().describe('Audit: the probe Job that found the chains missing.'),
+  probeReason: ProbeReasonSchema.optional().describe(
+    'Audit: why the node was probed: KubeletStarted (a Starting Event of kubelet), Rebooted (a new bootID), ' +
+      'Rolling (the fleet audit) or Storm (explaining a storm).',
+  ),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 

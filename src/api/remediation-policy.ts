@@ -176,6 +176,38 @@ export const RemediationPolicySpecSchema = z
       'KeepCordoned keeps a failed node cordoned (NetworkPolicy is not enforced there); Uncordon releases ' +
         'it. Default KeepCordoned.',
     ),
+    audit: z
+      .object({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe(
+            'Probe Jobs (`agent probe`, read-only) find latent nodes: after each kubelet start, on a rolling ' +
+              'schedule, and on the nodes of a storm. False: the operator runs no probe Job. Default true.',
+          ),
+        afterKubeletStart: duration(
+          'How long after a kubelet start (its Starting Event, or a new bootID) the node is probed, at least 1s. ' +
+            'Default 2m.',
+          '1s',
+        ),
+        interval: duration(
+          'Every Linux node is probed at least this often, spread evenly over the interval; at least 1m. ' +
+            'Default 24h.',
+          '1m',
+        ),
+        maxConcurrentProbes: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('Probe Jobs running at once, fleet-wide, 1..100. Default 3.'),
+      })
+      .optional()
+      .describe(
+        'Latent nodes: the chains are missing while azure-npm still runs (it checks only when it starts). ' +
+          'Opted-out, Windows, NotReady nodes and nodes the cluster is operating on are never probed.',
+      ),
   })
   .describe('Every field is optional: the default applies to a field left out.');
 export type RemediationPolicySpec = z.infer<typeof RemediationPolicySpecSchema>;
@@ -225,6 +257,67 @@ export const RemediationPolicyStatusSchema = z
         'Nodes whose latest remediation failed because the API server refused one of its calls (condition Degraded).',
       ),
     lastDetection: z.iso.datetime().optional().describe('When a crash loop was last confirmed.'),
+    audit: z
+      .object({
+        eligibleNodes: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('Linux nodes the audit may probe (Ready, not opted out, not being operated on).'),
+        probedWithinInterval: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('Of those, probed within audit.interval (the Node condition KubeletIPTablesInitFailed).'),
+        probesRunning: z.number().int().min(0).optional().describe('Probe Jobs running now.'),
+        chainsMissing: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('Linux nodes whose last probe found the chains missing (condition True).'),
+        lastProbe: z.iso.datetime().optional().describe('When a probe last finished.'),
+      })
+      .optional()
+      .describe('The fleet audit: coverage and findings. Each node shows its own in its Node condition.'),
+    storm: z
+      .object({
+        id: z
+          .string()
+          .max(63)
+          .describe(
+            'The storm: annotate the policy chainmedic.io/release-storm=<id> to let remediation proceed at ' +
+              'maxConcurrent until this storm ends.',
+          ),
+        since: z.iso.datetime().describe('When the storm guard started holding.'),
+        released: z.boolean().optional().describe('An SRE released this storm (the annotation names it).'),
+        suspect: z
+          .enum(['image', 'kubelet', 'unknown'])
+          .optional()
+          .describe(
+            "image: the probed nodes' chains are present (azure-npm cannot see them); kubelet: they are missing.",
+          ),
+        headline: z.string().max(1024).optional().describe('What most affected nodes share.'),
+        groups: z
+          .array(
+            z.object({
+              attribute: z
+                .string()
+                .max(63)
+                .describe('finding, npmImage, nodeImageVersion, agentPool, osImage, kernelVersion or zone.'),
+              value: z.string().max(512).describe('The value the nodes share.'),
+              affected: z.number().int().min(0).describe('Affected nodes with this value.'),
+              fleet: z.number().int().min(0).describe('Linux nodes with this value.'),
+            }),
+          )
+          .max(10)
+          .optional()
+          .describe('The most telling attributes the affected nodes share, most telling first.'),
+      })
+      .optional()
+      .describe('The storm the guard holds, explained (absent when there is none).'),
     conditions: z
       .array(ConditionSchema)
       .max(16)

@@ -25,6 +25,7 @@ export interface EffectivePolicy {
   verifyTimeoutMs: number;
   deleteCrashingPod: boolean;
   onFailure: OnFailure;
+  audit: { enabled: boolean; afterKubeletStartMs: number; intervalMs: number; maxConcurrentProbes: number };
 }
 
 export const DEFAULT_POLICY_SPEC = {
@@ -42,6 +43,7 @@ export const DEFAULT_POLICY_SPEC = {
   verifyTimeout: '5m',
   deleteCrashingPod: true,
   onFailure: 'KeepCordoned',
+  audit: { enabled: true, afterKubeletStart: '2m', interval: '24h', maxConcurrentProbes: 3 },
 } as const satisfies RemediationPolicySpec;
 
 export function escapeRegExp(text: string): string {
@@ -127,6 +129,13 @@ export function validatePolicy(input: unknown, context: PolicyContext = { allowe
   const ttlMs = duration('job.ttlAfterFinished', spec.job?.ttlAfterFinished, d.job.ttlAfterFinished);
   const verifyTimeoutMs = duration('verifyTimeout', spec.verifyTimeout, d.verifyTimeout, 1000);
   const agentWaitSeconds = spec.job?.agentWaitSeconds ?? d.job.agentWaitSeconds;
+  const afterKubeletStartMs = duration(
+    'audit.afterKubeletStart',
+    spec.audit?.afterKubeletStart,
+    d.audit.afterKubeletStart,
+    1000,
+  );
+  const auditIntervalMs = duration('audit.interval', spec.audit?.interval, d.audit.interval, 60_000);
   if (errors.length === 0 && cooldownMs > attemptWindowMs) {
     errors.push(
       'spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
@@ -165,6 +174,12 @@ export function validatePolicy(input: unknown, context: PolicyContext = { allowe
       verifyTimeoutMs,
       deleteCrashingPod: spec.deleteCrashingPod ?? d.deleteCrashingPod,
       onFailure: spec.onFailure ?? d.onFailure,
+      audit: {
+        enabled: spec.audit?.enabled ?? d.audit.enabled,
+        afterKubeletStartMs,
+        intervalMs: auditIntervalMs,
+        maxConcurrentProbes: spec.audit?.maxConcurrentProbes ?? d.audit.maxConcurrentProbes,
+      },
     },
   };
 }

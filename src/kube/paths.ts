@@ -6,6 +6,7 @@ const enc = encodeURIComponent;
 export const paths = {
   nodes: () => '/api/v1/nodes',
   node: (name: string) => `/api/v1/nodes/${enc(name)}`,
+  nodeStatus: (name: string) => `/api/v1/nodes/${enc(name)}/status`,
   pods: (ns: string) => `/api/v1/namespaces/${enc(ns)}/pods`,
   pod: (ns: string, name: string) => `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`,
   podLog: (ns: string, name: string) => `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/log`,

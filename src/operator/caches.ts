@@ -4,7 +4,7 @@
  * is derived from the informers' own change counters: nothing here is bumped by hand.
  */
 import type { Logger } from 'pino';
-import { LABEL_APP, LABEL_APP_VALUE, LABEL_REMEDIATION } from '../api/index.js';
+import { LABEL_APP, LABEL_APP_VALUE, LABEL_NODE } from '../api/index.js';
 import { errorMessage } from '../errors.js';
 import { Informer, type Cached, type InformerEvent } from '../kube/informer.js';
 import { paths } from '../kube/paths.js';
@@ -43,6 +43,10 @@ const JOB_LABEL_SELECTOR = `${LABEL_APP}=${LABEL_APP_VALUE}`;
  * are only a quicker trigger, the pods' own watch sees every crash loop.
  */
 const EVENTS_WATCH_TIMEOUT_SECONDS = 1800;
+/** kubelet records its Node's Events in `default` (a cluster-scoped object's Events go there). */
+const NODE_EVENTS_NAMESPACE = 'default';
+/** kube-proxy posts `Starting` on the Node too: only kubelet's. */
+const KUBELET_STARTS_SELECTOR = 'involvedObject.kind=Node,reason=Starting,source=kubelet';
 
 type Handler<T> = (event: InformerEvent<T>) => void;
 
@@ -56,6 +60,7 @@ export interface CacheHandlers {
   daemonSets: Handler<TrimmedDaemonSet>;
   targetPods: Handler<TrimmedPod>;
   events: (event: InformerEvent<TrimmedEvent>, targetNamespace: string) => void;
+  kubeletStarts: Handler<TrimmedEvent>;
 }
 
 export interface CachesOptions {
@@ -92,6 +97,8 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
   readonly policies: Informer<CachedPolicy>;
   readonly jobs: Informer<TrimmedJob>;
   readonly agentPods: Informer<TrimmedPod>;
+  /** kubelet's `Starting` Events on Nodes (a latent node can only appear after kubelet started). */
+  readonly kubeletStarts: Informer<TrimmedEvent>;
   private target: Target | undefined;
   private synced = false;
   private readonly core: Pick<Informer<Cached>, 'start' | 'stop' | 'waitForSync' | 'restarts'>[];
@@ -110,20 +117,27 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       labelSelector: JOB_LABEL_SELECTOR,
     });
     this.jobs.addIndex(BY_NODE, nodeOf.job);
+    // The pods of both kinds of Job (remediation and probe) carry the node label.
     this.agentPods = this.informer(
       'agent-pods',
       paths.pods(options.agentNamespace),
       podTrimmer(['job-name']),
       {
-        labelSelector: LABEL_REMEDIATION,
+        labelSelector: LABEL_NODE,
       },
     );
+    this.kubeletStarts = this.informer('kubelet-starts', paths.events(NODE_EVENTS_NAMESPACE), trimEvent, {
+      fieldSelector: KUBELET_STARTS_SELECTOR,
+      watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
+    });
+    this.kubeletStarts.addIndex(BY_NODE, nodeOf.nodeEvent);
     this.nodes.on(handlers.nodes);
     this.remediations.on(handlers.remediations);
     this.policies.on(handlers.policies);
     this.jobs.on(handlers.jobs);
     this.agentPods.on(handlers.agentPods);
-    this.core = [this.nodes, this.remediations, this.policies, this.jobs, this.agentPods];
+    this.kubeletStarts.on(handlers.kubeletStarts);
+    this.core = [this.nodes, this.remediations, this.policies, this.jobs, this.agentPods, this.kubeletStarts];
   }
 
   start(): void {
@@ -179,6 +193,16 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
 
   remediationsOn(node: string): CachedRemediation[] {
     return this.remediations.byIndex(BY_NODE, node);
+  }
+
+  /** ms: the latest kubelet start on the node its Starting Events tell. */
+  kubeletStartedAt(node: string): number | undefined {
+    let latest: number | undefined;
+    for (const e of this.kubeletStarts.byIndex(BY_NODE, node)) {
+      const at = Date.parse(e.lastTimestamp ?? '');
+      if (Number.isFinite(at) && (latest === undefined || at > latest)) latest = at;
+    }
+    return latest;
   }
 
   jobsOn(node: string): TrimmedJob[] {

@@ -14,11 +14,15 @@ import type { KubeRest } from '../kube/rest.js';
 import { fleetCounts, type FleetCounts, type FleetSnapshot } from '../remediation/index.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
-import { fleetSnapshot } from './observe.js';
+import { fleetSnapshot, nodeFacts } from './observe.js';
 import { policyStatusFromCaches } from './policy-status.js';
 import type { PolicyState } from './policy-state.js';
 import type { CachedRemediation } from './trim.js';
 import { GateWaiters } from './waiting.js';
+import { StormTracker } from './storm.js';
+import type { EventRecorder } from '../kube/event-recorder.js';
+import type { NodeFacts } from '../remediation/storm.js';
+import type { RemediationPolicyStatus } from '../api/index.js';
 
 const STORM_CHECK_MS = 250;
 
@@ -36,7 +40,12 @@ export interface FleetOptions {
   queueing: () => boolean;
   /** Pods crash-looping without the signature (for the policy status). */
   unconfirmedPods: () => number;
+  recorder: EventRecorder;
+  /** The audit's coverage (for the policy status). */
+  auditStatus?: () => AuditStatus | undefined;
 }
+
+export type AuditStatus = NonNullable<RemediationPolicyStatus['audit']>;
 
 export class Fleet {
   private readonly waiters = new GateWaiters();
@@ -44,8 +53,17 @@ export class Fleet {
   private stormCheck: NodeJS.Timeout | undefined;
   /** What this replica last published in its current term ('' at the start of every term). */
   private lastPolicyStatus = '';
+  readonly storm: StormTracker;
 
-  constructor(private readonly o: FleetOptions) {}
+  constructor(private readonly o: FleetOptions) {
+    this.storm = new StormTracker({
+      policy: () => o.caches.policies.get(DEFAULT_POLICY_NAME),
+      recorder: o.recorder,
+      log: o.log,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      mayAct: o.mayAct,
+    });
+  }
 
   /** A remediation changed: keeps the waiters; true when it gave up a slot. */
   observeRemediation(e: InformerEvent<CachedRemediation>): boolean {
@@ -72,6 +90,7 @@ export class Fleet {
       const fleet = fleetCounts(this.snapshot());
       if (fleet.affectedNodes <= resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, fleet.linuxNodes))
         this.wakeWaiters();
+      else if (this.storm.view()?.released) this.wakeWaiters();
     }, STORM_CHECK_MS);
     this.stormCheck.unref();
   }
@@ -92,18 +111,51 @@ export class Fleet {
     if (!this.cache || (exact ? !unchanged : !unchanged && now - this.cache.at > 1000)) {
       this.cache = { at: now, version, value: this.snapshot() };
     }
-    return fleetCounts(this.cache.value, nodeName);
+    const storm = this.storm.view();
+    return { ...fleetCounts(this.cache.value, nodeName), ...(storm ? { storm } : {}) };
   }
 
+  /** The nodes affected in the storm the guard holds (none without a storm), and since when. */
+  stormNodes(): { since: number; nodes: ReadonlySet<string> } | undefined {
+    const since = this.storm.since();
+    if (since === undefined || !this.cache) return undefined;
+    return { since, nodes: this.cache.value.affected };
+  }
+
+  /** A fresh snapshot; the storm begins or ends with it. */
   private snapshot(): FleetSnapshot {
     const c = this.o.caches;
-    return fleetSnapshot(
+    const snapshot = fleetSnapshot(
       c.nodes.list(),
       c.targetPods(),
       c.daemonSet(),
       c.remediations.list(),
       this.o.policy.current,
     );
+    const limit = resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, snapshot.linuxNodes);
+    this.storm.observe(snapshot.affected.size > limit, Date.now());
+    return snapshot;
+  }
+
+  /** Explains the storm (if one holds) from the caches: each Linux node's facts, the affected ones apart. */
+  private explainStorm(snapshot: FleetSnapshot): void {
+    if (this.storm.since() === undefined) return;
+    const c = this.o.caches;
+    const container = this.o.policy.current.target.container;
+    const images = new Map<string, string>();
+    for (const pod of c.targetPods()) {
+      const image = pod.spec.images?.[container];
+      if (pod.spec.nodeName && image) images.set(pod.spec.nodeName, image);
+    }
+    const fleet: NodeFacts[] = [];
+    const affected: NodeFacts[] = [];
+    for (const node of c.nodes.list()) {
+      if (node.metadata.labels['kubernetes.io/os'] !== 'linux') continue;
+      const facts = nodeFacts(node, images.get(node.metadata.name));
+      fleet.push(facts);
+      if (snapshot.affected.has(facts.name)) affected.push(facts);
+    }
+    this.storm.explain(affected, fleet);
   }
 
   /** A status write moved a remediation into a terminal phase (for metrics). */
@@ -153,7 +205,12 @@ export class Fleet {
     const { caches: c, policy } = this.o;
     const obj = c.policies.get(DEFAULT_POLICY_NAME);
     if (!obj || !this.o.mayAct()) return;
-    const status = policyStatusFromCaches(
+    const snapshot = this.snapshot();
+    this.cache = { at: Date.now(), version: c.fleetVersion(), value: snapshot };
+    this.explainStorm(snapshot);
+    const storm = this.storm.status();
+    const audit = this.o.auditStatus?.();
+    const fleetStatus = policyStatusFromCaches(
       policy.current,
       c.nodes.list(),
       c.targetPods(),
@@ -163,6 +220,24 @@ export class Fleet {
       obj.metadata.generation,
       { validity: policy.result(), ...(obj.status ? { previous: obj.status } : {}) },
     );
+    const status = {
+      ...fleetStatus,
+      ...(audit ? { audit } : {}),
+      // null removes a storm that ended (a merge patch).
+      storm: storm ?? null,
+      conditions: (fleetStatus.conditions ?? []).map((cond) =>
+        cond.type === 'StormActive' && storm
+          ? {
+              ...cond,
+              message:
+                `${cond.message} Storm ${storm.id}${storm.released ? ' (released)' : ''}: ${storm.headline ?? 'not explained yet'}`.slice(
+                  0,
+                  32768,
+                ),
+            }
+          : cond,
+      ),
+    };
     const text = JSON.stringify(status);
     if (text === this.lastPolicyStatus) return;
     try {

@@ -1,9 +1,15 @@
 /**
  * Builds what `decide` needs from the informer caches. Pure: the caller hands in cache snapshots.
  */
+import { CHAINS_CONDITION_TYPE, LABEL_PROBE, ProbeReasonSchema } from '../api/index.js';
+import type { NodeFacts } from '../remediation/storm.js';
+import { probeSummaryOf, type ObservedProbe } from '../audit/findings.js';
 import type { EffectivePolicy } from '../config/policy.js';
 import { classifyPod, isTargetPod } from '../detect/index.js';
 import {
+  NODE_IMAGE_LABEL,
+  NODE_POOL_LABEL,
+  ZONE_LABEL,
   observeNode,
   parseJobReport,
   snapshotFleet,
@@ -46,6 +52,34 @@ export function targetPodOn(
 export function toObservedTargetPod(pod: TrimmedPod | undefined): ObservedTargetPod | null {
   if (!pod || pod.metadata.deletionTimestamp) return null;
   return { uid: pod.metadata.uid ?? '', name: pod.metadata.name, ready: pod.status.ready };
+}
+
+/** A probe Job of the audit (not of a remediation). */
+export function isProbeJob(job: TrimmedJob): boolean {
+  return job.metadata.labels[LABEL_PROBE] !== undefined;
+}
+
+/** A probe Job as the audit sees it (its reason from its label, its finding from its pod). */
+export function toObservedProbe(job: TrimmedJob, pods: readonly TrimmedPod[]): ObservedProbe {
+  const parsedReason = ProbeReasonSchema.safeParse(job.metadata.labels[LABEL_PROBE]);
+  const base = {
+    name: job.metadata.name,
+    uid: job.metadata.uid ?? '',
+    reason: parsedReason.success ? parsedReason.data : 'Rolling',
+    createdAt: Date.parse(job.metadata.creationTimestamp ?? '') || 0,
+  };
+  const observed = toObservedJob(job, pods);
+  if (observed.state === 'running') return { ...base, state: 'running' };
+  // A finished Job without a completion time (none on a Failed one before 1.30) counts from its creation.
+  const finishedAt = Date.parse(job.status.finishedAt ?? '') || base.createdAt;
+  const probe = probeSummaryOf(observed.report, observed.exitCode);
+  return {
+    ...base,
+    state: observed.state,
+    ...(finishedAt > 0 ? { finishedAt } : {}),
+    probe,
+    ...(probe ? {} : { reportError: observed.reportError ?? 'no result' }),
+  };
 }
 
 export function isDryRunJob(job: TrimmedJob): boolean {
@@ -99,4 +133,30 @@ export function fleetSnapshot(
     }
   }
   return snapshotFleet(new Set(linux.keys()), suspect, remediations.map(toObservedRemediation));
+}
+
+/** What the storm explanation groups a node by (`npmImage`: its target pod's image). */
+export function nodeFacts(node: TrimmedNode, npmImage: string | undefined): NodeFacts {
+  const labels = node.metadata.labels;
+  const info = node.status.nodeInfo;
+  const chains = node.status.conditions.find((c) => c.type === CHAINS_CONDITION_TYPE);
+  const finding = chains
+    ? chains.status === 'True'
+      ? 'missing'
+      : chains.status === 'False'
+        ? 'present'
+        : 'unknown'
+    : undefined;
+  const facts: NodeFacts = { name: node.metadata.name };
+  const set = <K extends keyof NodeFacts>(key: K, value: NodeFacts[K] | undefined) => {
+    if (value) facts[key] = value;
+  };
+  set('agentPool', labels[NODE_POOL_LABEL]);
+  set('nodeImageVersion', labels[NODE_IMAGE_LABEL]);
+  set('zone', labels[ZONE_LABEL]);
+  set('osImage', info?.osImage);
+  set('kernelVersion', info?.kernelVersion);
+  set('npmImage', npmImage);
+  set('finding', finding);
+  return facts;
 }

@@ -23,6 +23,7 @@ import {
 import { Caches, type CacheHandlers } from './caches.js';
 import type { LogDetector } from './detector.js';
 import { Fleet } from './fleet.js';
+import { Auditor } from './auditor.js';
 import { createLogger } from './logger.js';
 import { toObservedNode, toObservedRemediation } from './observe.js';
 import { PolicyState } from './policy-state.js';
@@ -58,6 +59,8 @@ export interface StartOperatorOptions {
   reconcileBackoffMaxMs?: number;
   /** Tests: changes the requeue delay `decide` asked for (e.g. a timer that never fires first). */
   adjustRequeueMs?: (requeueAfterMs: number, step: Step) => number;
+  /** How often the audit plans probes (default 2 s). */
+  auditTickMs?: number;
 }
 
 export interface OperatorHandle {
@@ -115,6 +118,7 @@ class Operator {
   private readonly caches: Caches;
   private readonly detector: LogDetector;
   private readonly fleet: Fleet;
+  private readonly auditor: Auditor;
   private readonly reconciler: Reconciler;
   private readonly readyPromise: Promise<void>;
 
@@ -167,6 +171,21 @@ class Operator {
       enqueue: (node) => this.enqueue([node]),
       queueing: () => this.queue !== undefined,
       unconfirmedPods: () => this.detector.unconfirmedPods(),
+      recorder,
+      auditStatus: () => this.auditor.status(),
+    });
+    this.auditor = new Auditor({
+      caches,
+      fleet: this.fleet,
+      policy,
+      rest,
+      recorder,
+      log: log.child({ component: 'audit' }),
+      ...(metrics ? { metrics } : {}),
+      mayAct,
+      agentNamespace,
+      agentImage,
+      ...(options.auditTickMs ? { tickMs: options.auditTickMs } : {}),
     });
     this.reconciler = new Reconciler({
       caches,
@@ -176,6 +195,7 @@ class Operator {
       recorder,
       rest,
       log,
+      metrics,
       mayAct,
       agentNamespace,
       agentImage,
@@ -212,6 +232,7 @@ class Operator {
   private handlers(): CacheHandlers {
     return {
       nodes: (e) => {
+        this.auditor.observeNode(e);
         this.enqueue(triggers.nodes(e, this.context()));
         this.fleet.checkStormGuardSoon();
       },
@@ -231,6 +252,8 @@ class Operator {
         this.fleet.checkStormGuardSoon();
       },
       events: (e, ns) => this.enqueue(triggers.events(e, this.context(ns))),
+      // The auditor reads them on its own schedule (a probe waits for the settle delay anyway).
+      kubeletStarts: () => undefined,
     };
   }
 
@@ -334,6 +357,7 @@ class Operator {
     const interval = this.options.policyStatusIntervalMs ?? 10_000;
     this.statusTimer = setInterval(() => void this.fleet.publishPolicyStatus(), interval);
     this.statusTimer.unref();
+    this.auditor.start();
     // The fleet view of the warm caches, now: the previous leader's last view (say, no storm) must not stand
     // for another interval after a failover.
     void this.fleet.publishPolicyStatus();
@@ -374,6 +398,7 @@ class Operator {
     this.queue?.shutDown();
     this.queue = undefined;
     if (this.statusTimer) clearInterval(this.statusTimer);
+    this.auditor.stop();
     this.fleet.cancelStormCheck();
   }
 

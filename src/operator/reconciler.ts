@@ -7,7 +7,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { CHAINS_CONDITION_TYPE } from '../api/index.js';
+import { chainsConditionUpdate, latentProbe, latestFinding, type ChainsFinding } from '../audit/findings.js';
 import { errorMessage } from '../errors.js';
+import { patchChainsCondition } from '../kube/node-condition.js';
 import { Mutex } from '../controller/mutex.js';
 import { isTerminalError } from '../controller/terminal.js';
 import type { ReconcileResult } from '../controller/workers.js';
@@ -19,6 +22,7 @@ import {
   decide,
   orderActive,
   phaseOf,
+  type Detection,
   type Observed,
   type ObservedRemediation,
   type Step,
@@ -31,8 +35,10 @@ import { LogDetector } from './detector.js';
 import { executeStep, type ExecutorDeps } from './execute.js';
 import type { Fleet } from './fleet.js';
 import {
+  isProbeJob,
   targetPodOn,
   toObservedJob,
+  toObservedProbe,
   toObservedNode,
   toObservedRemediation,
   toObservedTargetPod,
@@ -48,6 +54,7 @@ export interface ReconcilerOptions {
   recorder: EventRecorder;
   rest: KubeRest;
   log: Logger;
+  metrics?: OperatorMetrics;
   /** False once this replica must stop acting: checked before each pass and every write. */
   mayAct: () => boolean;
   agentNamespace: string;
@@ -108,12 +115,26 @@ export class Reconciler {
     if (!this.o.mayAct()) return {};
     const node = caches.nodes.get(nodeName);
     const pod = targetPodOn(node, caches.targetPodsOn(nodeName), caches.daemonSet());
-    const detection = primary
-      ? ({ kind: 'none' } as const)
-      : await this.o.detector.detect(pod, policy.current);
-    const nodeJobs = await Promise.all(
-      caches.jobsOn(nodeName).map(async (j) => toObservedJob(j, await this.jobPodsFor(j))),
+    const jobs = caches.jobsOn(nodeName);
+    const probes = await Promise.all(
+      jobs.filter(isProbeJob).map(async (j) => toObservedProbe(j, await this.jobPodsFor(j))),
     );
+    const nodeJobs = await Promise.all(
+      jobs.filter((j) => !isProbeJob(j)).map(async (j) => toObservedJob(j, await this.jobPodsFor(j))),
+    );
+    const finding = latestFinding(probes, this.remediationsOf(nodeName));
+    await this.updateChainsCondition(nodeName, finding, log);
+    let detection: Detection = primary ? { kind: 'none' } : await this.o.detector.detect(pod, policy.current);
+    const latent = primary || detection.kind === 'confirmed' ? null : latentProbe(probes, finding);
+    if (latent?.finishedAt !== undefined) {
+      detection = {
+        kind: 'latent',
+        probeJob: latent.name,
+        probeUid: latent.uid,
+        reason: latent.reason,
+        observedAt: new Date(latent.finishedAt).toISOString(),
+      };
+    }
     // The node and its remediations are read at each observation: the cache may have moved while we waited
     // for the admission lock, and after a refusal it holds the intent the refused step wrote.
     const observe = (): Observed => ({
@@ -152,6 +173,8 @@ export class Reconciler {
     };
     try {
       await executeStep(deps, nodeName, step, forEvents);
+      if (detection.kind === 'latent' && step.effect.type === 'createRemediation')
+        this.o.metrics?.latentNodeFound(detection.reason);
     } catch (err) {
       if (!(err instanceof RefusedError)) throw err;
       // Refused for good: decide once more with the refusal observed (status re-read: the intent may
@@ -169,6 +192,24 @@ export class Reconciler {
     if (step.requeueAfterMs === undefined) return {};
     const adjust = this.o.adjustRequeueMs;
     return { requeueAfterMs: adjust ? adjust(step.requeueAfterMs, step) : step.requeueAfterMs };
+  }
+
+  /** The node's KubeletIPTablesInitFailed condition follows the newest finding (written only when it moved). */
+  private async updateChainsCondition(
+    nodeName: string,
+    finding: ChainsFinding | null,
+    log: Logger,
+  ): Promise<void> {
+    const cached = this.o.caches.nodes.get(nodeName);
+    const update = cached ? chainsConditionUpdate(finding, toObservedNode(cached)?.chains) : null;
+    if (!update || !this.o.mayAct()) return;
+    const written = await patchChainsCondition(this.o.rest, nodeName, update);
+    this.o.caches.nodes.upsert(written);
+    this.o.metrics?.chainsConditionWritten(update.status);
+    log.info(
+      { condition: CHAINS_CONDITION_TYPE, status: update.status, reason: update.reason, by: finding?.by },
+      'node condition updated',
+    );
   }
 
   private async jobPodsFor(job: TrimmedJob): Promise<TrimmedPod[]> {

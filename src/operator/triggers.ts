@@ -3,6 +3,7 @@
  * watches): for each watched kind, the node keys a cache change queues, which changes are skipped, and the
  * index each kind keeps by node. Every reconcile is keyed by a node name. Pure.
  */
+import { RELEASE_STORM_ANNOTATION } from '../api/index.js';
 import type { Cached, InformerEvent } from '../kube/informer.js';
 import type {
   CachedPolicy,
@@ -22,6 +23,9 @@ export const nodeOf = {
   remediation: (r: CachedRemediation): string | undefined => r.spec?.nodeName,
   job: (j: TrimmedJob): string | undefined => j.nodeName,
   pod: (p: TrimmedPod): string | undefined => p.spec.nodeName,
+  /** An Event about a Node (kubelet's Starting). */
+  nodeEvent: (e: TrimmedEvent): string | undefined =>
+    e.involvedObject.kind === 'Node' ? e.involvedObject.name : undefined,
 };
 
 /** Equal but for the resourceVersion. */
@@ -36,14 +40,16 @@ export function sameExceptVersion<T extends Cached>(a: T, b: T): boolean {
  * - nodes: a heartbeat changes only the resourceVersion of what the cache keeps;
  * - the DaemonSet: its controller's counters change with every pod start; only identity and selector are kept,
  *   and re-queueing every node for each counter change is the whole fleet again;
- * - the policy: the operator's own status updates; re-queueing every node for them would also wake waiting
+ * - the policy: the operator's own status updates (its spec and a storm's release are not quiet); re-queueing every node for them would also wake waiting
  *   gates on a timer that has nothing to do with a freed slot.
  */
 export const quietUpdates = {
   nodes: sameExceptVersion<TrimmedNode>,
   daemonSets: sameExceptVersion<TrimmedDaemonSet>,
   policies: (old: CachedPolicy, next: CachedPolicy): boolean =>
-    JSON.stringify(old.spec) === JSON.stringify(next.spec),
+    JSON.stringify(old.spec) === JSON.stringify(next.spec) &&
+    old.metadata.annotations?.[RELEASE_STORM_ANNOTATION] ===
+      next.metadata.annotations?.[RELEASE_STORM_ANNOTATION],
 };
 
 /** What a trigger may read besides its event. */

@@ -4,6 +4,13 @@
  */
 import type { NodeRemediation, RemediationPolicy } from '../api/index.js';
 import type { Cached } from '../kube/informer.js';
+import { CHAINS_CONDITION_TYPE } from '../api/index.js';
+import {
+  OPERATION_ANNOTATION_KEYS,
+  OPERATION_LABEL_KEYS,
+  OPERATION_TAINT_KEYS,
+} from '../remediation/cluster-operations.js';
+import { NODE_IMAGE_LABEL, NODE_POOL_LABEL, ZONE_LABEL } from '../remediation/observe-node.js';
 
 type Raw = Record<string, unknown>;
 type RawMeta = {
@@ -38,30 +45,75 @@ function pick(record: Record<string, string> | undefined, keys: readonly string[
 
 // ---- Node ----
 
-export interface TrimmedNode extends Cached {
-  metadata: Cached['metadata'] & { labels: Record<string, string>; annotations: Record<string, string> };
-  spec: { unschedulable?: boolean };
-  status: { conditions: { type: string; status: string }[] };
+/** A Node condition kept whole (only the operator's own: kubelet's are reduced to Ready's status). */
+export interface TrimmedCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
 }
 
-const NODE_LABELS = ['kubernetes.io/os'];
-const NODE_ANNOTATIONS = ['chainmedic.io/opt-out', 'chainmedic.io/cordoned-by'];
+export interface TrimmedNode extends Cached {
+  metadata: Cached['metadata'] & {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    deletionTimestamp?: string;
+  };
+  spec: { unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] };
+  status: {
+    conditions: TrimmedCondition[];
+    nodeInfo?: { bootID?: string; osImage?: string; kernelVersion?: string };
+  };
+}
+
+/** What the gates, the audit and the storm explanation read. */
+const NODE_LABELS = [
+  'kubernetes.io/os',
+  NODE_POOL_LABEL,
+  NODE_IMAGE_LABEL,
+  ZONE_LABEL,
+  ...OPERATION_LABEL_KEYS,
+];
+const NODE_ANNOTATIONS = ['chainmedic.io/opt-out', 'chainmedic.io/cordoned-by', ...OPERATION_ANNOTATION_KEYS];
 
 export function trimNode(raw: unknown): TrimmedNode {
   const m = meta(raw);
   const r = raw as {
-    spec?: { unschedulable?: boolean };
-    status?: { conditions?: { type: string; status: string }[] };
+    spec?: { unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] };
+    status?: {
+      conditions?: TrimmedCondition[];
+      nodeInfo?: { bootID?: string; osImage?: string; kernelVersion?: string };
+    };
   };
-  const ready = (r.status?.conditions ?? []).filter((c) => c.type === 'Ready');
+  const conditions = (r.status?.conditions ?? []).flatMap((c): TrimmedCondition[] => {
+    if (c.type === 'Ready') return [{ type: c.type, status: c.status }];
+    if (c.type !== CHAINS_CONDITION_TYPE) return [];
+    const { type, status, reason, message, lastHeartbeatTime, lastTransitionTime } = c;
+    return [{ type, status, reason, message, lastHeartbeatTime, lastTransitionTime }];
+  });
+  const taints = (r.spec?.taints ?? [])
+    .filter((t) => OPERATION_TAINT_KEYS.includes(t.key))
+    .map((t) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) }));
+  const info = r.status?.nodeInfo;
   return {
     metadata: {
       ...baseMeta(m),
       labels: pick(m.labels, NODE_LABELS),
       annotations: pick(m.annotations, NODE_ANNOTATIONS),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
-    spec: r.spec?.unschedulable ? { unschedulable: true } : {},
-    status: { conditions: ready.map((c) => ({ type: c.type, status: c.status })) },
+    spec: {
+      ...(r.spec?.unschedulable ? { unschedulable: true } : {}),
+      ...(taints.length > 0 ? { taints } : {}),
+    },
+    status: {
+      conditions,
+      ...(info
+        ? { nodeInfo: { bootID: info.bootID, osImage: info.osImage, kernelVersion: info.kernelVersion } }
+        : {}),
+    },
   };
 }
 
@@ -84,16 +136,22 @@ export interface TrimmedPod extends Cached {
     ownerReferences: { kind: string; name: string; uid: string; controller?: boolean }[];
     deletionTimestamp?: string;
   };
-  spec: { nodeName?: string };
+  spec: { nodeName?: string; images?: Record<string, string> };
   status: { ready: boolean; containerStatuses: TrimmedContainerStatus[] };
 }
 
-/** `keepLabels`: the labels the selectors need (the target DaemonSet's selector keys, or job-name). */
-export function podTrimmer(keepLabels: readonly string[]): (raw: unknown) => TrimmedPod {
+/**
+ * `keepLabels`: the labels the selectors need (the target DaemonSet's selector keys, or job-name); `images`:
+ * keep each container's image (the target's, for the storm explanation).
+ */
+export function podTrimmer(
+  keepLabels: readonly string[],
+  keep: { images?: boolean } = {},
+): (raw: unknown) => TrimmedPod {
   return (raw) => {
     const m = meta(raw);
     const r = raw as {
-      spec?: { nodeName?: string };
+      spec?: { nodeName?: string; containers?: { name: string; image?: string }[] };
       status?: { conditions?: { type: string; status: string }[]; containerStatuses?: Raw[] };
     };
     const containerStatuses = (r.status?.containerStatuses ?? []).map((raw): TrimmedContainerStatus => {
@@ -134,7 +192,12 @@ export function podTrimmer(keepLabels: readonly string[]): (raw: unknown) => Tri
         })),
         ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
       },
-      spec: r.spec?.nodeName ? { nodeName: r.spec.nodeName } : {},
+      spec: {
+        ...(r.spec?.nodeName ? { nodeName: r.spec.nodeName } : {}),
+        ...(keep.images
+          ? { images: Object.fromEntries((r.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])) }
+          : {}),
+      },
       status: {
         ready: (r.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
         containerStatuses,
@@ -159,44 +222,66 @@ export function trimDaemonSet(raw: unknown): TrimmedDaemonSet {
   return { metadata: baseMeta(meta(raw)), spec: r.spec?.selector ? { selector: r.spec.selector } : {} };
 }
 
-// ---- Event (BackOff events: only which pod) ----
+// ---- Event (BackOff events of pods, kubelet's Starting events of nodes: which object, and when) ----
 
 export interface TrimmedEvent extends Cached {
   involvedObject: { kind?: string; name?: string; namespace?: string; uid?: string };
+  /** RFC 3339: when it last happened (lastTimestamp, else eventTime, else firstTimestamp). */
+  lastTimestamp?: string;
 }
 
 export function trimEvent(raw: unknown): TrimmedEvent {
-  const r = raw as { involvedObject?: TrimmedEvent['involvedObject'] };
+  const r = raw as {
+    involvedObject?: TrimmedEvent['involvedObject'];
+    lastTimestamp?: string;
+    eventTime?: string;
+    firstTimestamp?: string;
+  };
   const o = r.involvedObject ?? {};
+  const at = r.lastTimestamp ?? r.eventTime ?? r.firstTimestamp ?? meta(raw).creationTimestamp;
   return {
     metadata: baseMeta(meta(raw)),
     involvedObject: { kind: o.kind, name: o.name, namespace: o.namespace, uid: o.uid },
+    ...(at ? { lastTimestamp: at } : {}),
   };
 }
 
 // ---- Job ----
 
 export interface TrimmedJob extends Cached {
-  metadata: Cached['metadata'] & { labels: Record<string, string> };
+  metadata: Cached['metadata'] & { labels: Record<string, string>; creationTimestamp?: string };
   nodeName?: string;
   /** The agent container's arguments (a dry-run Job runs `agent probe`). */
   args: string[];
-  status: { complete: boolean; failed: boolean };
+  /** finishedAt: RFC 3339, when it completed or failed. */
+  status: { complete: boolean; failed: boolean; finishedAt?: string };
 }
 
 export function trimJob(raw: unknown): TrimmedJob {
   const m = meta(raw);
   const r = raw as {
     spec?: { template?: { spec?: { nodeName?: string; containers?: { args?: string[] }[] } } };
-    status?: { conditions?: { type: string; status: string }[] };
+    status?: {
+      completionTime?: string;
+      conditions?: { type: string; status: string; lastTransitionTime?: string }[];
+    };
   };
   const conds = r.status?.conditions ?? [];
-  const is = (type: string) => conds.some((c) => c.type === type && c.status === 'True');
+  const ended = conds.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  const finishedAt = r.status?.completionTime ?? ended?.lastTransitionTime;
   return {
-    metadata: { ...baseMeta(m), labels: m.labels ?? {} },
+    metadata: {
+      ...baseMeta(m),
+      labels: m.labels ?? {},
+      ...(m.creationTimestamp ? { creationTimestamp: m.creationTimestamp } : {}),
+    },
     ...(r.spec?.template?.spec?.nodeName ? { nodeName: r.spec.template.spec.nodeName } : {}),
     args: r.spec?.template?.spec?.containers?.[0]?.args ?? [],
-    status: { complete: is('Complete'), failed: is('Failed') },
+    status: {
+      complete: ended?.type === 'Complete',
+      failed: ended?.type === 'Failed',
+      ...(finishedAt ? { finishedAt } : {}),
+    },
   };
 }
 

@@ -22,6 +22,7 @@
  *   is dry-run before the cordon, so a refused Job cordons nothing; a refusal after the cordon releases it.
  */
 import {
+  RELEASE_STORM_ANNOTATION,
   isTerminal,
   jobNameFor,
   remediationName,
@@ -30,6 +31,7 @@ import {
   type FinalPhase,
   type NodeRemediationStatus,
   type Phase,
+  type ProbeReason,
   type ProbeSummary,
 } from '../api/index.js';
 import { resolveMaxUnhealthy } from '../config/policy.js';
@@ -45,6 +47,13 @@ import type {
   Refusal,
   Step,
 } from './types.js';
+
+const PROBE_WHY: Record<ProbeReason, string> = {
+  KubeletStarted: 'after kubelet started',
+  Rebooted: 'after the node rebooted',
+  Rolling: 'the rolling audit',
+  Storm: 'explaining a storm',
+};
 
 export const REQUEUE = {
   paused: 60_000,
@@ -91,6 +100,36 @@ export function decide(o: Observed): Step {
 
 function idle(o: Observed): Step {
   const d = o.detection;
+  if (d.kind === 'latent') {
+    const name = remediationName(o.nodeName, d.probeUid);
+    if (!o.remediations.some((r) => r.name === name)) {
+      return {
+        effect: {
+          type: 'createRemediation',
+          name,
+          spec: {
+            nodeName: o.nodeName,
+            trigger: {
+              source: 'Audit',
+              probeJob: d.probeJob,
+              probeReason: d.reason,
+              observedAt: d.observedAt,
+            },
+          },
+        },
+        events: [
+          {
+            on: 'node',
+            type: 'Warning',
+            reason: 'LatentNodeFound',
+            message:
+              `Probe Job ${d.probeJob} (${PROBE_WHY[d.reason]}) found kubelet's iptables chains missing while ` +
+              `azure-npm still runs: it would crash-loop at its next start. Created NodeRemediation ${name}.`,
+          },
+        ],
+      };
+    }
+  }
   if (d.kind === 'confirmed') {
     const name = remediationName(o.nodeName, d.podUid);
     // An episode that already ended (whatever its outcome) is not reopened: delete it to retry.
@@ -164,6 +203,8 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
       message: `azure-npm pod ${o.targetPod.name} on ${node.name} is Ready again; nothing left to remediate.`,
     });
   }
+  const laterProbe = recoveredSinceProbe(o, nr);
+  if (laterProbe) return finalize(o, nr, st, 'Skipped', 'Recovered', { message: laterProbe });
   if (p.paused) {
     return wait(o, nr, st, 'Paused', 'The RemediationPolicy is paused (spec.paused).', REQUEUE.paused);
   }
@@ -174,6 +215,16 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
       st,
       'NodeNotReady',
       `Node ${node.name} is not Ready; the Job could not run there.`,
+      REQUEUE.notReady,
+    );
+  }
+  if (node.operation) {
+    return wait(
+      o,
+      nr,
+      st,
+      node.operation.reason,
+      `Node ${node.name}: ${node.operation.message}. No remediation starts while the cluster operates on the node.`,
       REQUEUE.notReady,
     );
   }
@@ -204,14 +255,20 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
     );
   }
   const limit = resolveMaxUnhealthy(p.maxUnhealthy, o.fleet.linuxNodes);
-  if (o.fleet.affectedNodes > limit) {
+  const storm = o.fleet.storm;
+  if (o.fleet.affectedNodes > limit && !storm?.released) {
+    const release = storm
+      ? `To let remediation proceed at maxConcurrent until this storm ends: kubectl annotate remediationpolicy ` +
+        `default ${RELEASE_STORM_ANNOTATION}=${storm.id} --overwrite`
+      : 'Raise maxUnhealthy to proceed';
     return wait(
       o,
       nr,
       st,
       'StormGuard',
       `${o.fleet.affectedNodes} of ${o.fleet.linuxNodes} linux nodes are affected, more than maxUnhealthy (${limit}): ` +
-        `a shared cause is not fixed by restarting kubelets everywhere. Investigate the fleet; raise maxUnhealthy to proceed.`,
+        `a shared cause is not fixed by restarting kubelets everywhere.${storm?.headline ? ` ${storm.headline}` : ''} ` +
+        `Investigate the fleet (the policy's status.storm). ${release}.`,
       REQUEUE.stormGuard,
     );
   }
@@ -226,6 +283,15 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
     );
   }
   return startAttempt(o, nr, st);
+}
+
+/** An Audit remediation whose node a later probe found healthy (kubelet restarted again, say): nothing to do. */
+function recoveredSinceProbe(o: Observed, nr: ObservedRemediation): string | null {
+  const t = nr.spec.trigger;
+  const chains = o.node?.chains;
+  if (t.source !== 'Audit' || chains?.status !== 'False' || !t.observedAt) return null;
+  if (Date.parse(chains.lastHeartbeatTime) <= Date.parse(t.observedAt)) return null;
+  return `A later look at ${o.nodeName} found the chains present (${chains.message}); nothing left to remediate.`;
 }
 
 function startAttempt(o: Observed, nr: ObservedRemediation, st: NodeRemediationStatus): Step {

@@ -7,3 +7,5 @@ export * from './observe-node.js';
 export * from './agent-report.js';
 export * from './fleet.js';
 export * from './refusals.js';
+export * from './storm.js';
+export * from './cluster-operations.js';

@@ -4,10 +4,13 @@ import {
   LABEL_APP,
   LABEL_APP_VALUE,
   LABEL_NODE,
+  LABEL_PROBE,
   LABEL_REMEDIATION,
   NODE_REMEDIATION_KIND,
   jobNameFor,
   labelValue,
+  probeJobName,
+  type ProbeReason,
 } from '../api/index.js';
 
 /** The batch/v1 Job the operator creates (plain JSON, structurally a V1Job). */
@@ -24,7 +27,7 @@ export interface AgentJob {
       name: string;
       uid: string;
       controller: boolean;
-      blockOwnerDeletion: boolean;
+      blockOwnerDeletion?: boolean;
     }[];
   };
   spec: {
@@ -113,24 +116,72 @@ export function buildAgentJob(input: AgentJobInput): AgentJob {
     [LABEL_REMEDIATION]: labelValue(input.remediation.name),
     [LABEL_NODE]: labelValue(input.nodeName),
   };
+  return agentJobOf({
+    name,
+    labels,
+    owner: {
+      apiVersion: API_VERSION,
+      kind: NODE_REMEDIATION_KIND,
+      name: input.remediation.name,
+      uid: input.remediation.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+    args: agentArgs(input.dryRun, input.agentWaitSeconds),
+    ...input,
+  });
+}
+
+export interface ProbeJobInput {
+  node: { name: string; uid: string };
+  reason: ProbeReason;
+  /** What this probe is for (a kubelet start, a boot, an audit round): the Job's name derives from it. */
+  key: string;
+  namespace: string;
+  image: string;
+  timeoutSeconds: number;
+  ttlAfterFinishedSeconds: number;
+}
+
+/**
+ * A probe-only Job (`agent probe --json`, read-only: it can never restart kubelet), with the remediation Job's
+ * security. Owned by its Node, so it goes when the Node goes; never blocking the Node's deletion (and needing no
+ * nodes/finalizers grant).
+ */
+export function buildProbeJob(input: ProbeJobInput): AgentJob {
+  return agentJobOf({
+    name: probeJobName(input.node.name, input.key),
+    labels: {
+      [LABEL_APP]: LABEL_APP_VALUE,
+      [LABEL_PROBE]: input.reason,
+      [LABEL_NODE]: labelValue(input.node.name),
+    },
+    owner: { apiVersion: 'v1', kind: 'Node', name: input.node.name, uid: input.node.uid, controller: false },
+    args: agentArgs(true, 1),
+    nodeName: input.node.name,
+    namespace: input.namespace,
+    image: input.image,
+    timeoutSeconds: input.timeoutSeconds,
+    ttlAfterFinishedSeconds: input.ttlAfterFinishedSeconds,
+  });
+}
+
+function agentJobOf(input: {
+  name: string;
+  labels: Record<string, string>;
+  owner: AgentJob['metadata']['ownerReferences'][number];
+  args: string[];
+  nodeName: string;
+  namespace: string;
+  image: string;
+  timeoutSeconds: number;
+  ttlAfterFinishedSeconds: number;
+}): AgentJob {
+  const { name, labels } = input;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: {
-      name,
-      namespace: input.namespace,
-      labels,
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: NODE_REMEDIATION_KIND,
-          name: input.remediation.name,
-          uid: input.remediation.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
+    metadata: { name, namespace: input.namespace, labels, ownerReferences: [input.owner] },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: positiveInt('timeoutSeconds', input.timeoutSeconds),
@@ -152,7 +203,7 @@ export function buildAgentJob(input: AgentJobInput): AgentJob {
               name: AGENT_CONTAINER,
               image: input.image,
               command: ['chainmedic'],
-              args: agentArgs(input.dryRun, input.agentWaitSeconds),
+              args: input.args,
               securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
               terminationMessagePolicy: 'FallbackToLogsOnError',
               resources: {

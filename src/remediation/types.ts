@@ -2,7 +2,13 @@
  * The contract between the pure core (`decide`) and the executor that gathers what it needs and performs
  * what it asks. Everything here is plain data: no clients, no clocks.
  */
-import type { AgentOutcome, NodeRemediationSpec, NodeRemediationStatus, ProbeSummary } from '../api/index.js';
+import type {
+  AgentOutcome,
+  NodeRemediationSpec,
+  NodeRemediationStatus,
+  ProbeReason,
+  ProbeSummary,
+} from '../api/index.js';
 import type { EffectivePolicy } from '../config/policy.js';
 import type { AgentJob } from './job.js';
 
@@ -17,6 +23,22 @@ export interface ObservedNode {
   optOut: string | undefined;
   /** Raw value of chainmedic.io/cordoned-by: the NodeRemediation that cordoned the node. */
   cordonedBy: string | undefined;
+  /** The cluster itself is deleting, scaling down or upgrading the node (docs/adr/0015): no remediation starts. */
+  operation: { reason: string; message: string } | null;
+  /** status.nodeInfo.bootID: changes at every reboot. */
+  bootID?: string;
+  /** The operator's own Node condition (KubeletIPTablesInitFailed), as last written. */
+  chains?: ChainsCondition;
+}
+
+/** The KubeletIPTablesInitFailed Node condition: True = the chains are missing (times RFC 3339). */
+export interface ChainsCondition {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  /** When the probe behind it ran. */
+  lastHeartbeatTime: string;
+  lastTransitionTime: string;
 }
 
 /** A NodeRemediation of this node (all of them are given, terminal ones included: they are the history). */
@@ -44,6 +66,15 @@ export type Detection =
       /** The matched log line. */
       signature: string;
       /** RFC 3339. */
+      observedAt: string;
+    }
+  /** A probe Job found the chains missing while azure-npm still runs (src/audit/findings.ts). */
+  | {
+      kind: 'latent';
+      probeJob: string;
+      probeUid: string;
+      reason: ProbeReason;
+      /** RFC 3339: when the probe finished. */
       observedAt: string;
     };
 
@@ -87,6 +118,17 @@ export interface FleetCounts {
   /** Linux nodes whose target pod is suspect or that have an active remediation (this one included). */
   affectedNodes: number;
   linuxNodes: number;
+  /** The storm the guard holds (src/operator/fleet.ts names it), once it has a name. */
+  storm?: StormView;
+}
+
+export interface StormView {
+  /** Printed in the guard's message; an SRE releases the storm by annotating the policy with it. */
+  id: string;
+  /** The policy's chainmedic.io/release-storm annotation names this storm. */
+  released: boolean;
+  /** What most affected nodes share (src/remediation/storm.ts). */
+  headline?: string;
 }
 
 /** Where the Job runs and with what. */

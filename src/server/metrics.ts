@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createAuditMetrics, type AuditGauges } from './audit-metrics.js';
+
+export type { AuditGauges };
 
 export type DetectionResult = 'confirmed' | 'unconfirmed';
 export type RemediationOutcome = 'Succeeded' | 'Skipped' | 'Failed';
@@ -60,6 +63,15 @@ export interface OperatorMetrics {
   setLeader(leader: boolean): void;
   kubeRequest(verb: string, code: number): void;
   watchRestart(resource: string): void;
+  /** A probe found a latent node and its NodeRemediation was created. */
+  latentNodeFound(reason: string): void;
+  probeJobCreated(reason: string): void;
+  probeJobRejected(): void;
+  /** The KubeletIPTablesInitFailed condition was written with this status. */
+  chainsConditionWritten(status: 'True' | 'False' | 'Unknown'): void;
+  setAudit(audit: AuditGauges): void;
+  /** The explained storm's top groups (none: no storm). */
+  setStormGroups(groups: readonly { attribute: string; value: string; affected: number }[]): void;
 }
 
 /** Every chainmedic metric plus the default process metrics, in `registry` (a fresh one by default). */
@@ -152,5 +164,6 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
     setLeader: (isLeader) => leader.set(isLeader ? 1 : 0),
     kubeRequest: (verb, code) => kubeRequests.inc({ verb: verb.toLowerCase(), code: codeLabel(code) }),
     watchRestart: (resource) => watchRestarts.inc({ resource }),
+    ...createAuditMetrics(registers),
   };
 }

@@ -118,6 +118,8 @@ describe('CRDs that describe and validate themselves', () => {
     expect(rules.sort()).toEqual([
       'noderemediations.spec.nodeName: is immutable: a NodeRemediation is about one node',
       'remediationpolicies.spec.attemptWindow: must be at least 1s',
+      'remediationpolicies.spec.audit.afterKubeletStart: must be at least 1s',
+      'remediationpolicies.spec.audit.interval: must be at least 1m',
       'remediationpolicies.spec.cooldown: must not be longer than spec.attemptWindow (attempts would never share a window)',
       'remediationpolicies.spec.job.agentWaitSeconds: must be shorter than spec.job.timeout',
       'remediationpolicies.spec.job.timeout: must be at least 10s',
@@ -137,6 +139,8 @@ describe('CRDs that describe and validate themselves', () => {
       'remediationpolicies.spec.job.timeout',
       'remediationpolicies.spec.job.ttlAfterFinished',
       'remediationpolicies.spec.verifyTimeout',
+      'remediationpolicies.spec.audit.afterKubeletStart',
+      'remediationpolicies.spec.audit.interval',
     ]);
   });
 

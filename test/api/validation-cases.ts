@@ -123,6 +123,20 @@ export const INVALID: InvalidCase[] = [
     webhook: 'spec.verifyTimeout: "0.999s" is shorter than the minimum of 1s',
   },
   {
+    what: 'an audit interval under 1m',
+    kind: 'RemediationPolicy',
+    spec: { audit: { interval: '59s' } },
+    crd: { field: 'spec.audit.interval', message: 'must be at least 1m' },
+    webhook: 'spec.audit.interval: "59s" is shorter than the minimum of 60s',
+  },
+  {
+    what: 'a settle delay after a kubelet start under 1s',
+    kind: 'RemediationPolicy',
+    spec: { audit: { afterKubeletStart: '500ms' } },
+    crd: { field: 'spec.audit.afterKubeletStart', message: 'must be at least 1s' },
+    webhook: 'spec.audit.afterKubeletStart: "500ms" is shorter than the minimum of 1s',
+  },
+  {
     what: 'a Job timeout under 10s',
     kind: 'RemediationPolicy',
     spec: { job: { timeout: '9s', agentWaitSeconds: 5 } },

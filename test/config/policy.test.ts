@@ -25,6 +25,7 @@ describe('effectivePolicy', () => {
       verifyTimeoutMs: 300_000,
       deleteCrashingPod: true,
       onFailure: 'KeepCordoned',
+      audit: { enabled: true, afterKubeletStartMs: 120_000, intervalMs: 86_400_000, maxConcurrentProbes: 3 },
     });
     expect(p.signatures[0]!.test(`x ${DEFAULT_SIGNATURE}`)).toBe(true);
   });

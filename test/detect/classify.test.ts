@@ -16,6 +16,7 @@ const linux: ObservedNode = {
   unschedulable: false,
   optOut: undefined,
   cordonedBy: undefined,
+  operation: null,
 };
 
 function pod(

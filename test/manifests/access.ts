@@ -35,14 +35,17 @@ export function operatorAccess(ctx: AccessContext): ApiAccess[] {
   const list: ApiAccess[] = [
     // Cordon/uncordon (merge patch with marker; json-patch with a test).
     { group: '', resource: 'nodes', verbs: ['get', ...watch, 'patch'] },
+    // The KubeletIPTablesInitFailed condition (a strategic-merge patch of that condition only).
+    { group: '', resource: 'nodes/status', verbs: ['patch'] },
     // The azure-npm pods: detection, previous logs, deleting the crash-looping pod after the fix.
     { group: '', resource: 'pods', verbs: ['get', ...watch, 'delete'], namespace: ctx.targetNamespace },
     { group: '', resource: 'pods/log', verbs: ['get'], namespace: ctx.targetNamespace },
     // BackOff Events of those pods, and their DaemonSet (watched by name through a field selector).
     { group: '', resource: 'events', verbs: watch, namespace: ctx.targetNamespace },
     { group: 'apps', resource: 'daemonsets', verbs: watch, namespace: ctx.targetNamespace },
-    // Events about Nodes and NodeRemediations (cluster-scoped: written to the event namespace).
-    { group: '', resource: 'events', verbs: ['create', 'patch'], namespace: ctx.eventNamespace },
+    // Events about Nodes and NodeRemediations (cluster-scoped: written to the event namespace), and kubelet's
+    // Starting Events of Nodes read there (the audit probes after each kubelet start).
+    { group: '', resource: 'events', verbs: ['create', 'patch', ...watch], namespace: ctx.eventNamespace },
     // The remediation Jobs (never deleted: ttlSecondsAfterFinished) and their pods (termination message), in
     // their own namespace (docs/adr/0009).
     { group: 'batch', resource: 'jobs', verbs: [...watch, 'create'], namespace: ctx.agentNamespace },

@@ -20,6 +20,7 @@ const handlers: CacheHandlers = {
   daemonSets: noop,
   targetPods: noop,
   events: noop,
+  kubeletStarts: noop,
 };
 
 const remediation = (name: string, nodeName: string) =>

@@ -25,6 +25,7 @@ const handlers: CacheHandlers = {
   daemonSets: noop,
   targetPods: noop,
   events: noop,
+  kubeletStarts: noop,
 };
 
 /**
@@ -72,6 +73,7 @@ describe('Reconciler', () => {
       enqueue: noop,
       queueing: () => false,
       unconfirmedPods: () => 0,
+      recorder,
     });
     reconciler = new Reconciler({
       caches,

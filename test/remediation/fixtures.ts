@@ -20,8 +20,9 @@ export function node(overrides: Partial<ObservedNode> = {}): ObservedNode {
     unschedulable: false,
     optOut: undefined,
     cordonedBy: undefined,
+    operation: null,
     ...overrides,
-  };
+  } as ObservedNode;
 }
 
 export function remediation(

@@ -19,6 +19,39 @@ describe('observeNode', () => {
       unschedulable: true,
       optOut: 'True',
       cordonedBy: 'nr-1',
+      operation: null,
+    });
+  });
+
+  it('reads the bootID, the chains condition and what the cluster is doing to the node', () => {
+    const observed = observeNode({
+      metadata: { name: 'node-a', deletionTimestamp: '2026-11-30T08:00:00Z' },
+      spec: {
+        taints: [{ key: 'ToBeDeletedByClusterAutoscaler', value: '1764489600', effect: 'NoSchedule' }],
+      },
+      status: {
+        nodeInfo: { bootID: 'boot-2' },
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          {
+            type: 'KubeletIPTablesInitFailed',
+            status: 'True',
+            reason: 'ChainsMissing',
+            message: 'missing',
+            lastHeartbeatTime: new Date('2026-11-30T07:00:00Z'),
+            lastTransitionTime: '2026-11-30T06:00:00Z',
+          },
+        ],
+      },
+    });
+    expect(observed.bootID).toBe('boot-2');
+    expect(observed.operation?.reason).toBe('NodeDeleting');
+    expect(observed.chains).toEqual({
+      status: 'True',
+      reason: 'ChainsMissing',
+      message: 'missing',
+      lastHeartbeatTime: '2026-11-30T07:00:00.000Z',
+      lastTransitionTime: '2026-11-30T06:00:00Z',
     });
   });
 
@@ -41,6 +74,7 @@ describe('observeNode', () => {
       unschedulable: false,
       optOut: undefined,
       cordonedBy: undefined,
+      operation: null,
     });
   });
 });
