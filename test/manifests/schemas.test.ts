@@ -174,8 +174,9 @@ describe('alerts', () => {
     rules = rule.spec.groups.flatMap((g) => g.rules);
   });
 
-  test('the six alerts the runbook documents exist', () => {
+  test('the seven alerts the runbook documents exist', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
+      'ChainmedicLatentNodes',
       'ChainmedicNoLeader',
       'ChainmedicNodeCordonedTooLong',
       'ChainmedicRemediationFailed',
