@@ -123,7 +123,8 @@ test('merge-patch and strategic-merge-patch via setHeaderOptions', async () => {
     },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
-  expect(strategic.spec?.containers.map((c) => c.name)).toEqual(['azure-npm', 'sidecar']);
+  // Merged by name, in kube-apiserver's order: an item new to the list before the ones the patch does not name.
+  expect(strategic.spec?.containers.map((c) => c.name)).toEqual(['sidecar', 'azure-npm']);
   const unsupported = await apiFailure(() =>
     core.patchNamespacedPod(
       { name: 'smp', namespace: 'default', body: { spec: {} } },

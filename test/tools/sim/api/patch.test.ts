@@ -70,9 +70,10 @@ test('strategic merge: containers merge by name, env by name, $patch: delete rem
         {
           name: 'a',
           image: 'a:2',
+          // As kube-apiserver orders it: an item new to the list before the ones the patch does not name.
           env: [
-            { name: 'X', value: '1' },
             { name: 'Y', value: '2' },
+            { name: 'X', value: '1' },
           ],
         },
         { name: 'c', image: 'c:1' },
@@ -100,6 +101,46 @@ test('strategic merge: conditions merge by type; taints are atomic like the real
     { type: 'DiskPressure', status: 'False' },
   ]);
   expect(result.spec.taints).toEqual([{ key: 'b', effect: 'NoExecute' }]);
+});
+
+test('strategic merge: a merged list takes the order kube-apiserver gives it', () => {
+  const node = {
+    status: {
+      conditions: [
+        { type: 'MemoryPressure', status: 'False' },
+        { type: 'DiskPressure', status: 'False' },
+        { type: 'Ready', status: 'True' },
+      ],
+    },
+  };
+  const types = (patch: unknown) =>
+    (applyStrategicMergePatch(node, { status: patch }) as typeof node).status.conditions.map((c) => c.type);
+  // A new item goes before the items the patch does not name; an updated one keeps its place.
+  expect(types({ conditions: [{ type: 'KubeletIPTablesInitFailed', status: 'True' }] })).toEqual([
+    'KubeletIPTablesInitFailed',
+    'MemoryPressure',
+    'DiskPressure',
+    'Ready',
+  ]);
+  expect(
+    types({
+      conditions: [
+        { type: 'DiskPressure', status: 'True' },
+        { type: 'New', status: 'True' },
+      ],
+    }),
+  ).toEqual(['MemoryPressure', 'DiskPressure', 'New', 'Ready']);
+  // $setElementOrder (what kubelet and kubectl send) orders the items it names.
+  expect(
+    types({
+      '$setElementOrder/conditions': [
+        { type: 'Ready' },
+        { type: 'MemoryPressure' },
+        { type: 'DiskPressure' },
+      ],
+      conditions: [{ type: 'Ready', status: 'False' }],
+    }),
+  ).toEqual(['Ready', 'MemoryPressure', 'DiskPressure']);
 });
 
 test('strategic merge: finalizers merge as a set; $deleteFromPrimitiveList removes; null deletes a key', () => {

@@ -45,6 +45,42 @@ const DELETE_FROM_PRIMITIVE = '$deleteFromPrimitiveList/';
 const SET_ELEMENT_ORDER = '$setElementOrder/';
 const RETAIN_KEYS = '$retainKeys';
 
+/**
+ * The order kube-apiserver gives a merged list (apimachinery strategicpatch `normalizeElementOrder`): the items the
+ * patch (or its `$setElementOrder`) names in that order, the server's other items in their own order, the two
+ * interleaved by the items' places in the original list; where that cannot say (an item new to the list), the
+ * patch's item goes first. So a condition added by a patch lands first, and an updated one keeps its place.
+ */
+function normalizeOrder(
+  merged: unknown[],
+  order: unknown[],
+  original: unknown[],
+  keyOf: (item: unknown) => unknown,
+): unknown[] {
+  const indexIn = (list: unknown[], item: unknown) => {
+    const k = keyOf(item);
+    return list.findIndex((l) => deepEqual(keyOf(l), k));
+  };
+  const byIndexIn = (list: unknown[]) => (a: unknown, b: unknown) => indexIn(list, a) - indexIn(list, b);
+  const patchItems = merged.filter((m) => indexIn(order, m) >= 0).sort(byIndexIn(order));
+  const serverOnly = merged.filter((m) => indexIn(order, m) < 0).sort(byIndexIn(original));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < patchItems.length) {
+    if (i >= serverOnly.length) out.push(patchItems[j++]);
+    else if (j >= patchItems.length) out.push(serverOnly[i++]);
+    else {
+      const left = indexIn(original, serverOnly[i]);
+      const right = indexIn(original, patchItems[j]);
+      out.push(left >= 0 && right >= 0 && left < right ? serverOnly[i++] : patchItems[j++]);
+    }
+  }
+  return out;
+}
+
+const mergeKeyOf = (key: string) => (item: unknown) => (isPlainObject(item) ? item[key] : undefined);
+
 function mergeList(original: unknown, patch: unknown[], path: string[]): unknown[] {
   const strategy = listStrategy(path);
   if (!strategy)
@@ -71,10 +107,12 @@ function mergeList(original: unknown, patch: unknown[], path: string[]): unknown
     if (index >= 0) result[index] = mergeObject(result[index], item, path);
     else result.push(mergeObject(undefined, item, path));
   }
-  return result;
+  const order = patch.filter((p) => !(isPlainObject(p) && p[DIRECTIVE] !== undefined));
+  return normalizeOrder(result, order, Array.isArray(original) ? original : [], mergeKeyOf(key));
 }
 
 function mergeObject(original: unknown, patch: JsonObject, path: string[]): JsonObject {
+  const originalObject = original;
   if (patch[DIRECTIVE] === 'replace') {
     const { [DIRECTIVE]: _drop, ...rest } = patch;
     return cloneJson(rest);
@@ -99,6 +137,17 @@ function mergeObject(original: unknown, patch: JsonObject, path: string[]): Json
       else result[k] = mergeObject(result[k], value, childPath);
     } else if (Array.isArray(value)) result[k] = mergeList(result[k], value, childPath);
     else result[k] = value;
+  }
+  for (const [k, value] of Object.entries(patch)) {
+    if (!k.startsWith(SET_ELEMENT_ORDER) || !Array.isArray(value)) continue;
+    const field = k.slice(SET_ELEMENT_ORDER.length);
+    const merged = result[field];
+    const strategy = listStrategy([...path, field]);
+    if (!Array.isArray(merged) || !strategy) continue;
+    const original =
+      isPlainObject(originalObject) && Array.isArray(originalObject[field]) ? originalObject[field] : [];
+    const keyOf = 'mergeKey' in strategy ? mergeKeyOf(strategy.mergeKey) : (item: unknown) => item;
+    result[field] = normalizeOrder(merged, value, original as unknown[], keyOf);
   }
   return result;
 }
