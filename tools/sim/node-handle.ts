@@ -1,7 +1,7 @@
 /**
  * What both control planes share about the simulated machines: building them (identities, hosts, the nodes broken
- * at start) and the handle's host-side methods over tools/sim/nodes/ `SimNodes` (break, repair, stop a kubelet,
- * fail the next agent, read iptables), which the admin routes serve too.
+ * at start) and the handle's host-side methods over tools/sim/nodes/ `SimNodes` (break, latent break, reboot,
+ * repair, stop a kubelet, fail the next agent, read iptables), which the admin routes serve too.
  */
 import type { NodeAdmin } from './actors/admin-routes.js';
 import type { SimClock } from './actors/clock.js';
@@ -48,6 +48,8 @@ export type HostMethods = Pick<
   | 'windowsNodeNames'
   | 'brokenNodes'
   | 'breakNode'
+  | 'rebootNode'
+  | 'bootId'
   | 'repairNpmImage'
   | 'setNodeReady'
   | 'iptables'
@@ -69,12 +71,21 @@ export function hostMethods(
     if (!host) throw new Error(`node ${JSON.stringify(name)} is not a Linux node`);
     return host;
   };
+  const latent = (name: string) =>
+    directory.mustGet(name).host?.brokenCause === 'kubelet-init-race' &&
+    sim.pods.npmPod(name)?.running === true;
   const admin: NodeAdmin = {
     nodes: directory,
-    breakNode(name, cause) {
-      breakHost(linuxHost(name), cause, clock.wallNow());
-      sim.pods.restartNpm(name);
+    breakNode(name, cause, options = {}) {
+      breakHost(linuxHost(name), cause, clock.wallNow(), options);
+      // A latent break leaves azure-npm running; any other makes it start again at once (and crash-loop).
+      if (!options.latent) sim.pods.restartNpm(name);
     },
+    rebootNode(name, options = {}) {
+      sim.reboot(name, options);
+    },
+    latent,
+    bootId: (name) => sim.bootId(name),
     repairNpmImage(name) {
       linuxHost(name).repairNpmImage();
       sim.pods.restartNpm(name);
@@ -108,8 +119,14 @@ export function hostMethods(
     brokenNodes: () =>
       machines()
         .filter((m) => m.host?.brokenCause)
-        .map((m) => ({ node: m.id.name, cause: m.host?.brokenCause as BreakCause })),
+        .map((m) => ({
+          node: m.id.name,
+          cause: m.host?.brokenCause as BreakCause,
+          ...(latent(m.id.name) ? { latent: true as const } : {}),
+        })),
     breakNode: admin.breakNode,
+    rebootNode: admin.rebootNode,
+    bootId: admin.bootId,
     repairNpmImage: admin.repairNpmImage,
     setNodeReady: admin.setNodeReady,
     iptables: (name) => linuxHost(name).iptables,

@@ -8,8 +8,10 @@
  */
 import type { CommandResult } from '../../src/agent/runner.js';
 import type { SimClock } from './actors/clock.js';
+import type { RebootOptions } from './actors/admin-routes.js';
 import type { BreakCause } from './actors/host.js';
 import type { NodeIptables } from './actors/iptables-state.js';
+import type { BreakOptions } from './broken-nodes.js';
 
 export const CONTROL_PLANES = ['memory', 'real'] as const;
 export type ControlPlaneKind = (typeof CONTROL_PLANES)[number];
@@ -27,9 +29,21 @@ export interface SimulatedCluster {
   nodeNames(): string[];
   linuxNodeNames(): string[];
   windowsNodeNames(): string[];
-  /** Nodes broken at start (and since), by cause. */
-  brokenNodes(): Array<{ node: string; cause: BreakCause }>;
-  breakNode(name: string, cause: BreakCause): void;
+  /** Nodes broken at start (and since), by cause; `latent` while azure-npm still runs on a race-broken node. */
+  brokenNodes(): Array<{ node: string; cause: BreakCause; latent?: true }>;
+  /**
+   * Breaks a Linux node; azure-npm restarts at once and crash-loops. `{ latent: true }` (kubelet-init-race only):
+   * kubelet restarts and loses the race (a Starting Event, its status posted) but azure-npm keeps running.
+   */
+  breakNode(name: string, cause: BreakCause, options?: BreakOptions): void;
+  /**
+   * Reboots a node (its kubelet must run): a new `status.nodeInfo.bootID`, a Starting Event, every container on it
+   * started again (restartCount + 1); `{ loseRace: true }` (Linux): kubelet's init loses the race at boot, so
+   * azure-npm then crash-loops.
+   */
+  rebootNode(name: string, options?: RebootOptions): void;
+  /** The node's current boot ID (`status.nodeInfo.bootID` as its kubelet posts it). */
+  bootId(name: string): string | undefined;
   /** azure-npm on the node got a fixed image: its container starts again and sees the chains. */
   repairNpmImage(name: string): void;
   setNodeReady(name: string, ready: boolean): void;

@@ -1,8 +1,8 @@
 /**
  * The simulated nodes against the real control plane: the node actors (tools/sim/nodes/) play kubelets and
  * hosts over the REST API; the real DaemonSet, Job, TTL, garbage-collector and node lifecycle controllers and
- * the real scheduler do the rest. One cluster for the file: 3 Linux nodes (one broken by the kubelet init race,
- * one by the azure-npm image bug) and 1 Windows node.
+ * the real scheduler do the rest. One cluster for these cases: 3 Linux nodes (one broken by the kubelet init race,
+ * one by the azure-npm image bug) and 1 Windows node. The cases of ./planes/ (one cluster per plane) follow.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { AGENT_SERVICE_ACCOUNT } from '../../../src/api/index.js';
@@ -17,6 +17,7 @@ import { createRandom } from '../../../tools/sim/actors/random.js';
 import { startRealSimCluster, type RealSimCluster } from '../../../tools/sim/real-cluster.js';
 import { eventually } from '../../kit/eventually.js';
 import { kubectl } from '../../kit/kubectl.js';
+import { describeSimPlanes } from './planes/sim-planes.js';
 
 interface Obj {
   metadata: {
@@ -413,3 +414,6 @@ describe('the simulated nodes on the real control plane', () => {
     await eventually(async () => (await ready()) === 'True', 'the pod Ready again, from its kubelet');
   });
 });
+
+// The latent break, reboots, a foreign Node condition and the image-bug image on both planes (./planes/).
+describeSimPlanes();

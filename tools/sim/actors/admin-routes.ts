@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import type { AdminRoutes, AdminResponse } from '../api/admin.js';
+import { breakOptionsError, type BreakOptions } from '../broken-nodes.js';
 import { BREAK_CAUSES, type BreakCause } from './host.js';
 import type { NodeDirectory } from './node-directory.js';
+
+export interface RebootOptions {
+  /** Linux: kubelet's init at boot loses the race with the iptables unit (its chains missing). */
+  loseRace?: boolean;
+}
 
 /** What the admin API can do to the simulated nodes (implemented by the cluster handle). */
 export interface NodeAdmin {
   nodes: NodeDirectory;
-  breakNode(name: string, cause: BreakCause): void;
+  breakNode(name: string, cause: BreakCause, options?: BreakOptions): void;
+  rebootNode(name: string, options?: RebootOptions): void;
+  /** Broken by the init race while azure-npm runs on what it detected before (a latent break, until it restarts). */
+  latent(name: string): boolean;
+  bootId(name: string): string | undefined;
   repairNpmImage(name: string): void;
   setNodeReady(name: string, ready: boolean): void;
   failNextJob(name: string): void;
@@ -14,7 +24,10 @@ export interface NodeAdmin {
   npmPodName(name: string): string | undefined;
 }
 
-const breakBody = z.object({ cause: z.enum(BREAK_CAUSES as [BreakCause, ...BreakCause[]]) }).strict();
+const breakBody = z
+  .object({ cause: z.enum(BREAK_CAUSES as [BreakCause, ...BreakCause[]]), latent: z.boolean().optional() })
+  .strict();
+const rebootBody = z.object({ loseRace: z.boolean().optional() }).strict();
 const readyBody = z.object({ ready: z.boolean() }).strict();
 const raceBody = z.object({ count: z.number().int().min(0).max(1000) }).strict();
 
@@ -45,6 +58,8 @@ export function describeNode(admin: NodeAdmin, name: string): Record<string, unk
     ready: machine.ready,
     npmPod: admin.npmPodName(name) ?? null,
     brokenCause: host?.brokenCause ?? null,
+    latent: admin.latent(name),
+    bootId: admin.bootId(name) ?? null,
     kubeletRestarts: host?.kubeletRestarts ?? 0,
     failingKubeletInits: host?.failingInits ?? 0,
     iptables: host
@@ -73,7 +88,25 @@ export function registerNodeAdminRoutes(routes: AdminRoutes, admin: NodeAdmin): 
       const body = parse(breakBody, req.body);
       if (typeof body === 'string') return badRequest(body);
       if (admin.nodes.get(name)?.id.os !== 'linux') return badRequest(`node "${name}" is not a Linux node`);
-      admin.breakNode(name, body.cause);
+      const options = { latent: body.latent ?? false };
+      const invalid = breakOptionsError(body.cause, options);
+      if (invalid) return badRequest(invalid);
+      admin.breakNode(name, body.cause, options);
+      return { body: describeNode(admin, name) };
+    }),
+  );
+  routes.route('POST', 'nodes/:name/reboot', (req) =>
+    withNode(req.params.name, (name) => {
+      const body = parse(rebootBody, req.body);
+      if (typeof body === 'string') return badRequest(body);
+      const machine = admin.nodes.get(name);
+      if (!machine?.ready) {
+        return badRequest(`node "${name}": its kubelet is stopped (POST /sim/nodes/${name}/ready first)`);
+      }
+      if (body.loseRace && machine.id.os !== 'linux') {
+        return badRequest(`node "${name}" is not a Linux node: loseRace needs iptables`);
+      }
+      admin.rebootNode(name, body);
       return { body: describeNode(admin, name) };
     }),
   );

@@ -21,6 +21,8 @@ const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 const TABLES: readonly Table[] = ['filter', 'nat', 'mangle', 'raw'];
 const PROTOCOL: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 const JOURNAL_LIMIT = 400;
+/** A reboot answers this long after the machine went down: its units started in that time (simulated ms). */
+const REBOOT_MS = 10_000;
 
 interface JournalLine {
   wallMs: number;
@@ -131,6 +133,7 @@ export class SimHost {
     if (this.failingInits > 0) {
       this.failingInits--;
       this.monitorActive = false;
+      this.brokenCause ??= 'kubelet-init-race';
       this.log(
         initAt,
         'kubelet',
@@ -185,6 +188,37 @@ export class SimHost {
     this.kubeletPid += 977;
     this.startKubelet(wallMs + 600);
     // kube-proxy re-creates its own chains on its next sync; kubelet's stay missing.
+    this.createChains(KUBE_PROXY_CHAINS);
+  }
+
+  /**
+   * The same break, but kubelet restarted on its own (not through an agent's `systemctl restart`): its restart
+   * listeners hear of it (the node's kubelet posts its status and a Starting Event), azure-npm is not restarted
+   * and keeps running on what it detected before, so the node is broken but silent ("latent"). Not counted in
+   * `kubeletRestarts`.
+   */
+  breakLatent(wallMs: number): void {
+    this.breakByInitRace(wallMs);
+    for (const listener of this.restartListeners) listener(this);
+  }
+
+  /**
+   * The machine rebooted: a new boot whose journal starts empty, every user chain gone, the iptables unit and
+   * kubelet started at boot, kube-proxy's chains re-created. With `loseRace` the iptables unit starts while kubelet
+   * starts and kubelet's init fails (as `fail-kubelet-inits` makes the next start fail). Not a `systemctl restart`:
+   * `kubeletRestarts` does not count it, and its restart listeners are not told (the node's kubelet side is).
+   */
+  reboot(wallMs: number, options: { loseRace?: boolean } = {}): void {
+    const boot = wallMs - REBOOT_MS;
+    this.journal.length = 0;
+    this.monitorActive = false;
+    for (const backend of ['nft', 'legacy'] as const) this.iptables.flushUserChains(backend);
+    this.kubeletPid = 1000 + ((this.kubeletPid * 7 + 13) % 5000);
+    if (options.loseRace) this.failingInits = Math.max(this.failingInits, 1);
+    const iptablesAt = this.nextStart(IPTABLES_UNIT, boot + (options.loseRace ? 8_400 : 4_000));
+    this.unitStarts.set(IPTABLES_UNIT, iptablesAt);
+    this.log(iptablesAt, 'systemd', 1, 'Started iptables.service - IPv4 firewall with iptables.');
+    this.startKubelet(boot + 9_000);
     this.createChains(KUBE_PROXY_CHAINS);
   }
 

@@ -104,6 +104,9 @@ export class AgentContainer implements PodWorker {
 
   restartNow(): void {}
 
+  /** Not simulated: an agent container (restartPolicy Never) runs to its end across a reboot. */
+  rebooted(): void {}
+
   stop(): void {
     this.stopped = true;
   }

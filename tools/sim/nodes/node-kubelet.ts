@@ -1,11 +1,13 @@
 /**
  * One simulated node's kubelet, node side: registers the Node (with status) and its Lease, renews the Lease,
- * posts the node status at each kubelet start, and stops doing both while the kubelet is down
- * (`running = false`), so the real node lifecycle controller marks the node Unknown and taints it.
+ * posts the node status at each kubelet start (and a new boot ID after a reboot), and stops doing both while the
+ * kubelet is down (`running = false`), so the real node lifecycle controller marks the node Unknown and taints it.
+ * Its status posts are strategic merge patches of its own conditions, merged by type as kubelet's are: a
+ * condition someone else owns (chainmedic's KubeletIPTablesInitFailed, node-problem-detector's) stays.
  */
 import { isAlreadyExists, isConflict } from '../../../src/kube/errors.js';
 import { isTransient } from './pod-status-writer.js';
-import { MERGE_PATCH, type KubeRest } from '../../../src/kube/rest.js';
+import { MERGE_PATCH, STRATEGIC_MERGE_PATCH, type KubeRest } from '../../../src/kube/rest.js';
 import { isoSeconds } from '../actors/actor-store.js';
 import { kubeletConditions, type NodeCondition } from '../actors/node-factory.js';
 import type { EventWriter } from './event-writer.js';
@@ -34,11 +36,19 @@ export class NodeKubelet {
   private renewing = false;
   private posting = false;
   private renewals = 0;
+  private bootId: string | undefined;
 
   constructor(
     private readonly node: KubeObject,
     private readonly options: NodeKubeletOptions,
-  ) {}
+  ) {
+    this.bootId = (node.status as { nodeInfo?: { bootID?: string } } | undefined)?.nodeInfo?.bootID;
+  }
+
+  /** `status.nodeInfo.bootID`: the machine's current boot. */
+  get currentBootId(): string | undefined {
+    return this.bootId;
+  }
 
   get name(): string {
     return this.node.metadata.name;
@@ -84,10 +94,20 @@ export class NodeKubelet {
     this.timer = setInterval(() => this.renew(), this.options.leaseRenewMs);
   }
 
-  /** kubelet (re)started: it posts its status at once and says so in a Starting Event. */
+  /** The machine booted again: kubelet starts with the new boot ID. */
+  async rebooted(bootId: string): Promise<void> {
+    this.bootId = bootId;
+    await this.starting();
+  }
+
+  /**
+   * kubelet (re)started: it posts its status at once and says so in a Starting Event, a new one (a new kubelet
+   * process aggregates nothing with the previous one's Events).
+   */
   async starting(): Promise<void> {
     if (!this.running) return;
     await this.postStatus();
+    this.options.events.forget(this.uid);
     await this.options.events.record({
       involved: { apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid },
       reason: 'Starting',
@@ -136,9 +156,9 @@ export class NodeKubelet {
         const live = await rest.get<KubeObject>(`/api/v1/nodes/${this.name}`);
         const previous = (live.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? [];
         const conditions = kubeletConditions(true, isoSeconds(Date.now()), previous);
-        await rest.patch(`/api/v1/nodes/${this.name}/status`, MERGE_PATCH, {
+        await rest.patch(`/api/v1/nodes/${this.name}/status`, STRATEGIC_MERGE_PATCH, {
           metadata: { resourceVersion: live.metadata.resourceVersion },
-          status: { conditions },
+          status: { conditions, ...(this.bootId ? { nodeInfo: { bootID: this.bootId } } : {}) },
         });
         return;
       } catch (err) {

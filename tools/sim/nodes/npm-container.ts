@@ -1,13 +1,14 @@
 /**
  * kubelet running azure-npm's Linux container: azure-npm's iptables detection against the node's SimHost at
  * every start; a failed detection exits 1, and kubelet restarts it after its back-off (10 s doubling to 5 min,
- * simulated time), showing CrashLoopBackOff, a Warning BackOff Event and both logs meanwhile.
+ * simulated time), showing CrashLoopBackOff, a Warning BackOff Event and both logs meanwhile. A running container
+ * keeps what it detected until it starts again (a kubelet restart does not restart it; a reboot does).
  */
 import { isoSeconds } from '../actors/actor-store.js';
 import { backoffAfterCrash, formatBackoff } from '../actors/backoff.js';
 import type { SimHost } from '../actors/host.js';
 import { runNpmDetection } from '../actors/npm-detection.js';
-import { NPM_CONTAINER, npmImage } from '../actors/npm-objects.js';
+import { NPM_CONTAINER } from '../actors/npm-objects.js';
 import {
   backOffEventMessage,
   crashLoopMessage,
@@ -21,9 +22,7 @@ import {
   type PodContext,
   type PodWorker,
 } from './pod-worker.js';
-
-const IMAGE_ID =
-  'mcr.microsoft.com/containernetworking/azure-npm@sha256:3c1c5b2c8e8f0a9d5b7e6f4a1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4';
+import { imageIdOf, npmImageOn } from './npm-image.js';
 /** kubelet restarted: it has forgotten its back-off and starts the waiting container within a second. */
 const AFTER_KUBELET_RESTART_MS = 1_000;
 
@@ -44,6 +43,11 @@ export class NpmContainer implements PodWorker {
     private readonly host: SimHost,
   ) {
     this.readySince = ctx.createdIso;
+  }
+
+  /** Whether the container runs (it passed its detection at its last start). */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   /** Starts the container unless it runs or waits out its back-off. */
@@ -74,6 +78,25 @@ export class NpmContainer implements PodWorker {
 
   restartNow(): void {
     if (this.stopped) return;
+    this.crashes = 0;
+    this.run();
+  }
+
+  rebooted(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      // The runtime lost the container with the machine: kubelet reports it so and starts a new one.
+      const now = this.ctx.clock.wallNow();
+      this.lastTerminated = {
+        exitCode: 255,
+        reason: 'Unknown',
+        startedAt: this.readySince,
+        finishedAt: isoSeconds(now),
+        containerID: containerId(this.ctx.random),
+      };
+      this.running = false;
+      this.restartCount++;
+    }
     this.crashes = 0;
     this.run();
   }
@@ -142,14 +165,15 @@ export class NpmContainer implements PodWorker {
   private write(state: ContainerView['state'], ready: boolean) {
     const { ctx } = this;
     if (this.stopped) return Promise.resolve(undefined);
+    const image = npmImageOn(ctx.spec.containers[0]?.image ?? '', this.host);
     const status = singleContainerStatus(ctx, {
       phase: 'Running',
       startTime: ctx.createdIso,
       readySince: this.readySince,
       container: {
         name: NPM_CONTAINER,
-        image: npmImage('linux'),
-        imageID: IMAGE_ID,
+        image,
+        imageID: imageIdOf(image),
         containerID: 'running' in state ? containerId(ctx.random) : this.lastTerminated?.containerID,
         state,
         ...(this.lastTerminated ? { lastState: { terminated: this.lastTerminated } } : {}),

@@ -15,6 +15,7 @@ import { AgentContainer } from './agent-container.js';
 import type { ContainerLogs } from './container-logs.js';
 import type { EventWriter } from './event-writer.js';
 import { NpmContainer } from './npm-container.js';
+import { npmImageOn, setPodNpmImage } from './npm-image.js';
 import { podKind, type PodSpecLike } from './pod-kind.js';
 import type { PodStatusWriter } from './pod-status-writer.js';
 import { runsAlready, type PodContext, type PodWorker } from './pod-worker.js';
@@ -38,6 +39,8 @@ interface Entry {
   node: string;
   kind: ReturnType<typeof podKind>;
   worker: PodWorker;
+  /** The first container's image in the pod's spec, as last seen or set. */
+  image: string;
   /** The pod has a deletionTimestamp: its kubelet finishes the deletion once it runs. */
   deletionRequested: boolean;
   deleting: boolean;
@@ -108,17 +111,34 @@ export class PodManager {
     for (const entry of this.onNode(node)) entry.worker.kubeletRestarted();
   }
 
-  /** The host changed under azure-npm (broken, repaired): its container exits and starts again at once. */
+  /**
+   * The host changed under azure-npm (broken, repaired): its container exits and starts again at once, with the
+   * image it now runs (tools/sim/nodes/npm-image.ts).
+   */
   restartNpm(node: string): void {
-    for (const entry of this.onNode(node)) if (entry.kind === 'azure-npm') entry.worker.restartNow();
+    for (const entry of this.onNode(node)) {
+      if (entry.kind !== 'azure-npm') continue;
+      this.syncNpmImage(entry);
+      entry.worker.restartNow();
+    }
   }
 
-  /** The node's current azure-npm pod (not being deleted). */
-  npmPod(node: string): { name: string; firstStart: Promise<void> } | undefined {
+  /** The machine rebooted: every container on it starts again. */
+  rebooted(node: string): void {
+    for (const entry of this.onNode(node)) if (!entry.deleting) entry.worker.rebooted();
+  }
+
+  /**
+   * The node's current azure-npm pod (not being deleted); `running`: its container runs (on Linux: it passed its
+   * detection when it last started).
+   */
+  npmPod(node: string): { name: string; running: boolean; firstStart: Promise<void> } | undefined {
     const entry = this.onNode(node).find(
       (e) => (e.kind === 'azure-npm' || e.kind === 'azure-npm-win') && !e.deleting,
     );
-    return entry && { name: entry.name, firstStart: entry.worker.firstStart };
+    if (!entry) return undefined;
+    const running = entry.worker instanceof NpmContainer ? entry.worker.isRunning : true;
+    return { name: entry.name, running, firstStart: entry.worker.firstStart };
   }
 
   /** Resolves once an azure-npm container has started on the node at least once (crashed or not). */
@@ -152,6 +172,8 @@ export class PodManager {
         return;
       }
       entry = this.track(pod, spec, machine);
+    } else {
+      entry.image = spec.containers[0]?.image ?? '';
     }
     if (pod.metadata.deletionTimestamp) {
       entry.deletionRequested = true;
@@ -194,10 +216,12 @@ export class PodManager {
       node: machine.id.name,
       kind,
       worker,
+      image: spec.containers[0]?.image ?? '',
       deletionRequested: false,
       deleting: false,
     };
     this.pods.set(ref.uid, entry);
+    if (kind === 'azure-npm' && !pod.metadata.deletionTimestamp) this.syncNpmImage(entry);
     if (kind === 'azure-npm' || kind === 'azure-npm-win') {
       void worker.firstStart.then(() => {
         this.npmStarted.add(entry.node);
@@ -209,6 +233,16 @@ export class PodManager {
     if (runsAlready(pod) && machine.ready) worker.adopt();
     else worker.start();
     return entry;
+  }
+
+  /** Sets the image azure-npm runs on its host into the pod's spec, if it differs. */
+  private syncNpmImage(entry: Entry): void {
+    const wanted = npmImageOn(entry.image, this.options.nodes.get(entry.node)?.host);
+    if (wanted === entry.image) return;
+    entry.image = wanted;
+    setPodNpmImage(this.options.rest, entry, wanted).catch((err: unknown) =>
+      this.options.onError(`set the azure-npm image of ${entry.namespace}/${entry.name}`, err),
+    );
   }
 
   /** Resolves once the node's kubelet runs (at once if it does). */

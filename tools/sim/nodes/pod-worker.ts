@@ -42,6 +42,8 @@ export interface PodWorker {
   kubeletRestarted(): void;
   /** The container exits and starts again at once (the host changed under it). */
   restartNow(): void;
+  /** The machine rebooted: a running container was lost with it and starts again (restartCount + 1). */
+  rebooted(): void;
   /** Stops the containers: no more starts, no more writes. */
   stop(): void;
   /** Resolves once a container has started at least once (crashed or not). */

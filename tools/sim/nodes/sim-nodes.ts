@@ -153,6 +153,30 @@ export class SimNodes {
     if (ready) this.pods.nodeStarted(name);
   }
 
+  /**
+   * The machine reboots: on Linux its host boots again (tools/sim/actors/host.ts `reboot`: chains re-created by
+   * kubelet's init, or missing with `loseRace`), its kubelet posts the new `status.nodeInfo.bootID` and a Starting
+   * Event, and every container on it starts again. Its kubelet must be running.
+   */
+  reboot(name: string, options: { loseRace?: boolean } = {}): void {
+    const machine = this.options.nodes.mustGet(name);
+    if (!machine.ready) throw new Error(`node ${JSON.stringify(name)}: its kubelet is stopped`);
+    if (options.loseRace && !machine.host) {
+      throw new Error(`node ${JSON.stringify(name)}: loseRace applies to Linux nodes only`);
+    }
+    machine.host?.reboot(this.options.clock.wallNow(), options);
+    this.kubelets
+      .get(name)
+      ?.rebooted(this.options.random.uid())
+      .catch((err: unknown) => this.options.onError?.(`post the status of ${name} after its reboot`, err));
+    this.pods.rebooted(name);
+  }
+
+  /** The node's current boot ID, as its kubelet posts it. */
+  bootId(name: string): string | undefined {
+    return this.kubelets.get(name)?.currentBootId;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
