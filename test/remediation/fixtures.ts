@@ -92,3 +92,28 @@ export function finished(
     },
   };
 }
+
+/** A NodeRemediation opened by the audit: probe Job `probe-1` found the chains missing at `observedAt`. */
+export function auditRemediation(
+  status?: NodeRemediationStatus,
+  overrides: Partial<ObservedRemediation> = {},
+  observedAt = iso(NOW - 120_000),
+): ObservedRemediation {
+  return remediation(status, {
+    spec: {
+      nodeName: 'node-a',
+      trigger: { source: 'Audit', probeJob: 'probe-1', probeReason: 'Rolling', observedAt },
+    },
+    ...overrides,
+  });
+}
+
+/** The KubeletIPTablesInitFailed condition as the operator writes it, its heartbeat at `at`. */
+export function chains(
+  status: 'True' | 'False' | 'Unknown',
+  at: number,
+): NonNullable<ObservedNode['chains']> {
+  const reason = { True: 'ChainsMissing', False: 'ChainsPresent', Unknown: 'ProbeError' }[status];
+  const t = new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return { status, reason, message: `chains ${reason}`, lastHeartbeatTime: t, lastTransitionTime: t };
+}
