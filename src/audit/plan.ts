@@ -42,8 +42,8 @@ export interface PlanInput {
   nodes: readonly AuditNode[];
   /** Probe Jobs running fleet-wide. */
   running: number;
-  /** ms: the newest rolling-audit probe Job's creation. */
-  lastRollingAt?: number;
+  /** ms: the creation times of the rolling-audit probe Jobs that still exist (any order). */
+  rollingStarts?: readonly number[];
   /** ms: when the storm the guard holds began. */
   stormSince?: number;
 }
@@ -71,6 +71,12 @@ export function planProbes(input: PlanInput): ProbeOrder[] {
     free--;
   };
   const idle = input.nodes.filter((n) => n.eligible && !n.probing);
+  // A node whose kubelet started since its last probe waits for its settle delay: probed earlier, its chains may
+  // not be there yet, and that probe would count as the one after the start.
+  const settling = (n: AuditNode) =>
+    n.kubeletStart !== undefined &&
+    n.kubeletStart.at > (n.lastProbedAt ?? -Infinity) &&
+    now < n.kubeletStart.at + audit.afterKubeletStartMs;
 
   const started = idle
     .filter((n) => {
@@ -90,7 +96,11 @@ export function planProbes(input: PlanInput): ProbeOrder[] {
     const stormy = idle
       .filter(
         (n) =>
-          n.inStorm && !taken.has(n.name) && (!n.active || n.atGate) && (n.lastProbedAt ?? -Infinity) < since,
+          n.inStorm &&
+          !settling(n) &&
+          !taken.has(n.name) &&
+          (!n.active || n.atGate) &&
+          (n.lastProbedAt ?? -Infinity) < since,
       )
       .sort(byName);
     for (const n of stormy) {
@@ -102,14 +112,25 @@ export function planProbes(input: PlanInput): ProbeOrder[] {
   const eligible = input.nodes.filter((n) => n.eligible).length;
   if (eligible === 0) return orders;
   const paceMs = (audit.intervalMs * COVERAGE_SHARE) / eligible;
-  const allowed = input.lastRollingAt === undefined ? free : Math.floor((now - input.lastRollingAt) / paceMs);
+  const allowed = rollingSlots(input.rollingStarts ?? [], now, paceMs, free);
   if (allowed <= 0) return orders;
   const due = idle
-    .filter((n) => !n.active && !taken.has(n.name))
+    .filter((n) => !n.active && !taken.has(n.name) && !settling(n))
     .filter((n) => n.lastProbedAt === undefined || now - n.lastProbedAt >= audit.intervalMs / 2)
     .sort((a, b) => byLastProbed(a, b) || byName(a, b));
   for (const n of due.slice(0, Math.min(free, allowed))) take(n, 'Rolling', `Rolling/${n.lastProbedAt ?? 0}`);
   return orders;
+}
+
+/**
+ * Rolling probes the pace allows now: slots every `paceMs` from the oldest rolling probe of the last ten paces,
+ * minus those taken since (anchored there, not at the newest, so a tick that is not a multiple of the pace loses
+ * nothing); none in that window: as many as are free.
+ */
+function rollingSlots(starts: readonly number[], now: number, paceMs: number, free: number): number {
+  const recent = starts.filter((t) => t > now - 10 * paceMs && t <= now);
+  if (recent.length === 0) return free;
+  return Math.floor((now - Math.min(...recent)) / paceMs) + 1 - recent.length;
 }
 
 /** Never probed first, then the oldest probe. */

@@ -108,7 +108,7 @@ export class Auditor {
     const probing = new Set<string>();
     const newestProbe = new Map<string, number>();
     let running = 0;
-    let lastRollingAt: number | undefined;
+    const rollingStarts: number[] = [];
     for (const j of probeJobs) {
       const node = j.nodeName ?? '';
       const created = Date.parse(j.metadata.creationTimestamp ?? '') || now;
@@ -117,7 +117,7 @@ export class Auditor {
         running++;
         probing.add(node);
       }
-      if (j.metadata.labels[LABEL_PROBE] === 'Rolling') lastRollingAt = Math.max(lastRollingAt ?? 0, created);
+      if (j.metadata.labels[LABEL_PROBE] === 'Rolling') rollingStarts.push(created);
     }
     const storm = fleet.stormNodes();
     const nodes: AuditNode[] = [];
@@ -166,7 +166,7 @@ export class Auditor {
       paused: policy.paused || !this.o.policy.result().ok,
       nodes,
       running,
-      ...(lastRollingAt !== undefined ? { lastRollingAt } : {}),
+      rollingStarts,
       ...(storm ? { stormSince: storm.since } : {}),
     });
   }

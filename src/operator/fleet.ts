@@ -198,6 +198,7 @@ export class Fleet {
   /** A new term: another replica may have published since; never skip a status for matching our own. */
   newTerm(): void {
     this.lastPolicyStatus = '';
+    this.storm.newTerm();
   }
 
   /** The fleet view on the policy's status (the leader only; unchanged views are not written again). */

@@ -36,6 +36,8 @@ export function stormId(since: number): string {
 
 export class StormTracker {
   private storm: Storm | undefined;
+  /** Until the first observation of a term, a storm the policy's status names may be adopted. */
+  private observed = false;
 
   constructor(
     private readonly o: {
@@ -49,6 +51,8 @@ export class StormTracker {
 
   /** The guard holds (`active`) or not, as of `now`: begins, adopts or ends the storm. */
   observe(active: boolean, now: number): void {
+    const first = !this.observed;
+    this.observed = true;
     if (!active) {
       if (this.storm) {
         this.o.log.info({ storm: this.storm.id }, 'storm ended');
@@ -58,10 +62,18 @@ export class StormTracker {
       return;
     }
     if (this.storm) return;
-    const previous = this.o.policy()?.status?.storm;
+    // Only a new term adopts the storm the previous leader published; a storm this tracker saw end is over, even
+    // while the policy's status still names it (it is published every few seconds).
+    const previous = first ? this.o.policy()?.status?.storm : undefined;
     const since = previous ? Date.parse(previous.since) : NaN;
     this.storm = Number.isFinite(since) ? { id: previous!.id, since } : { id: stormId(now), since: now };
     this.o.log.warn({ storm: this.storm.id }, 'storm guard holding');
+  }
+
+  /** A new term of leadership: forget this tracker's storm; the next observation may adopt the published one. */
+  newTerm(): void {
+    this.storm = undefined;
+    this.observed = false;
   }
 
   /** What the gates see; announces a release once per storm (and leader). */

@@ -33,8 +33,8 @@ function plan(nodes: AuditNode[], o: Partial<PlanInput> = {}) {
 }
 
 const names = (orders: ReturnType<typeof planProbes>) => orders.map((x) => `${x.reason}:${x.node}`);
-/** lastRollingAt = now: the pacing allows no rolling probe, only the other two reasons plan. */
-const noRolling = { lastRollingAt: NOW };
+/** A rolling probe started now: the pacing allows no other, only the other two reasons plan. */
+const noRolling = { rollingStarts: [NOW] };
 
 /** Probed recently enough that the rolling audit would not pick it. */
 const fresh = NOW - HOUR;
@@ -173,11 +173,9 @@ describe('planProbes: kubelet starts', () => {
     expect(names(plan([node], noRolling))).toEqual(expected ? ['KubeletStarted:k'] : []);
   });
 
-  // BUG (src/audit/plan.ts): a node whose kubelet started less than afterKubeletStart ago is rolling-probed (and
-  // storm-probed) at once, before kubelet's one-shot iptables init has run; that probe's creation becomes the
-  // node's lastProbedAt (auditor.ts), which is after the start, so the KubeletStarted probe never follows. After a
-  // reboot the chains are not there yet in that window: a false latent node (a needless kubelet restart); and
-  // whatever happens to kubelet's init afterwards goes unseen until the next rolling probe, a day later.
+  // A node whose kubelet started less than afterKubeletStart ago must not be rolling- or storm-probed: kubelet's
+  // one-shot iptables init may not have run yet (a false latent node), and that probe's creation would become the
+  // node's lastProbedAt (auditor.ts), after the start, so the KubeletStarted probe would never follow.
   it.each([
     ['due for the rolling audit', {}, {}],
     [
@@ -260,7 +258,7 @@ describe('planProbes: the rolling audit', () => {
     expect(pace).toBe(HOUR);
     const at = (elapsed: number, max = 10) =>
       plan(nodes, {
-        lastRollingAt: NOW - elapsed,
+        rollingStarts: [NOW - elapsed],
         audit: audit({ intervalMs: interval, maxConcurrentProbes: max }),
       }).length;
     expect([at(0), at(HOUR - 1), at(HOUR), at(2.5 * HOUR), at(5 * HOUR), at(5 * HOUR, 2)]).toEqual([
@@ -294,7 +292,7 @@ describe('planProbes: a 200-node fleet over time-scaled intervals', () => {
     );
     const until = new Map<string, number>();
     const probes = new Map<string, number[]>(nodes.map((x) => [x.name, []]));
-    let lastRollingAt: number | undefined;
+    const rollingStarts: number[] = [];
     let maxRunning = 0;
     let count = 0;
     for (let now = 0; now <= o.horizonMs; now += o.tickMs) {
@@ -314,7 +312,7 @@ describe('planProbes: a 200-node fleet over time-scaled intervals', () => {
         paused: false,
         nodes,
         running,
-        ...(lastRollingAt !== undefined ? { lastRollingAt } : {}),
+        rollingStarts,
       });
       maxRunning = Math.max(maxRunning, running + orders.length);
       for (const order of orders) {
@@ -323,7 +321,7 @@ describe('planProbes: a 200-node fleet over time-scaled intervals', () => {
         node.lastProbedAt = now;
         until.set(node.name, now + o.durationMs);
         probes.get(node.name)!.push(now);
-        if (order.reason === 'Rolling') lastRollingAt = now;
+        if (order.reason === 'Rolling') rollingStarts.push(now);
         count++;
       }
     }
@@ -370,10 +368,9 @@ describe('planProbes: a 200-node fleet over time-scaled intervals', () => {
     }
   });
 
-  // BUG (src/audit/plan.ts, `allowed = floor((now - lastRollingAt) / paceMs)`): the pace counts from the newest
-  // rolling probe, so the remainder is lost at every take: with the auditor's tick (2 s) just under the pace, each
-  // probe waits two ticks, not one pace, and the fleet takes up to twice 80% of the interval. Here the tick is 0.66
-  // of the pace (1433 nodes and interval 1h with the 2 s tick look the same): 192 x 1.1 s > 200 s.
+  // Paced from the newest rolling probe, the remainder was lost at every take: with the auditor's tick (2 s) just
+  // under the pace, each probe waited two ticks, not one pace. Here the tick is 0.66 of the pace (1433 nodes and
+  // interval 1h with the 2 s tick look the same): 192 x 1.1 s > 200 s before the schedule was anchored.
   it('a tick close to the pace still covers the fleet within the interval', () => {
     const o = { size, ineligible: isIneligible, intervalMs: 200_000, tickMs: 550, horizonMs: 400_000 };
     const sim = simulate({ ...o, durationMs: 300, max: 3 });

@@ -133,10 +133,10 @@ describe('StormTracker: begin, hold, end', () => {
     expect(h.tracker.since()).toBe(T0 + 10 * MIN);
   });
 
-  // BUG (src/operator/storm.ts, observe): a storm that begins again before the leader published the end of the
-  // previous one (the end seen by a gate's snapshot; the status is published every 10 s) adopts the ended storm
-  // from the policy's stale status.storm: same id, old `since`, and an SRE's release of the ended storm releases
-  // this one. Adopting is for a new leader (no storm observed yet), not for a tracker that saw the storm end.
+  // A storm that begins again before the leader published the end of the previous one (the end seen by a gate's
+  // snapshot; the status is published every 10 s) must not adopt the ended storm from the policy's stale
+  // status.storm (same id, old `since`, an SRE's release of the ended storm releasing this one). Adopting is for a
+  // new leader (no storm observed yet in its term), not for a tracker that saw the storm end.
   it('a storm that begins again before the end was published is a new storm', () => {
     const h = harness();
     h.tracker.observe(true, T0);
