@@ -285,9 +285,14 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
     // Keep the labels the selector reads: isTargetPod matches them again, client-side.
     const sel = this.daemonSet()?.spec.selector;
     const keys = [...Object.keys(sel?.matchLabels ?? {}), ...(sel?.matchExpressions ?? []).map((e) => e.key)];
-    const pods = this.informer('target-pods', paths.pods(target.namespace), podTrimmer(keys), {
-      labelSelector: selector,
-    });
+    const pods = this.informer(
+      'target-pods',
+      paths.pods(target.namespace),
+      podTrimmer(keys, { images: true }),
+      {
+        labelSelector: selector,
+      },
+    );
     pods.addIndex(BY_NODE, nodeOf.pod);
     pods.on(this.handlers.targetPods);
     target.pods = pods;

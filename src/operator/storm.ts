@@ -85,7 +85,13 @@ export class StormTracker {
       s.releaseAnnounced = true;
       this.announceRelease(s);
     }
-    return { id: s.id, released, ...(s.explanation ? { headline: s.explanation.headline } : {}) };
+    const annotation = this.releaseAnnotation();
+    return {
+      id: s.id,
+      released,
+      ...(annotation && !released ? { otherRelease: annotation.slice(0, 63) } : {}),
+      ...(s.explanation ? { headline: s.explanation.headline } : {}),
+    };
   }
 
   since(): number | undefined {
@@ -121,8 +127,12 @@ export class StormTracker {
     };
   }
 
+  private releaseAnnotation(): string | undefined {
+    return this.o.policy()?.metadata.annotations?.[RELEASE_STORM_ANNOTATION];
+  }
+
   private released(s: Storm): boolean {
-    return this.o.policy()?.metadata.annotations?.[RELEASE_STORM_ANNOTATION] === s.id;
+    return this.releaseAnnotation() === s.id;
   }
 
   private announceRelease(s: Storm): void {

@@ -257,10 +257,13 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
   const limit = resolveMaxUnhealthy(p.maxUnhealthy, o.fleet.linuxNodes);
   const storm = o.fleet.storm;
   if (o.fleet.affectedNodes > limit && !storm?.released) {
+    const stale = storm?.otherRelease
+      ? ` The policy's ${RELEASE_STORM_ANNOTATION} names ${storm.otherRelease}, not this storm.`
+      : '';
     const release = storm
-      ? `To let remediation proceed at maxConcurrent until this storm ends: kubectl annotate remediationpolicy ` +
-        `default ${RELEASE_STORM_ANNOTATION}=${storm.id} --overwrite`
-      : 'Raise maxUnhealthy to proceed';
+      ? `${stale} To let remediation proceed at maxConcurrent until this storm ends: kubectl annotate ` +
+        `remediationpolicy default ${RELEASE_STORM_ANNOTATION}=${storm.id} --overwrite`
+      : ' Raise maxUnhealthy to proceed';
     return wait(
       o,
       nr,
@@ -268,7 +271,7 @@ function gate(o: Observed, nr: ObservedRemediation): Step {
       'StormGuard',
       `${o.fleet.affectedNodes} of ${o.fleet.linuxNodes} linux nodes are affected, more than maxUnhealthy (${limit}): ` +
         `a shared cause is not fixed by restarting kubelets everywhere.${storm?.headline ? ` ${storm.headline}` : ''} ` +
-        `Investigate the fleet (the policy's status.storm). ${release}.`,
+        `Investigate the fleet (the policy's status.storm).${release}.`,
       REQUEUE.stormGuard,
     );
   }

@@ -127,6 +127,8 @@ export interface StormView {
   id: string;
   /** The policy's chainmedic.io/release-storm annotation names this storm. */
   released: boolean;
+  /** The annotation's value when it names another (an ended) storm. */
+  otherRelease?: string;
   /** What most affected nodes share (src/remediation/storm.ts). */
   headline?: string;
 }

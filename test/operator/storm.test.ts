@@ -144,7 +144,11 @@ describe('StormTracker: begin, hold, end', () => {
     h.state.release = stormId(T0);
     h.tracker.observe(false, T0 + MIN); // not published yet: status.storm still names the ended storm
     h.tracker.observe(true, T0 + MIN + 5_000);
-    expect(h.tracker.view()).toEqual({ id: stormId(T0 + MIN + 5_000), released: false });
+    expect(h.tracker.view()).toEqual({
+      id: stormId(T0 + MIN + 5_000),
+      released: false,
+      otherRelease: stormId(T0),
+    });
     expect(h.tracker.since()).toBe(T0 + MIN + 5_000);
   });
 });
@@ -255,7 +259,12 @@ describe('StormTracker: the release names exactly this storm', () => {
     h.tracker.observe(false, T0 + MIN);
     h.publish();
     h.tracker.observe(true, T0 + 30 * MIN);
-    expect(h.tracker.view()).toEqual({ id: stormId(T0 + 30 * MIN), released: false });
+    // The annotation still names the ended storm: the view says so (the gate's message tells the SRE).
+    expect(h.tracker.view()).toEqual({
+      id: stormId(T0 + 30 * MIN),
+      released: false,
+      otherRelease: stormId(T0),
+    });
     expect(h.reasons()).toEqual(['StormReleased']);
     // Released in turn: announced again, for this storm.
     h.state.release = stormId(T0 + 30 * MIN);
