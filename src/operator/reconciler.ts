@@ -194,7 +194,10 @@ export class Reconciler {
     return { requeueAfterMs: adjust ? adjust(step.requeueAfterMs, step) : step.requeueAfterMs };
   }
 
-  /** The node's KubeletIPTablesInitFailed condition follows the newest finding (written only when it moved). */
+  /**
+   * The node's KubeletIPTablesInitFailed condition follows the newest finding (written only when it moved; a
+   * failed write is logged and tried again on the next pass).
+   */
   private async updateChainsCondition(
     nodeName: string,
     finding: ChainsFinding | null,
@@ -203,7 +206,17 @@ export class Reconciler {
     const cached = this.o.caches.nodes.get(nodeName);
     const update = cached ? chainsConditionUpdate(finding, toObservedNode(cached)?.chains) : null;
     if (!update || !this.o.mayAct()) return;
-    const written = await patchChainsCondition(this.o.rest, nodeName, update);
+    let written: unknown;
+    try {
+      written = await patchChainsCondition(this.o.rest, nodeName, update);
+    } catch (err) {
+      // The condition informs; it never holds up the remediation (it is tried again on the next pass).
+      log.warn(
+        { condition: CHAINS_CONDITION_TYPE, err: errorMessage(err) },
+        'could not update the node condition',
+      );
+      return;
+    }
     this.o.caches.nodes.upsert(written);
     this.o.metrics?.chainsConditionWritten(update.status);
     log.info(

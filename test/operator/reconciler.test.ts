@@ -6,7 +6,8 @@ import { Fleet } from '../../src/operator/fleet.js';
 import { PolicyState } from '../../src/operator/policy-state.js';
 import { operatorDetector, Reconciler } from '../../src/operator/reconciler.js';
 import { REQUEUE } from '../../src/remediation/decide.js';
-import { NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { buildProbeJob } from '../../src/remediation/job.js';
+import { JOBS, NODES, PODS, type KubeObject } from '../../tools/sim/api/types.js';
 import { FAST_POLICY } from '../kit/env.js';
 import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
 
@@ -147,5 +148,82 @@ describe('Reconciler', () => {
     const waiting = ['n1', 'n2'].map(stored).find((r) => r.status?.phase === 'Waiting');
     expect(waiting?.status?.reason).toBe('NoSlot');
     expect(jobCreates(true)).toBe(1);
+  });
+
+  /** A probe Job on `node` that finished and found the chains missing (`agent probe` exits 1). */
+  async function finishedProbe(nodeName: string): Promise<string> {
+    sim.store.create(NODES, nodeObject(nodeName));
+    const uid = (sim.store.get(NODES, undefined, nodeName) as KubeObject).metadata.uid as string;
+    const job = buildProbeJob({
+      node: { name: nodeName, uid },
+      reason: 'KubeletStarted',
+      key: 'start-1',
+      namespace: AGENT_NS,
+      image: 'chainmedic:test',
+      timeoutSeconds: 60,
+      ttlAfterFinishedSeconds: 3600,
+    });
+    const now = new Date().toISOString();
+    sim.store.create(JOBS, {
+      ...job,
+      status: {
+        completionTime: now,
+        conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: now }],
+      },
+    } as unknown as KubeObject);
+    sim.store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${job.metadata.name}-x`,
+        namespace: AGENT_NS,
+        labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name },
+      },
+      spec: job.spec.template.spec,
+      status: { containerStatuses: [{ name: 'agent', state: { terminated: { exitCode: 1 } } }] },
+    } as unknown as KubeObject);
+    for (let i = 0; i < 200 && caches.jobsOn(nodeName).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !caches.agentPods.list().some((p) => p.spec.nodeName === nodeName); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    return job.metadata.name;
+  }
+
+  const chainsCondition = (name: string) =>
+    (
+      sim.store.get(NODES, undefined, name) as unknown as {
+        status: { conditions?: { type: string; status: string; reason?: string }[] };
+      }
+    ).status.conditions?.find((c) => c.type === 'KubeletIPTablesInitFailed');
+
+  it('a probe that found the chains missing: the Node condition True, then a NodeRemediation from the audit', async () => {
+    await start(['n1']);
+    const probe = await finishedProbe('n2');
+    await reconciler.reconcile('n2');
+    expect(chainsCondition('n2')).toMatchObject({ status: 'True', reason: 'ChainsMissing' });
+    const created = (sim.store.list(REMS) as unknown as NodeRemediation[]).filter(
+      (r) => r.spec.nodeName === 'n2',
+    );
+    expect(created.map((r) => r.spec.trigger)).toEqual([
+      expect.objectContaining({ source: 'Audit', probeJob: probe, probeReason: 'KubeletStarted' }),
+    ]);
+  });
+
+  it('a Node condition the API server refuses holds up nothing: logged, the remediation is created all the same', async () => {
+    await start(['n1']);
+    sim.server.faults.add({
+      verb: 'patch',
+      resource: 'nodes',
+      errorCode: 403,
+      reason: 'Forbidden',
+      message: 'no',
+    });
+    await finishedProbe('n2');
+    await expect(reconciler.reconcile('n2')).resolves.toEqual({});
+    expect(chainsCondition('n2')).toBeUndefined();
+    const created = (sim.store.list(REMS) as unknown as NodeRemediation[]).filter(
+      (r) => r.spec.nodeName === 'n2',
+    );
+    expect(created).toHaveLength(1);
   });
 });
