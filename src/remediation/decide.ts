@@ -33,6 +33,7 @@ import {
   type Phase,
   type ProbeReason,
   type ProbeSummary,
+  type Trigger,
 } from '../api/index.js';
 import { resolveMaxUnhealthy } from '../config/policy.js';
 import { attemptStarts, lastCompletion, orderActive, phaseOf } from './history.js';
@@ -99,69 +100,8 @@ export function decide(o: Observed): Step {
 // ---- no active remediation: open an episode, or release a cordon nobody owns ----
 
 function idle(o: Observed): Step {
-  const d = o.detection;
-  if (d.kind === 'latent') {
-    const name = remediationName(o.nodeName, d.probeUid);
-    if (!o.remediations.some((r) => r.name === name)) {
-      return {
-        effect: {
-          type: 'createRemediation',
-          name,
-          spec: {
-            nodeName: o.nodeName,
-            trigger: {
-              source: 'Audit',
-              probeJob: d.probeJob,
-              probeReason: d.reason,
-              observedAt: d.observedAt,
-            },
-          },
-        },
-        events: [
-          {
-            on: 'node',
-            type: 'Warning',
-            reason: 'LatentNodeFound',
-            message:
-              `Probe Job ${d.probeJob} (${PROBE_WHY[d.reason]}) found kubelet's iptables chains missing while ` +
-              `azure-npm still runs: it would crash-loop at its next start. Created NodeRemediation ${name}.`,
-          },
-        ],
-      };
-    }
-  }
-  if (d.kind === 'confirmed') {
-    const name = remediationName(o.nodeName, d.podUid);
-    // An episode that already ended (whatever its outcome) is not reopened: delete it to retry.
-    if (!o.remediations.some((r) => r.name === name)) {
-      return {
-        effect: {
-          type: 'createRemediation',
-          name,
-          spec: {
-            nodeName: o.nodeName,
-            trigger: {
-              source: 'CrashLoop',
-              pod: d.podName,
-              podUid: d.podUid,
-              container: d.container,
-              restartCount: d.restartCount,
-              signature: d.signature,
-              observedAt: d.observedAt,
-            },
-          },
-        },
-        events: [
-          {
-            on: 'node',
-            type: 'Warning',
-            reason: 'CrashLoopConfirmed',
-            message: `${d.namespace}/${d.podName} crash-loops with "${d.signature}"; created NodeRemediation ${name}.`,
-          },
-        ],
-      };
-    }
-  }
+  const opened = openEpisode(o, o.detection);
+  if (opened) return opened;
   const release = o.node ? cordonToRelease(o.node, o.remediations) : null;
   if (release) {
     return {
@@ -178,6 +118,47 @@ function idle(o: Observed): Step {
     };
   }
   return { effect: NONE, events: [] };
+}
+
+/**
+ * A NodeRemediation for what was detected: a confirmed crash loop (named for its pod) or a latent node (named for
+ * the probe that found it). An episode that already ended (whatever its outcome) is not reopened: delete it to
+ * retry.
+ */
+function openEpisode(o: Observed, d: Observed['detection']): Step | null {
+  if (d.kind !== 'confirmed' && d.kind !== 'latent') return null;
+  const name = remediationName(o.nodeName, d.kind === 'confirmed' ? d.podUid : d.probeUid);
+  if (o.remediations.some((r) => r.name === name)) return null;
+  const [trigger, event]: [Trigger, Pick<RecordedEvent, 'reason' | 'message'>] =
+    d.kind === 'confirmed'
+      ? [
+          {
+            source: 'CrashLoop',
+            pod: d.podName,
+            podUid: d.podUid,
+            container: d.container,
+            restartCount: d.restartCount,
+            signature: d.signature,
+            observedAt: d.observedAt,
+          },
+          {
+            reason: 'CrashLoopConfirmed',
+            message: `${d.namespace}/${d.podName} crash-loops with "${d.signature}"; created NodeRemediation ${name}.`,
+          },
+        ]
+      : [
+          { source: 'Audit', probeJob: d.probeJob, probeReason: d.reason, observedAt: d.observedAt },
+          {
+            reason: 'LatentNodeFound',
+            message:
+              `Probe Job ${d.probeJob} (${PROBE_WHY[d.reason]}) found kubelet's iptables chains missing while ` +
+              `azure-npm still runs: it would crash-loop at its next start. Created NodeRemediation ${name}.`,
+          },
+        ];
+  return {
+    effect: { type: 'createRemediation', name, spec: { nodeName: o.nodeName, trigger } },
+    events: [{ on: 'node', type: 'Warning', ...event }],
+  };
 }
 
 // ---- Pending / Waiting ----
