@@ -106,7 +106,8 @@ export function buildCrds(): Record<string, Record<string, unknown>> {
       kind: NODE_REMEDIATION_KIND,
       description:
         'One remediation episode of one node: chainmedic confirmed that azure-npm crash-loops there because ' +
-        "kubelet's iptables chains are missing (or a person asked), and drives it: gate, cordon, a Job on the " +
+        "kubelet's iptables chains are missing, or its probe found them missing while azure-npm still runs (or a " +
+        'person asked), and drives it: gate, cordon, a Job on the ' +
         'node that probes the chains and restarts kubelet only when they are missing, verify, uncordon.',
       plural: NODE_REMEDIATION_PLURAL,
       shortNames: ['nrem'],
@@ -115,6 +116,7 @@ export function buildCrds(): Record<string, Record<string, unknown>> {
       status: NodeRemediationStatusSchema,
       columns: [
         { name: 'Node', type: 'string', jsonPath: '.spec.nodeName' },
+        { name: 'Source', type: 'string', jsonPath: '.spec.trigger.source' },
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
         { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
         { name: 'Attempt', type: 'integer', jsonPath: '.status.attempt', priority: 1 },

@@ -66,7 +66,7 @@ describe('CRDs', () => {
     expect(version.name).toBe('v1alpha1');
     expect(version.subresources).toEqual({ status: {} });
     expect(version.additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(
-      expect.arrayContaining(['Node', 'Phase', 'Reason', 'Age']),
+      expect.arrayContaining(['Node', 'Source', 'Phase', 'Reason', 'Age']),
     );
   });
 
