@@ -195,7 +195,13 @@ describe('what the API server refuses, and what it only fails for a moment', () 
     const applied = await install(cp);
     expect(applied.stderr).toBe('');
     await rest.create(`/apis/apps/v1/namespaces/${NPM.namespace}/daemonsets`, AZURE_NPM);
-    await admin(cp, ['apply', '-f', '-'], JSON.stringify(DEFAULT_POLICY));
+    // The defaults but no audit: the fake kubelets here play only remediation Jobs, and every Job the operator
+    // creates is checked against the refusal armed (the audit's own refusals: test/operator/auditor.test.ts).
+    await admin(
+      cp,
+      ['apply', '-f', '-'],
+      JSON.stringify({ ...DEFAULT_POLICY, spec: { audit: { enabled: false } } }),
+    );
     // The operator reaches the apiserver only through the proxy (no fault armed until a case arms one).
     proxy = await startFaultProxy({ upstream: cp.server, upstreamCaFile: cp.caFile, dir: cp.dir });
     const kubeconfig = proxy.kubeconfigFor('chainmedic-operator', await serviceAccountToken(cp));

@@ -1,0 +1,155 @@
+/**
+ * The auditor's effects (src/operator/auditor.ts) against the simulated API server, one tick per call: the probe
+ * Jobs it creates (named for their cause, owned by their Node), nothing while it does not lead, and a probe Job the
+ * API server refuses: a ProbeRejected Event on the Node, the refusal counted, the node not asked again for a while.
+ */
+import { pino } from 'pino';
+import { LABEL_NODE, LABEL_PROBE } from '../../src/api/index.js';
+import { EventRecorder } from '../../src/kube/event-recorder.js';
+import { Auditor } from '../../src/operator/auditor.js';
+import { Caches, type CacheHandlers } from '../../src/operator/caches.js';
+import { Fleet } from '../../src/operator/fleet.js';
+import { PolicyState } from '../../src/operator/policy-state.js';
+import { createOperatorMetrics } from '../../src/server/metrics.js';
+import { EVENTS, JOBS, NODES, type KubeObject } from '../../tools/sim/api/types.js';
+import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
+
+const AGENT_NS = 'chainmedic-agent';
+const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
+const noop = () => undefined;
+const handlers: CacheHandlers = {
+  nodes: noop,
+  remediations: noop,
+  policies: noop,
+  jobs: noop,
+  agentPods: noop,
+  daemonSets: noop,
+  targetPods: noop,
+  events: noop,
+  kubeletStarts: noop,
+};
+
+describe('Auditor', () => {
+  let sim: SimApi;
+  let caches: Caches;
+  let auditor: Auditor;
+  let leading = true;
+  const metrics = createOperatorMetrics();
+
+  async function start(nodes: string[]): Promise<void> {
+    sim = await startSimApi({ crds: true, namespaces: [AGENT_NS] });
+    const { rest } = sim.client;
+    sim.store.create(POLICIES, {
+      apiVersion: 'chainmedic.io/v1alpha1',
+      kind: 'RemediationPolicy',
+      metadata: { name: 'default' },
+      spec: { audit: { maxConcurrentProbes: 2, interval: '1h' } },
+    } as unknown as KubeObject);
+    for (const node of nodes) sim.store.create(NODES, nodeObject(node));
+    sim.store.create(NODES, nodeObject('win', { 'kubernetes.io/os': 'windows' }));
+    const log = pino({ level: 'silent' });
+    const mayAct = () => leading;
+    const policy = new PolicyState(['chainmedic:test'], log);
+    caches = new Caches({ rest, agentNamespace: AGENT_NS, log, stopped: () => false }, handlers);
+    caches.start();
+    await caches.waitForSync();
+    policy.refresh(caches.policies.get('default'));
+    const recorder = new EventRecorder({ rest });
+    const fleet = new Fleet({
+      caches,
+      policy,
+      rest,
+      log,
+      mayAct,
+      enqueue: noop,
+      queueing: () => false,
+      unconfirmedPods: () => 0,
+      recorder,
+    });
+    auditor = new Auditor({
+      caches,
+      fleet,
+      policy,
+      rest,
+      recorder,
+      log,
+      metrics,
+      mayAct,
+      agentNamespace: AGENT_NS,
+      agentImage: 'chainmedic:test',
+    });
+  }
+
+  afterEach(async () => {
+    leading = true;
+    await caches?.stop();
+    await sim?.close();
+  });
+
+  const probeJobs = () =>
+    (
+      sim.store.list(JOBS) as unknown as { metadata: { name: string; labels: Record<string, string> } }[]
+    ).filter((j) => j.metadata.labels[LABEL_PROBE] !== undefined);
+  const jobCreates = () => sim.server.requests.total({ verb: 'create', resource: 'jobs', dryRun: false });
+
+  it('creates the planned probe Jobs: at most maxConcurrentProbes, owned by their Node, Linux nodes only', async () => {
+    await start(['n1', 'n2', 'n3']);
+    const orders = await auditor.tick();
+    expect(orders.map((o) => o.reason)).toEqual(['Rolling', 'Rolling']);
+    const jobs = probeJobs();
+    expect(jobs.map((j) => j.metadata.labels[LABEL_NODE]).sort()).toEqual(orders.map((o) => o.node).sort());
+    const job = sim.store.get(JOBS, AGENT_NS, jobs[0]!.metadata.name) as unknown as {
+      metadata: { ownerReferences: { kind: string; name: string; blockOwnerDeletion?: boolean }[] };
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    expect(job.metadata.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'Node',
+        name: jobs[0]!.metadata.labels[LABEL_NODE],
+        controller: false,
+      }),
+    ]);
+    expect(job.spec.template.spec.containers[0]!.args).toEqual(['agent', 'probe', '--json']);
+    // Both still running: the next tick plans nothing.
+    expect(await auditor.tick()).toEqual([]);
+    expect(auditor.status()).toMatchObject({ eligibleNodes: 3, probesRunning: 2, probedWithinInterval: 0 });
+  });
+
+  it('plans and creates nothing while another replica leads', async () => {
+    await start(['n1']);
+    leading = false;
+    expect(await auditor.tick()).toEqual([]);
+    expect(jobCreates()).toBe(0);
+  });
+
+  it('a refused probe Job: a ProbeRejected Event on the Node, counted, the node not asked again for a while', async () => {
+    await start(['n1']);
+    sim.server.faults.add({
+      verb: 'create',
+      resource: 'jobs.batch',
+      errorCode: 403,
+      reason: 'Forbidden',
+      message: 'exceeded quota: agent-quota',
+    });
+    expect((await auditor.tick()).map((o) => o.node)).toEqual(['n1']);
+    expect(jobCreates()).toBe(1);
+    const events = () =>
+      (
+        sim.store.list(EVENTS) as unknown as {
+          reason: string;
+          message: string;
+          involvedObject: { name: string };
+        }[]
+      ).filter((e) => e.reason === 'ProbeRejected');
+    for (let i = 0; i < 200 && events().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events()).toEqual([
+      expect.objectContaining({ involvedObject: expect.objectContaining({ name: 'n1' }) }),
+    ]);
+    expect(events()[0]!.message).toContain('exceeded quota: agent-quota');
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^chainmedic_probe_jobs_rejected_total 1$/m);
+    // The next rounds leave it alone (it is not eligible during the back-off).
+    expect(await auditor.tick()).toEqual([]);
+    expect(jobCreates()).toBe(1);
+  });
+});
