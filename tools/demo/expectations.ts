@@ -14,6 +14,11 @@ export interface DemoNodeFacts {
   /** The sim's view: the node is still broken by this cause (null: healthy). */
   brokenCause: string | null;
   timeline: NodeTimeline | undefined;
+  /** What opened each NodeRemediation (spec.trigger.source), by name, where known. */
+  sources?: Readonly<Record<string, string | undefined>>;
+  /** The node's azure-npm pod (uid, restartCount) when it was broken, and now. */
+  npmAtBreak?: { uid: string; restartCount: number };
+  npmNow?: { uid: string; restartCount: number };
 }
 
 export interface DemoVerdict {
@@ -33,6 +38,7 @@ export function isSettled(facts: DemoNodeFacts): boolean {
     case 'race':
     case 'npm-image-bug':
     case 'pre-cordoned':
+    case 'latent':
       return live.length > 0 && live.every(terminal);
     default:
       return live.every(terminal);
@@ -96,6 +102,23 @@ export function judge(facts: DemoNodeFacts): DemoVerdict {
         problems.push('status.wasUnschedulable is not true: the earlier cordon was not recorded');
       if (facts.brokenCause !== null) problems.push(`the node is still broken (${facts.brokenCause})`);
       break;
+    case 'latent': {
+      oneRemediation('Succeeded');
+      const r = live.length === 1 ? live[0]! : undefined;
+      const source = r ? facts.sources?.[r.name] : undefined;
+      if (r && source !== 'Audit')
+        problems.push(`${r.name} was opened by ${source ?? 'an unknown trigger'}, expected Audit`);
+      restarts(1);
+      releasedByUs();
+      const before = facts.npmAtBreak;
+      const now = facts.npmNow;
+      if (!before || !now) problems.push('azure-npm was not seen on the node');
+      else if (now.uid !== before.uid) problems.push('azure-npm was replaced by a new pod');
+      else if (now.restartCount !== before.restartCount)
+        problems.push(`azure-npm restarted (restartCount ${before.restartCount} -> ${now.restartCount})`);
+      if (facts.brokenCause !== null) problems.push(`the node is still broken (${facts.brokenCause})`);
+      break;
+    }
     case 'opted-out':
       noRemediationBeyond('OptedOut');
       restarts(0);

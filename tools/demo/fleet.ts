@@ -6,6 +6,7 @@ export const DEMO_ROLES = [
   'npm-image-bug',
   'opted-out',
   'pre-cordoned',
+  'latent',
   'windows',
   'healthy',
 ] as const;
@@ -22,6 +23,7 @@ export const ROLE_LABEL: Record<DemoRole, string> = {
   'npm-image-bug': 'npm image bug',
   'opted-out': 'race, opted out',
   'pre-cordoned': 'race, cordoned',
+  latent: 'latent race',
   windows: 'windows',
   healthy: 'healthy',
 };
@@ -32,6 +34,8 @@ export const ROLE_EXPECTATION: Record<DemoRole, string> = {
   'npm-image-bug': 'Skipped (ChainsPresent), kubelet not restarted',
   'opted-out': 'untouched (chainmedic.io/opt-out="true")',
   'pre-cordoned': 'Succeeded with one kubelet restart, left cordoned as the admin had it',
+  latent:
+    'found by the probe (source Audit), Succeeded with exactly one kubelet restart, azure-npm never restarted',
   windows: 'untouched (not linux)',
   healthy: 'untouched',
 };
@@ -45,6 +49,9 @@ const LINUX_LAYOUT: readonly DemoRole[] = [
   'opted-out',
   'pre-cordoned',
   'healthy',
+  // Last in name order, so the rolling audit's first round (never-probed nodes by name) leaves it to the probe
+  // after its kubelet's start.
+  'latent',
 ];
 
 /** How many linux nodes the layout needs; the demo runs with at least this many. */
@@ -60,15 +67,22 @@ export function planDemoFleet(linux: readonly string[], windows: readonly string
   ];
 }
 
-/** Roles whose node gets broken (the cause the simulated cluster injects). */
-export function breakCauseOf(role: DemoRole): 'kubelet-init-race' | 'npm-image-bug' | null {
+/**
+ * How the simulated cluster breaks the role's node (null: it stays healthy). `latent`: kubelet restarts and loses
+ * the iptables race while azure-npm keeps running (it checks the chains only when it starts).
+ */
+export function breakOf(
+  role: DemoRole,
+): { cause: 'kubelet-init-race' | 'npm-image-bug'; latent?: true } | null {
   switch (role) {
     case 'race':
     case 'opted-out':
     case 'pre-cordoned':
-      return 'kubelet-init-race';
+      return { cause: 'kubelet-init-race' };
+    case 'latent':
+      return { cause: 'kubelet-init-race', latent: true };
     case 'npm-image-bug':
-      return 'npm-image-bug';
+      return { cause: 'npm-image-bug' };
     default:
       return null;
   }

@@ -8,13 +8,19 @@ import type { RemediationPolicySpec } from '../../src/api/index.js';
 import { applyPolicy, installCrds, patchNode } from '../bench/cluster-setup.js';
 import { startOperatorProcess, type OperatorProcess } from '../bench/operator-process.js';
 import { recordApi } from '../bench/api-recorder.js';
-import { FleetTimeline } from '../bench/timeline.js';
 import { KubeRest } from '../../src/kube/rest.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { startCluster } from '../sim/start-cluster.js';
 import type { ControlPlaneKind, SimulatedCluster } from '../sim/simulated-cluster.js';
 import { isSettled, judge, type DemoNodeFacts, type DemoVerdict } from './expectations.js';
-import { breakCauseOf, planDemoFleet, type DemoNode } from './fleet.js';
+import { breakOf, planDemoFleet, type DemoNode } from './fleet.js';
+import {
+  DemoTimeline,
+  describeConditionChange,
+  describeTrigger,
+  latentStory,
+  type NpmSeen,
+} from './latent.js';
 import { nextSettleState } from './settle.js';
 import { renderSummary } from './summary.js';
 import { LiveBlock, useColor, type Output } from './terminal.js';
@@ -66,8 +72,15 @@ export const DEMO_DEFAULTS = {
   resultsDir: join('results', 'demo'),
 };
 
-/** The demo's policy: more than one at a time, and a storm guard that five broken nodes out of eight do not trip. */
-export const DEMO_POLICY: RemediationPolicySpec = { maxConcurrent: 2, maxUnhealthy: '75%' };
+/**
+ * The demo's policy: more than one at a time, a storm guard that the demo's broken nodes do not trip, and
+ * the probe after a kubelet start 3 s after it (default 2m), so the latent node is found while you watch.
+ */
+export const DEMO_POLICY: RemediationPolicySpec = {
+  maxConcurrent: 2,
+  maxUnhealthy: '75%',
+  audit: { afterKubeletStart: '3s' },
+};
 
 /** After the last node settles, watch this much longer so a late misstep (a second restart) is still caught. */
 const SETTLE_GRACE_MS = 1_500;
@@ -128,7 +141,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await installCrds(rest);
     await applyPolicy(rest, policy);
     const fleet = planDemoFleet(cluster.linuxNodeNames(), cluster.windowsNodeNames());
-    const timeline = new FleetTimeline({ maxConcurrent: policy.maxConcurrent });
+    const timeline = new DemoTimeline({ maxConcurrent: policy.maxConcurrent });
     stopRecorder = await recordApi(rest, timeline);
     for (const node of fleet) {
       if (node.role === 'opted-out')
@@ -145,15 +158,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       print(logTail(operatorLog));
       return { exitCode: 1, verdicts: [], unsettled: [], elapsedMs: Date.now() - startMs, timedOut: false };
     }
+    const afterStart = policy.audit?.afterKubeletStart;
     print(
       `Operator ready after ${seconds(readyMs)}; breaking nodes now (policy: maxConcurrent ${policy.maxConcurrent}` +
-        `${policy.paused ? ', paused' : ''}).`,
+        `${afterStart ? `, probe ${afterStart} after a kubelet start` : ''}${policy.paused ? ', paused' : ''}).`,
     );
+    const latent = fleet.filter((n) => breakOf(n.role)?.latent);
+    for (const node of latent)
+      print(
+        style.dim(
+          `${node.name}: kubelet restarts and loses the iptables race, but azure-npm keeps running (latent).`,
+        ),
+      );
     print('');
     const breakMs = Date.now();
+    const npmAtBreak = new Map<string, NpmSeen>();
     for (const node of fleet) {
-      const cause = breakCauseOf(node.role);
-      if (cause) cluster.breakNode(node.name, cause);
+      const how = breakOf(node.role);
+      if (!how) continue;
+      const npm = timeline.latent.npm.get(node.name);
+      if (npm) npmAtBreak.set(node.name, { ...npm });
+      cluster.breakNode(node.name, how.cause, how.latent ? { latent: true } : undefined);
     }
 
     const result = await watchUntilSettled({
@@ -166,6 +191,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       style,
       startMs: breakMs,
       timeoutMs: o.timeoutMs,
+      npmAtBreak,
     });
     print('');
     const summary = renderSummary(
@@ -179,6 +205,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         unsettled: result.unsettled,
         operatorExited: result.operatorExited,
         operatorLog,
+        latentStory: (node, remediation) =>
+          latentStory(timeline.latent, node, remediation, breakMs, npmAtBreak.get(node)),
       },
       style,
     );
@@ -226,12 +254,14 @@ interface WatchInput {
   cluster: SimulatedCluster;
   operator: OperatorProcess;
   fleet: DemoNode[];
-  timeline: FleetTimeline;
+  timeline: DemoTimeline;
   out: Output;
   tty: boolean;
   style: typeof ANSI_STYLE;
   startMs: number;
   timeoutMs: number;
+  /** The azure-npm pods of the broken nodes when they were broken. */
+  npmAtBreak: ReadonlyMap<string, NpmSeen>;
 }
 
 /** Shows progress until every node settled (plus a grace period), the time is up, or the operator died. */
@@ -251,7 +281,14 @@ async function watchUntilSettled(input: WatchInput): Promise<{
     kubeletRestarts: cluster.kubeletRestarts(node.name),
     brokenCause: cluster.brokenNodes().find((b) => b.node === node.name)?.cause ?? null,
     timeline: timeline.nodes.get(node.name),
+    sources: Object.fromEntries(
+      timeline.remediationsOf(node.name).map((r) => [r.name, timeline.latent.triggers.get(r.name)?.source]),
+    ),
+    npmAtBreak: input.npmAtBreak.get(node.name),
+    npmNow: timeline.latent.npm.get(node.name),
   });
+  const chainsCondition = (node: string) => timeline.latent.conditions.get(node)?.at(-1)?.status;
+  const npmReady = (node: string) => timeline.latent.npm.get(node)?.ready;
   const verdicts = new Map<string, DemoVerdict>();
   const block = input.tty ? new LiveBlock(out) : undefined;
   const phases = new Map<string, string>();
@@ -262,6 +299,8 @@ async function watchUntilSettled(input: WatchInput): Promise<{
       kubeletRestarts: (n) => cluster.kubeletRestarts(n),
       verdicts,
       nowMs: Date.now(),
+      chainsCondition,
+      npmReady,
     });
     const status =
       `  ${seconds(Date.now() - startMs)} since the nodes broke; ${verdicts.size}/${fleet.length} nodes settled; ` +
@@ -270,11 +309,22 @@ async function watchUntilSettled(input: WatchInput): Promise<{
   };
   if (!block) {
     timeline.onChange((change) => {
-      const line = describeChange(change, timeline, startMs, (name) => phases.get(name));
+      const line = describeChange(
+        change,
+        timeline,
+        startMs,
+        (name) => phases.get(name),
+        (name) => describeTrigger(timeline.latent, name),
+      );
       if (change.remediation) {
         const nr = timeline.remediations.get(change.remediation);
         if (nr) phases.set(nr.name, nr.phase);
       }
+      if (line) out.write(`${line}\n`);
+    });
+    timeline.latent.onChange((change) => {
+      const npmRunning = (timeline.nodes.get(change.node)?.npmPod?.ready ?? npmReady(change.node)) === true;
+      const line = describeConditionChange(change, startMs, npmRunning);
       if (line) out.write(`${line}\n`);
     });
   }
@@ -323,6 +373,8 @@ async function watchUntilSettled(input: WatchInput): Promise<{
       kubeletRestarts: (n) => cluster.kubeletRestarts(n),
       verdicts: judged,
       nowMs: Date.now(),
+      chainsCondition,
+      npmReady,
     });
     out.write(`\n${renderTable(rows, style).join('\n')}\n`);
   }

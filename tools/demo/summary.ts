@@ -2,9 +2,11 @@
  * The demo's closing report: what was fixed, skipped and why, how long each took, and whether every node ended
  * as expected. Pure.
  */
+import { CHAINS_CONDITION_TYPE } from '../../src/api/index.js';
 import type { FleetTimeline, RemediationTimeline } from '../bench/timeline.js';
 import type { DemoVerdict } from './expectations.js';
 import { ROLE_LABEL, type DemoNode, type DemoRole } from './fleet.js';
+import type { LatentStory } from './latent.js';
 import { latestRemediation, seconds, type Style } from './view.js';
 
 export interface SummaryInput {
@@ -19,6 +21,8 @@ export interface SummaryInput {
   unsettled: readonly string[];
   operatorExited?: boolean;
   operatorLog: string;
+  /** How a remediation the audit opened found its node (null: another trigger). */
+  latentStory?: (node: string, remediation: string) => LatentStory | null;
 }
 
 /** How long the parts of one remediation took, as a short phrase. */
@@ -59,11 +63,21 @@ export function renderSummary(input: SummaryInput, style: Style): string[] {
       continue;
     }
     const took = nr.terminalMs !== undefined ? seconds(nr.terminalMs - nr.createdMs) : 'not finished';
-    const detail = timings(nr);
+    const story = input.latentStory?.(name, nr.name) ?? null;
+    const detail = [
+      story?.found,
+      story?.condition ? `${CHAINS_CONDITION_TYPE} ${story.condition}` : undefined,
+      timings(nr),
+    ]
+      .filter((part) => part)
+      .join(', ');
     if (nr.phase === 'Succeeded') {
       const cordon = nr.wasUnschedulable ? 'left cordoned (it was cordoned before)' : 'uncordoned';
+      const npm = story?.npmNeverCrashed
+        ? `, ${style.green('azure-npm never crashed')} (restartCount ${story.npmRestartCount})`
+        : '';
       fixed.push(
-        `    ${label}: healed in ${took}, ${restarts} kubelet restart${restarts === 1 ? '' : 's'}, ${cordon}` +
+        `    ${label}: healed in ${took}, ${restarts} kubelet restart${restarts === 1 ? '' : 's'}, ${cordon}${npm}` +
           (detail ? `\n      ${style.dim(detail)}` : ''),
       );
     } else if (nr.phase === 'Skipped') {

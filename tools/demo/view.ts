@@ -44,6 +44,8 @@ export interface Row {
   node: string;
   role: string;
   npm: string;
+  /** kubelet's chains as the KubeletIPTablesInitFailed condition says: missing (True), present (False). */
+  chains: string;
   phase: string;
   reason: string;
   cordon: string;
@@ -59,6 +61,12 @@ export interface RowInput {
   /** Verdicts of the nodes that are settled (judged so far). */
   verdicts: ReadonlyMap<string, DemoVerdict>;
   nowMs: number;
+  /**
+   * The node's azure-npm pod where the timeline has none (it drops a pod listed before its node): Ready or not.
+   */
+  npmReady?: (node: string) => boolean | undefined;
+  /** The node's KubeletIPTablesInitFailed status (undefined: not written). */
+  chainsCondition?: (node: string) => string | undefined;
 }
 
 function phaseColor(style: Style, phase: string): string {
@@ -73,7 +81,9 @@ export function buildRows(input: RowInput): Row[] {
   return input.nodes.map(({ name, role }) => {
     const node = input.timeline.nodes.get(name);
     const nr = latestRemediation(input.timeline, name);
-    const pod = node?.npmPod;
+    const fallback = input.npmReady?.(name);
+    const pod =
+      node?.npmPod ?? (fallback === undefined ? undefined : { ready: fallback, crashLooping: false });
     const npm =
       role === 'windows'
         ? '-'
@@ -84,6 +94,8 @@ export function buildRows(input: RowInput): Row[] {
             : pod.crashLooping
               ? 'CrashLoop'
               : 'starting';
+    const condition = input.chainsCondition?.(name);
+    const chains = condition === 'True' ? 'missing' : condition === 'False' ? 'present' : '-';
     const cordon = node?.unschedulable ? (node.cordonedBy ? 'chainmedic' : 'admin') : '-';
     const end = nr?.terminalMs ?? input.nowMs;
     const verdict = input.verdicts.get(name);
@@ -91,6 +103,7 @@ export function buildRows(input: RowInput): Row[] {
       node: name,
       role: ROLE_LABEL[role],
       npm,
+      chains,
       phase: nr?.phase ?? '-',
       reason: nr?.reason ?? '',
       cordon,
@@ -105,6 +118,7 @@ const COLUMNS: Array<{ key: keyof Row; title: string }> = [
   { key: 'node', title: 'NODE' },
   { key: 'role', title: 'CASE' },
   { key: 'npm', title: 'AZURE-NPM' },
+  { key: 'chains', title: 'CHAINS' },
   { key: 'phase', title: 'REMEDIATION' },
   { key: 'reason', title: 'REASON' },
   { key: 'cordon', title: 'CORDON' },
@@ -137,6 +151,8 @@ export function renderTable(rows: readonly Row[], style: Style): string[] {
       if (c.key === 'phase') return phaseColor(style, row.phase) + text.slice(row.phase.length);
       if (c.key === 'npm' && row.npm === 'CrashLoop') return style.red(text);
       if (c.key === 'npm' && row.npm === 'Ready') return style.green(text);
+      if (c.key === 'chains' && row.chains === 'missing') return style.red(text);
+      if (c.key === 'chains' && row.chains === '-') return style.dim(text);
       if (c.key === 'cordon' && row.cordon === 'chainmedic') return style.yellow(text);
       if (c.key === 'mark' && row.mark === 'ok') return style.green(text);
       if (c.key === 'mark' && row.mark === 'WRONG') return style.red(text);
@@ -153,6 +169,8 @@ export function describeChange(
   timeline: FleetTimeline,
   startMs: number,
   previousPhase: (remediation: string) => string | undefined,
+  /** What opened the remediation, for its creation line (e.g. "Audit, probe after KubeletStarted"). */
+  trigger?: (remediation: string) => string | undefined,
 ): string | null {
   const at = `+${`${(Math.max(0, change.atMs - startMs) / 1000).toFixed(1)}s`.padStart(6)}`;
   const node = change.node;
@@ -163,8 +181,10 @@ export function describeChange(
       const before = previousPhase(nr.name);
       if (nr.deleted) return `${at}  ${node}  NodeRemediation ${nr.name} deleted`;
       const reason = nr.reason ? ` (${nr.reason})` : '';
-      if (before === undefined)
-        return `${at}  ${node}  NodeRemediation ${nr.name} created: ${nr.phase}${reason}`;
+      if (before === undefined) {
+        const why = trigger?.(nr.name);
+        return `${at}  ${node}  NodeRemediation ${nr.name} created${why ? ` (${why})` : ''}: ${nr.phase}${reason}`;
+      }
       if (before === nr.phase) return `${at}  ${node}  ${nr.phase}${reason}`;
       const took = TERMINAL_PHASES.includes(nr.phase) ? ` after ${seconds(change.atMs - nr.createdMs)}` : '';
       return `${at}  ${node}  ${before} -> ${nr.phase}${reason}${took}`;

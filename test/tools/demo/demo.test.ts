@@ -8,7 +8,7 @@ describe('chainmedic demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-demo-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('heals the race nodes, skips the image-bug and opted-out nodes, leaves the rest alone', async () => {
+  it('heals the race nodes and the latent node, skips the image-bug and opted-out nodes, leaves the rest alone', async () => {
     let output = '';
     const result = await runDemo({
       out: { write: (s: string) => ((output += s), true), isTTY: false },
@@ -20,11 +20,27 @@ describe('chainmedic demo', () => {
     expect(result.verdicts).toHaveLength(10);
     expect(result.verdicts.filter((v) => v.role === 'race').every((v) => v.ok)).toBe(true);
     // The summary names what was fixed and skipped, and why.
-    expect(output).toMatch(/Fixed \(4\):/);
+    expect(output).toMatch(/Fixed \(5\):/);
     expect(output).toMatch(/Skipped \(2\):/);
     expect(output).toMatch(/\(npm image bug\): ChainsPresent:/);
     expect(output).toMatch(/\(race, opted out\): OptedOut:/);
     expect(output).toMatch(/\(race, cordoned\): healed in .*left cordoned/);
+    // The latent node: found by the probe after kubelet's start (azure-npm still running), healed with one kubelet
+    // restart, azure-npm never crashed; its Node condition flipped True -> False.
+    const latent = result.verdicts.find((v) => v.role === 'latent');
+    expect(latent).toMatchObject({ ok: true, problems: [] });
+    expect(output).toContain(`${latent!.node}: kubelet restarts and loses the iptables race`);
+    expect(output).toMatch(
+      new RegExp(
+        `${latent!.node}  KubeletIPTablesInitFailed=True \\(ChainsMissing, azure-npm still Ready: latent\\)`,
+      ),
+    );
+    expect(output).toMatch(
+      new RegExp(`${latent!.node}  NodeRemediation \\S+ created \\(by the audit, probe KubeletStarted\\)`),
+    );
+    expect(output).toMatch(
+      /\(latent race\): healed in \S+, 1 kubelet restart, uncordoned, azure-npm never crashed \(restartCount 0\)\n {6}found by the probe Job \S+ after kubelet's start, KubeletIPTablesInitFailed True -> False/,
+    );
     // Plain progress lines, no cursor movement, when the output is not a terminal.
     expect(output).toMatch(/Cordoning -> Remediating/);
     expect(output).not.toContain('\x1b[');

@@ -1,6 +1,6 @@
 import type { NodeTimeline, RemediationTimeline } from '../../../tools/bench/timeline.js';
 import { isSettled, judge, type DemoNodeFacts } from '../../../tools/demo/expectations.js';
-import { planDemoFleet, type DemoRole } from '../../../tools/demo/fleet.js';
+import { breakOf, planDemoFleet, type DemoRole } from '../../../tools/demo/fleet.js';
 
 const nr = (
   phase: RemediationTimeline['phase'],
@@ -111,6 +111,49 @@ describe('demo expectations', () => {
       ['unexpected NodeRemediation: r is Skipped (NotLinux)'],
     ],
     ['healthy untouched', facts('healthy', {}), []],
+    [
+      'latent found by the audit, healed once, azure-npm never restarted',
+      facts('latent', {
+        remediations: [nr('Succeeded')],
+        kubeletRestarts: 1,
+        sources: { r: 'Audit' },
+        npmAtBreak: { uid: 'p', restartCount: 0 },
+        npmNow: { uid: 'p', restartCount: 0 },
+      }),
+      [],
+    ],
+    [
+      'latent only caught once azure-npm crashed',
+      facts('latent', {
+        remediations: [nr('Succeeded')],
+        kubeletRestarts: 1,
+        sources: { r: 'CrashLoop' },
+        npmAtBreak: { uid: 'p', restartCount: 0 },
+        npmNow: { uid: 'p', restartCount: 2 },
+      }),
+      ['r was opened by CrashLoop, expected Audit', 'azure-npm restarted (restartCount 0 -> 2)'],
+    ],
+    [
+      'latent healed with two kubelet restarts, azure-npm replaced',
+      facts('latent', {
+        remediations: [nr('Succeeded')],
+        kubeletRestarts: 2,
+        sources: { r: 'Audit' },
+        npmAtBreak: { uid: 'p', restartCount: 0 },
+        npmNow: { uid: 'q', restartCount: 0 },
+      }),
+      ['kubelet was restarted 2 time(s), expected 1', 'azure-npm was replaced by a new pod'],
+    ],
+    [
+      'latent never found',
+      facts('latent', { brokenCause: 'kubelet-init-race' }),
+      [
+        'expected exactly one NodeRemediation, found 0',
+        'kubelet was restarted 0 time(s), expected 1',
+        'azure-npm was not seen on the node',
+        'the node is still broken (kubelet-init-race)',
+      ],
+    ],
   ])('%s', (_name, input, problems) => {
     const verdict = judge(input);
     expect(verdict.problems).toEqual(problems);
@@ -123,13 +166,21 @@ describe('demo expectations', () => {
     expect(isSettled(facts('race', { remediations: [nr('Failed')] }))).toBe(true);
     expect(isSettled(facts('healthy', {}))).toBe(true);
     expect(isSettled(facts('opted-out', { remediations: [nr('Pending')] }))).toBe(false);
+    // A latent node is settled once the audit found it and its remediation finished.
+    expect(isSettled(facts('latent', {}))).toBe(false);
+    expect(isSettled(facts('latent', { remediations: [nr('Succeeded')] }))).toBe(true);
   });
 
   it('lays out every role and refuses a fleet too small for it', () => {
     const fleet = planDemoFleet(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], ['w']);
     expect(new Set(fleet.map((n) => n.role))).toEqual(
-      new Set(['race', 'npm-image-bug', 'opted-out', 'pre-cordoned', 'healthy', 'windows']),
+      new Set(['race', 'npm-image-bug', 'opted-out', 'pre-cordoned', 'latent', 'healthy', 'windows']),
     );
+    // One latent node, the last linux node (never one of the crash-loop nodes), broken latently.
+    expect(fleet.filter((n) => n.role === 'latent').map((n) => n.name)).toEqual(['h']);
+    expect(breakOf('latent')).toEqual({ cause: 'kubelet-init-race', latent: true });
+    expect(breakOf('race')).toEqual({ cause: 'kubelet-init-race' });
+    expect(breakOf('healthy')).toBeNull();
     expect(() => planDemoFleet(['a'], [])).toThrow(/at least/);
   });
 });

@@ -52,6 +52,38 @@ describe('demo summary verdict', () => {
     expect(text).not.toContain('PASS');
   });
 
+  it('tells how a latent node was found and that azure-npm never crashed', () => {
+    const timeline = new FleetTimeline();
+    timeline.apply('nodes', 'ADDED', { metadata: { name: 'node-l' } }, 0);
+    const nr = (phase: string) => ({
+      metadata: { name: 'node-l-1' },
+      spec: { nodeName: 'node-l', trigger: { source: 'Audit' } },
+      status: { phase, reason: 'Remediated' },
+    });
+    timeline.apply('noderemediations', 'ADDED', nr('Pending'), 4_000);
+    timeline.apply('noderemediations', 'MODIFIED', nr('Succeeded'), 5_000);
+    const latent: DemoNode = { name: 'node-l', role: 'latent' };
+    const text = summary({
+      nodes: [latent],
+      timeline,
+      verdicts: [ok(latent)],
+      kubeletRestarts: () => 1,
+      latentStory: (node, remediation) =>
+        node === 'node-l' && remediation === 'node-l-1'
+          ? {
+              found: "found by the probe Job 3.0s after kubelet's start",
+              npmNeverCrashed: true,
+              npmRestartCount: 0,
+              condition: 'True -> False',
+            }
+          : null,
+    });
+    expect(text).toContain(
+      '    node-l (latent race): healed in 1.0s, 1 kubelet restart, uncordoned, azure-npm never crashed (restartCount 0)\n' +
+        "      found by the probe Job 3.0s after kubelet's start, KubeletIPTablesInitFailed True -> False",
+    );
+  });
+
   it('never fails with an empty list of nodes', () => {
     for (const extra of [{ timedOut: true }, { operatorExited: true }]) {
       const text = summary(extra);

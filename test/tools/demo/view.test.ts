@@ -42,7 +42,25 @@ describe('demo view', () => {
   it('shows each node with its remediation phase, restarts and elapsed time', () => {
     const [a, b] = rows();
     expect(a).toMatchObject({ phase: 'Remediating', reason: 'Cordoned', restarts: '1', time: '2.5s' });
-    expect(b).toMatchObject({ phase: '-', restarts: '0', time: '' });
+    expect(b).toMatchObject({ phase: '-', restarts: '0', time: '', chains: '-' });
+  });
+
+  it("shows the chains as the node's KubeletIPTablesInitFailed condition says, and azure-npm the timeline missed", () => {
+    const [a, b] = buildRows({
+      nodes: [
+        { name: 'node-a', role: 'race' },
+        { name: 'node-b', role: 'latent' },
+      ],
+      timeline: fleetTimeline(),
+      kubeletRestarts: () => 0,
+      verdicts: new Map(),
+      nowMs: 3_500,
+      chainsCondition: (n) => (n === 'node-a' ? 'False' : 'True'),
+      npmReady: (n) => (n === 'node-b' ? true : undefined),
+    });
+    expect(a).toMatchObject({ chains: 'present', npm: 'starting' });
+    expect(b).toMatchObject({ chains: 'missing', npm: 'Ready', role: 'latent race' });
+    expect(renderTable([a!, b!], PLAIN_STYLE)[0]).toMatch(/^NODE\s+CASE\s+AZURE-NPM\s+CHAINS\s+REMEDIATION/);
   });
 
   it('aligns the columns the same with and without colour', () => {
@@ -51,7 +69,7 @@ describe('demo view', () => {
       l.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), ''),
     );
     expect(colored).toEqual(plain);
-    expect(plain[0]).toMatch(/^NODE\s+CASE\s+AZURE-NPM\s+REMEDIATION/);
+    expect(plain[0]).toMatch(/^NODE\s+CASE\s+AZURE-NPM\s+CHAINS\s+REMEDIATION/);
     expect(plain[1]!.indexOf('Remediating')).toBe(plain[0]!.indexOf('REMEDIATION'));
   });
 
@@ -72,6 +90,21 @@ describe('demo view', () => {
       () => 'Cordoning',
     );
     expect(line).toBe('+  1.0s  node-a  Cordoning -> Remediating (Cordoned)');
+  });
+
+  it('says what opened a remediation when it is not a crash loop', () => {
+    const created = (trigger?: (name: string) => string | undefined) =>
+      describeChange(
+        { kind: 'remediation', node: 'node-a', remediation: 'node-a-1', atMs: 1_000 },
+        fleetTimeline(),
+        0,
+        () => undefined,
+        trigger,
+      );
+    expect(created()).toBe('+  1.0s  node-a  NodeRemediation node-a-1 created: Remediating (Cordoned)');
+    expect(created(() => 'by the audit, probe KubeletStarted')).toBe(
+      '+  1.0s  node-a  NodeRemediation node-a-1 created (by the audit, probe KubeletStarted): Remediating (Cordoned)',
+    );
   });
 
   it('redraws a block in place and clears leftover lines', () => {
