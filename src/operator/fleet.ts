@@ -5,24 +5,22 @@
  */
 import type { Logger } from 'pino';
 import { CORDON_MARKER_ANNOTATION, DEFAULT_POLICY_NAME, isTerminal } from '../api/index.js';
-import type { NodeRemediationStatus } from '../api/index.js';
+import type { NodeRemediationStatus, RemediationPolicyStatus } from '../api/index.js';
 import { resolveMaxUnhealthy } from '../config/policy.js';
 import { errorMessage } from '../errors.js';
 import type { InformerEvent } from '../kube/informer.js';
 import { paths } from '../kube/paths.js';
+import type { EventRecorder } from '../kube/event-recorder.js';
 import type { KubeRest } from '../kube/rest.js';
-import { fleetCounts, type FleetCounts, type FleetSnapshot } from '../remediation/index.js';
+import { fleetCounts, type FleetCounts, type FleetSnapshot, type NodeFacts } from '../remediation/index.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
 import { fleetSnapshot, nodeFacts } from './observe.js';
 import { policyStatusFromCaches } from './policy-status.js';
 import type { PolicyState } from './policy-state.js';
 import type { CachedRemediation } from './trim.js';
-import { GateWaiters } from './waiting.js';
 import { StormTracker } from './storm.js';
-import type { EventRecorder } from '../kube/event-recorder.js';
-import type { NodeFacts } from '../remediation/storm.js';
-import type { RemediationPolicyStatus } from '../api/index.js';
+import { GateWaiters } from './waiting.js';
 
 const STORM_CHECK_MS = 250;
 
