@@ -60,6 +60,7 @@ export class Auditor {
     if (e.type === 'delete') {
       this.bootIDs.delete(name);
       this.reboots.delete(name);
+      this.refusedUntil.delete(name);
       return;
     }
     const bootID = e.object.status.nodeInfo?.bootID;
