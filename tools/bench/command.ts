@@ -1,10 +1,23 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT_USAGE } from '../../src/exit-codes.js';
 import { controlPlaneKind, positiveNumber, wholeNumber } from '../cli-values.js';
 import { runIsolated } from '../control-plane/isolated.js';
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { renderBench } from './report.js';
 import { runBench } from './run-bench.js';
+import { durationMs } from './audit-phase.js';
+
+/** A duration of at least 1m (the policy's minimum for audit.interval). */
+function auditDuration(value: string): string {
+  let ms: number;
+  try {
+    ms = durationMs(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  if (ms < 60_000) throw new InvalidArgumentError('at least 1m (the policy minimum)');
+  return value;
+}
 
 interface BenchFlags {
   nodes: number;
@@ -19,6 +32,10 @@ interface BenchFlags {
   baseline: boolean;
   healTimeout: number;
   controlPlane: ControlPlaneKind;
+  cpuProf?: string;
+  auditSeconds?: number;
+  auditInterval: string;
+  auditMaxProbes: number;
 }
 
 /**
@@ -26,7 +43,7 @@ interface BenchFlags {
  * minute of churn (AKS nodes report status every few minutes when nothing changes: this is a harder load).
  */
 export function benchDefaults(
-  flags: Pick<BenchFlags, 'nodes' | 'windows' | 'broken' | 'churn' | 'steadySeconds'> & {
+  flags: Pick<BenchFlags, 'nodes' | 'windows' | 'broken' | 'churn' | 'steadySeconds' | 'auditSeconds'> & {
     controlPlane?: ControlPlaneKind;
   },
 ) {
@@ -39,6 +56,9 @@ export function benchDefaults(
     broken: flags.broken ?? Math.max(2, Math.round(flags.nodes / 100)),
     churn: flags.churn ?? churn,
     steadySeconds: flags.steadySeconds ?? (flags.nodes >= 2000 ? 20 : 5),
+    // The audit phase: on the memory plane only unless asked (on real, 250 nodes' probe Jobs run through the
+    // simulated kubelets of one process and the real Job controller: that is not what it measures).
+    auditSeconds: flags.auditSeconds ?? (flags.controlPlane === 'real' ? 0 : flags.nodes >= 2000 ? 120 : 30),
   };
 }
 
@@ -80,6 +100,24 @@ export function registerBenchCommand(program: Command): void {
       wholeNumber(10, 86_400),
       900,
     )
+    .option(
+      '--audit-seconds <s>',
+      'length of the audit phase after the burst, 0 for none (default 120 at >= 2000 nodes, else 30; 0 on real)',
+      wholeNumber(0, 86_400),
+    )
+    .option(
+      '--audit-interval <d>',
+      'spec.audit.interval in the audit phase, standing for the default 24h (30m: x48)',
+      auditDuration,
+      '30m',
+    )
+    .option(
+      '--audit-max-probes <n>',
+      'spec.audit.maxConcurrentProbes in the audit phase (the scaled pace needs more than the default 3; above 10 the plan overshoots its pace)',
+      wholeNumber(1, 100),
+      10,
+    )
+    .option('--cpu-prof <dir>', "write the operator's V8 CPU profile (node --cpu-prof) into this folder")
     .option('--out <dir>', 'where the JSON results and logs go', 'results/bench')
     .option(
       '--control-plane <kind>',
@@ -115,6 +153,16 @@ async function runAndPrint(flags: BenchFlags): Promise<void> {
     outDir: flags.out,
     baseline: flags.baseline,
     healTimeoutMs: flags.healTimeout * 1000,
+    ...(flags.cpuProf ? { cpuProfileDir: flags.cpuProf } : {}),
+    ...(d.auditSeconds > 0
+      ? {
+          audit: {
+            seconds: d.auditSeconds,
+            interval: flags.auditInterval,
+            maxConcurrentProbes: flags.auditMaxProbes,
+          },
+        }
+      : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${renderBench(result).join('\n')}\n`);

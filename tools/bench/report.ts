@@ -4,6 +4,7 @@
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import type { ClusterHealth } from './bench-cluster.js';
 import type { RemediationFigures } from './figures.js';
+import { renderAudit, type AuditFigures } from './audit-phase.js';
 
 export interface ProcessFigures {
   /** From spawn to caches synced (operator) or every informer started (baseline). */
@@ -58,6 +59,10 @@ export interface BenchResult {
   cluster?: ClusterHealth | null;
   kubeletRestarts: number;
   maxSlotsInUse: number;
+  /** How the fleet audit ran in sync, steady and burst (absent in results written before the audit). */
+  auditDuringPhases?: string;
+  /** The audit phase (null or absent: not run). */
+  audit?: AuditFigures | null;
   targets: TargetResult[];
 }
 
@@ -219,6 +224,11 @@ export function renderBench(r: BenchResult): string[] {
             .join(',')}`,
       );
     lines.push(`  ${phase.padEnd(6)} ${parts.length ? parts.join('; ') : '(none)'}`);
+  }
+  if (r.auditDuringPhases) lines.push(`  (the fleet audit: ${r.auditDuringPhases})`);
+  if (r.audit) {
+    lines.push('');
+    lines.push(...renderAudit(r.audit));
   }
   lines.push('');
   lines.push(

@@ -7,8 +7,18 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { OPERATOR_NODE_OPTIONS } from '../../src/operator/runtime.js';
 import { applyPolicy } from './cluster-setup.js';
+import {
+  auditFigures,
+  counterByLabel,
+  counterTotal,
+  diff,
+  durationMs,
+  type AuditFigures,
+  type AuditPhaseOptions,
+} from './audit-phase.js';
 import { startChild, type ManagedChild } from './child-process.js';
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { remediationFigures } from './figures.js';
@@ -24,6 +34,8 @@ import { startMemoryBenchCluster } from './memory-bench-cluster.js';
 import { startRealBenchCluster } from './real-bench-cluster.js';
 import type { TimelineReport } from './timeline-report.js';
 import { KubeRest } from '../../src/kube/rest.js';
+import { paths } from '../../src/kube/paths.js';
+import { DEFAULT_POLICY_NAME, type RemediationPolicyStatus } from '../../src/api/index.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
 
 export interface BenchOptions extends Omit<BenchScenario, 'controlPlane'> {
@@ -35,6 +47,14 @@ export interface BenchOptions extends Omit<BenchScenario, 'controlPlane'> {
   log: (line: string) => void;
   /** Give up waiting for the burst to heal after this long. */
   healTimeoutMs: number;
+  /**
+   * After the burst, the fleet audit on a time-scaled interval (audit-phase.ts); absent: no audit phase. The
+   * phases before it (sync, steady, burst) run with the audit disabled (spec.audit.enabled false): they measure
+   * the caches and the remediations, and probe Jobs in them would only blur those figures.
+   */
+  audit?: AuditPhaseOptions;
+  /** Profile the operator's CPU (node --cpu-prof), the profile written into this folder when it exits. */
+  cpuProfileDir?: string;
 }
 
 const TERMINAL: readonly string[] = ['Succeeded', 'Skipped', 'Failed'];
@@ -133,7 +153,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let operatorChild: ManagedChild | undefined;
   try {
     const rest = new KubeRest(loadKubeConfig(cluster.adminKubeconfig));
-    await applyPolicy(rest, { maxConcurrent: o.maxConcurrent });
+    await applyPolicy(rest, { maxConcurrent: o.maxConcurrent, audit: { enabled: false } });
     await cluster.setMaxConcurrent(o.maxConcurrent);
 
     let baseline: BenchResult['baseline'] = null;
@@ -152,6 +172,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       kubeconfig: cluster.operatorKubeconfig,
       logFile: join(o.outDir, 'operator.log'),
       memoryFile,
+      ...(o.cpuProfileDir
+        ? {
+            env: {
+              NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} --cpu-prof --cpu-prof-dir=${resolve(o.cpuProfileDir)}`,
+            },
+          }
+        : {}),
     });
     operatorChild = operator.child;
     const sampler = new RssSampler(operator.child.pid);
@@ -190,9 +217,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const cpuEnd = readCpuSeconds(operator.child.pid) ?? null;
     const peakRss = readProcMemory(operator.child.pid)?.hwmBytes ?? null;
     const endHeap = operator.memory();
-    sampler.stop();
     const kubeletRestarts = await cluster.kubeletRestarts();
     const health = await cluster.health();
+    const steadyCpuPerSecond =
+      cpuAfterSteady !== null && cpuAtSync !== null ? (cpuAfterSteady - cpuAtSync) / o.steadySeconds : null;
+    let audit: AuditFigures | null = null;
+    if (o.audit && o.audit.seconds > 0) {
+      audit = await measureAudit(o.audit, {
+        rest,
+        cluster,
+        metricsPort: operator.metricsPort,
+        pid: operator.child.pid,
+        sampler,
+        memory: () => operator.memory()?.heapUsedBytes ?? null,
+        steadyCpuPerSecond,
+        running: () => operator.child.running(),
+        log,
+      });
+    }
+    sampler.stop();
 
     const burstRemediations = report.remediations.filter((r) => burstNodes.has(r.node));
     const operatorFigures: ProcessFigures = {
@@ -239,6 +282,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       cluster: health,
       kubeletRestarts,
       maxSlotsInUse: report.maxSlotsInUse,
+      auditDuringPhases: 'disabled (spec.audit.enabled false) in sync, steady and burst',
+      audit,
     };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
     const json = JSON.stringify(result, null, 2);
@@ -249,4 +294,104 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await operatorChild?.stop(5_000);
     await cluster.stop();
   }
+}
+
+/** kubelet's Starting Events of Nodes, as the operator selects them (src/operator/caches.ts). */
+const KUBELET_STARTS_SELECTOR = 'involvedObject.kind=Node,reason=Starting,source=kubelet';
+const NODE_EVENTS_NAMESPACE = 'default';
+
+interface AuditContext {
+  rest: KubeRest;
+  cluster: BenchCluster;
+  metricsPort: number;
+  pid: number;
+  sampler: RssSampler;
+  memory: () => number | null;
+  steadyCpuPerSecond: number | null;
+  running: () => boolean;
+  log: (line: string) => void;
+}
+
+async function scrape(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  return response.text();
+}
+
+/**
+ * The audit phase. kubelet's Starting Events make the audit probe a node 2 min after its kubelet started: the
+ * burst's kubelet restarts left one each (and on the real plane every simulated kubelet posted one when the
+ * cluster started), so as is the phase would begin with those post-start probes, not the rolling audit. In a
+ * fleet that has run for more than an hour those Events have expired (the API server's event TTL, 1h), so the
+ * phase deletes them first (one deletecollection, not counted: the requests are reset after it) and lets the
+ * operator's informer see the deletes. Then it enables the audit with the scaled interval, and the Jobs' TTL
+ * scaled alike (so the operator caches as many finished probe Jobs as at the real interval).
+ */
+async function measureAudit(a: AuditPhaseOptions, c: AuditContext): Promise<AuditFigures> {
+  const ratio = durationMs(a.realInterval ?? '24h') / durationMs(a.interval);
+  c.log(
+    `audit phase: deleting kubelet's Starting Events (as their 1h TTL would), then the audit every ${a.interval} ` +
+      `(x${ratio.toFixed(0)}), maxConcurrentProbes ${a.maxConcurrentProbes}, for ${a.seconds} s...`,
+  );
+  await c.rest.request('DELETE', paths.events(NODE_EVENTS_NAMESPACE), {
+    query: { fieldSelector: KUBELET_STARTS_SELECTOR },
+    timeoutMs: 120_000,
+  });
+  await sleep(5_000);
+  const ttlSeconds = Math.max(1, Math.round(3600 / ratio));
+  await applyPolicy(c.rest, {
+    audit: { enabled: true, interval: a.interval, maxConcurrentProbes: a.maxConcurrentProbes },
+    job: { ttlAfterFinished: `${ttlSeconds}s` },
+  });
+  await c.cluster.takeRequests();
+  const before = await scrape(c.metricsPort);
+  const cpuFrom = readCpuSeconds(c.pid) ?? null;
+  const rssAtStartBytes = readProcMemory(c.pid)?.rssBytes ?? null;
+  const from = Date.now();
+  const deadline = from + a.seconds * 1000;
+  let nextLog = from + 30_000;
+  while (Date.now() < deadline) {
+    if (!c.running()) throw new Error('the operator exited during the audit phase');
+    await sleep(Math.min(1_000, Math.max(0, deadline - Date.now())));
+    if (Date.now() >= nextLog) {
+      const probes = counterByLabel(await scrape(c.metricsPort), 'chainmedic_probe_jobs_total', 'reason');
+      c.log(
+        `  ${Math.round((Date.now() - from) / 1000)} s: probe Jobs ${JSON.stringify(diff(probes, counterByLabel(before, 'chainmedic_probe_jobs_total', 'reason')))}`,
+      );
+      nextLog += 30_000;
+    }
+  }
+  const requests = await c.cluster.takeRequests();
+  const to = Date.now();
+  const cpuTo = readCpuSeconds(c.pid) ?? null;
+  c.sampler.sample();
+  const after = await scrape(c.metricsPort);
+  const heapUsedBytes = c.memory();
+  const window = c.sampler.window(from, to);
+  const policy = await c.rest.get<{ status?: RemediationPolicyStatus }>(paths.policy(DEFAULT_POLICY_NAME));
+  const writesBefore = counterTotal(before, 'chainmedic_chains_condition_writes_total');
+  const writesAfter = counterTotal(after, 'chainmedic_chains_condition_writes_total');
+  // Off again: what follows (the end of the run) must not create Jobs.
+  await applyPolicy(c.rest, { audit: { enabled: false } });
+  const cpuSeconds = cpuTo !== null && cpuFrom !== null ? cpuTo - cpuFrom : null;
+  return auditFigures({
+    options: a,
+    elapsedMs: to - from,
+    requests,
+    probesByReason: diff(
+      counterByLabel(after, 'chainmedic_probe_jobs_total', 'reason'),
+      counterByLabel(before, 'chainmedic_probe_jobs_total', 'reason'),
+    ),
+    conditionWrites: writesAfter === null ? null : writesAfter - (writesBefore ?? 0),
+    eligibleNodes: policy.status?.audit?.eligibleNodes ?? null,
+    probedWithinInterval: policy.status?.audit?.probedWithinInterval ?? null,
+    operator: {
+      cpuSeconds,
+      cpuPerSecond: cpuSeconds !== null ? cpuSeconds / ((to - from) / 1000) : null,
+      steadyCpuPerSecond: c.steadyCpuPerSecond,
+      rssAtStartBytes,
+      rssMedianBytes: window.medianBytes,
+      rssMaxBytes: window.maxBytes,
+      heapUsedBytes,
+    },
+  });
 }

@@ -24,6 +24,8 @@ describe('chainmedic bench (tiny)', () => {
       outDir: dir,
       baseline: true,
       healTimeoutMs: 60_000,
+      // A short audit phase: 1m stands for 24h; at least one planning tick (every 2 s) runs in 6 s.
+      audit: { seconds: 6, interval: '1m', maxConcurrentProbes: 5 },
       log: () => undefined,
     });
     const saved = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as BenchResult;
@@ -71,6 +73,34 @@ describe('chainmedic bench (tiny)', () => {
         '(a repeated create of an episode that already exists, answered 409, counts too)',
       () => expect(result.requests.burst.create?.noderemediations).toBe(2),
     );
+    // The audit: off in the phases before its own (their figures measure the caches and the remediations).
+    check('auditDuringPhases: the audit is disabled in sync, steady and burst', () =>
+      expect(result.auditDuringPhases).toMatch(/disabled/),
+    );
+    for (const phase of ['sync', 'steady', 'burst'] as const)
+      check(
+        `requests.${phase}: no probe Job before the audit phase (creates of jobs = remediation Jobs only)`,
+        () =>
+          expect(result.requests[phase].create?.jobs ?? 0).toBeLessThanOrEqual(phase === 'burst' ? 10 : 0),
+      );
+    const a = result.audit!;
+    check('audit: the phase ran, 1m standing for 24h (x1440)', () => {
+      expect(a).toBeTruthy();
+      expect(a.timeRatio).toBe(1440);
+    });
+    check('audit.eligibleNodes: the 20 linux nodes (the policy status)', () =>
+      expect(a.eligibleNodes).toBe(20),
+    );
+    check('audit.probes: rolling probe Jobs created in the phase (the operator metrics)', () => {
+      expect(a.probes).toBeGreaterThanOrEqual(1);
+      expect(a.probesByReason.Rolling).toBe(a.probes);
+    });
+    check('audit.requests.create.jobs: one Job POST per probe', () =>
+      expect(a.requests.create?.jobs).toBeGreaterThanOrEqual(a.probes),
+    );
+    check('audit.perHour.probes: 20 nodes once per 80 % of 24h', () =>
+      expect(a.perHour.probes).toBeCloseTo(20 / 19.2, 6),
+    );
     check('targets: the names of the targets, in order', () =>
       expect(result.targets.map((t) => t.name)).toEqual([
         'caches synced',
@@ -91,6 +121,11 @@ describe('chainmedic bench (tiny)', () => {
         expect(text).toMatch(new RegExp(`${row}\\s+[\\d.]+ MB\\s+[\\d.]+ MB\\s+[\\d.]+x`)),
       );
     }
+    check('report: the audit phase', () => {
+      expect(text).toContain('audit phase:');
+      expect(text).toMatch(/requests per probe: +create jobs=/);
+      expect(text).toMatch(/probe Jobs\/hour/);
+    });
     check('report: the verdict line', () => expect(text).toMatch(/(All targets met\.|Missed \d target)/));
   });
 });
