@@ -112,7 +112,8 @@ export function chainsConditionFor(
 
 /**
  * The condition to write, or null when the node already says it: a finding newer than the condition's heartbeat
- * (compared in whole seconds, as the API server stores times), or the same second with other words.
+ * (compared in whole seconds, as the API server stores times), or the same second with other words (but never a
+ * result of that second replaced by no result).
  */
 export function chainsConditionUpdate(
   finding: ChainsFinding | null,
@@ -124,6 +125,9 @@ export function chainsConditionUpdate(
   const was = Date.parse(current.lastHeartbeatTime);
   const now = Date.parse(desired.lastHeartbeatTime);
   if (Number.isFinite(was) && now < was) return null;
+  // A reading without a result never replaces a result of the same moment (the same Job read again after its pod
+  // was deleted, say): only a newer look does.
+  if (now === was && !finding.probe && current.status !== 'Unknown') return null;
   if (
     now === was &&
     current.status === desired.status &&

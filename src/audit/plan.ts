@@ -125,11 +125,12 @@ export function planProbes(input: PlanInput): ProbeOrder[] {
 /**
  * Rolling probes the pace allows now: slots every `paceMs` from the oldest rolling probe of the last ten paces,
  * minus those taken since (anchored there, not at the newest, so a tick that is not a multiple of the pace loses
- * nothing); none in that window: as many as are free.
+ * nothing); none in that window: one, which starts the schedule (a burst up to the concurrency limit would run the
+ * fleet faster than the pace whenever the window empties).
  */
 function rollingSlots(starts: readonly number[], now: number, paceMs: number, free: number): number {
   const recent = starts.filter((t) => t > now - 10 * paceMs && t <= now);
-  if (recent.length === 0) return free;
+  if (recent.length === 0) return Math.min(free, 1);
   return Math.floor((now - Math.min(...recent)) / paceMs) + 1 - recent.length;
 }
 

@@ -89,6 +89,11 @@ export class Auditor {
   /** One round: plan, then create the planned probe Jobs. Exposed for tests. */
   async tick(now = Date.now()): Promise<ProbeOrder[]> {
     if (this.running || !this.o.mayAct()) return [];
+    if (!this.o.policy.current.audit.enabled) {
+      // Nothing to plan: no walk over the fleet every tick.
+      this.lastStatus = undefined;
+      return [];
+    }
     this.running = true;
     try {
       const orders = this.plan(now);

@@ -116,8 +116,11 @@ export class Reconciler {
     const node = caches.nodes.get(nodeName);
     const pod = targetPodOn(node, caches.targetPodsOn(nodeName), caches.daemonSet());
     const jobs = caches.jobsOn(nodeName);
+    // A probe Job being deleted (its TTL: the pods go first) has nothing more to say, and its pod may be gone.
     const probes = await Promise.all(
-      jobs.filter(isProbeJob).map(async (j) => toObservedProbe(j, await this.jobPodsFor(j))),
+      jobs
+        .filter((j) => isProbeJob(j) && !j.metadata.deletionTimestamp)
+        .map(async (j) => toObservedProbe(j, await this.jobPodsFor(j))),
     );
     const nodeJobs = await Promise.all(
       jobs.filter((j) => !isProbeJob(j)).map(async (j) => toObservedJob(j, await this.jobPodsFor(j))),

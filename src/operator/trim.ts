@@ -249,7 +249,11 @@ export function trimEvent(raw: unknown): TrimmedEvent {
 // ---- Job ----
 
 export interface TrimmedJob extends Cached {
-  metadata: Cached['metadata'] & { labels: Record<string, string>; creationTimestamp?: string };
+  metadata: Cached['metadata'] & {
+    labels: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
   nodeName?: string;
   /** The agent container's arguments (a dry-run Job runs `agent probe`). */
   args: string[];
@@ -274,6 +278,7 @@ export function trimJob(raw: unknown): TrimmedJob {
       ...baseMeta(m),
       labels: m.labels ?? {},
       ...(m.creationTimestamp ? { creationTimestamp: m.creationTimestamp } : {}),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
     ...(r.spec?.template?.spec?.nodeName ? { nodeName: r.spec.template.spec.nodeName } : {}),
     args: r.spec?.template?.spec?.containers?.[0]?.args ?? [],

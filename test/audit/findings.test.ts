@@ -246,6 +246,10 @@ describe('chainsConditionUpdate: written only when it says something new', () =>
       false,
     ],
     ['the next second, same words: a new heartbeat', finding(T + 900), finding(T + 1_000), true],
+    // The same Job read again once its TTL deleted its pod (the pods go first): the result stands.
+    ['the same moment, no result after a result', finding(T + 500, PRESENT), finding(T + 500, null), false],
+    ['the same moment, a result after no result', finding(T + 500, null), finding(T + 500, PRESENT), true],
+    ['a newer look without a result', finding(T + 500, PRESENT), finding(T + 2_000, null), true],
     ['newer, another verdict', finding(T), finding(T + 60_000, PRESENT), true],
   ])('%s: written=%s', (_name, before, after, expected) => {
     const current = written(before);

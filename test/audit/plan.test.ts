@@ -110,7 +110,8 @@ describe('planProbes: the concurrency cap counts the probes already running', ()
     [3, 3, []],
     [7, 3, []],
     [0, 1, ['KubeletStarted:k1']],
-    [0, 10, ['KubeletStarted:k1', 'KubeletStarted:k2', 'Storm:s1', 'Rolling:r1', 'Rolling:r2']],
+    // The first rolling probe starts the schedule: one, not a burst.
+    [0, 10, ['KubeletStarted:k1', 'KubeletStarted:k2', 'Storm:s1', 'Rolling:r1']],
     [6, 10, ['KubeletStarted:k1', 'KubeletStarted:k2', 'Storm:s1', 'Rolling:r1']],
     [0, 0, []],
   ])('%i running, maxConcurrentProbes %i', (running, max, expected) => {
@@ -227,7 +228,12 @@ describe('planProbes: the rolling audit', () => {
       n('b-tie', { lastProbedAt: NOW - 21 * HOUR }),
       n('a-tie', { lastProbedAt: NOW - 21 * HOUR }),
     ];
-    const orders = plan(nodes, { audit: audit({ maxConcurrentProbes: 10 }) });
+    // A schedule running for nine paces with one probe taken: eight more slots have come.
+    const pace = (INTERVAL * COVERAGE_SHARE) / nodes.length;
+    const orders = plan(nodes, {
+      rollingStarts: [NOW - 9 * pace],
+      audit: audit({ maxConcurrentProbes: 10 }),
+    });
     expect(orders.map((o) => `${o.node} ${o.key}`)).toEqual([
       'never-a Rolling/0',
       'never-b Rolling/0',
@@ -264,8 +270,15 @@ describe('planProbes: the rolling audit', () => {
     expect([at(0), at(HOUR - 1), at(HOUR), at(2.5 * HOUR), at(5 * HOUR), at(5 * HOUR, 2)]).toEqual([
       0, 0, 1, 2, 5, 2,
     ]);
-    // The first rolling probe ever: as many as the cap allows.
-    expect(plan(nodes, { audit: audit({ intervalMs: interval, maxConcurrentProbes: 4 }) })).toHaveLength(4);
+    // The first rolling probe ever (or the first after a quiet window of ten paces): one, which starts the schedule;
+    // a burst up to the cap would run the fleet faster than the pace whenever the window empties.
+    expect(plan(nodes, { audit: audit({ intervalMs: interval, maxConcurrentProbes: 4 }) })).toHaveLength(1);
+    expect(
+      plan(nodes, {
+        rollingStarts: [NOW - 10 * pace],
+        audit: audit({ intervalMs: interval, maxConcurrentProbes: 4 }),
+      }),
+    ).toHaveLength(1);
   });
 });
 
@@ -377,6 +390,16 @@ describe('planProbes: a 200-node fleet over time-scaled intervals', () => {
     const firsts = [...sim.probes.values()].filter((t) => t.length > 0).map((t) => t[0]!);
     expect(firsts).toHaveLength(size - ineligible.length);
     expect(Math.max(...firsts)).toBeLessThanOrEqual(o.intervalMs);
+  });
+
+  it('a high concurrency limit does not outrun the pace: at most 11 rolling probes in any ten paces', () => {
+    const o = { size, ineligible: isIneligible, intervalMs: 200_000, tickMs: 50, horizonMs: 400_000 };
+    const sim = simulate({ ...o, durationMs: 300, max: 30 });
+    const pace = (o.intervalMs * COVERAGE_SHARE) / (size - ineligible.length);
+    const starts = [...sim.probes.values()].flat().sort((a, b) => a - b);
+    const most = Math.max(...starts.map((t, i) => starts.slice(i).filter((u) => u < t + 10 * pace).length));
+    expect(most).toBeLessThanOrEqual(11);
+    expectCovered(sim, o, ineligible);
   });
 
   it('kubelet restarts on top of the audit: still within the cap, still covered', () => {

@@ -163,7 +163,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const adminKubeconfig = kubeconfigOf('admin');
 
     if (options.controllers !== false) {
-      /** The flags both controllers take: their own identity, a secure port on loopback, a Lease to lead by. */
+      /** The flags both controllers take: their own identity, no serving, a Lease to lead by. */
       const controller = async (who: 'controllerManager' | 'scheduler', binary: string, extra: string[]) => {
         const kubeconfig = kubeconfigOf(who);
         const child = startBinary(
@@ -172,8 +172,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             `--kubeconfig=${kubeconfig}`,
             `--authentication-kubeconfig=${kubeconfig}`,
             `--authorization-kubeconfig=${kubeconfig}`,
-            '--bind-address=127.0.0.1',
-            `--secure-port=${await freePort()}`,
+            // Nothing here reads their own HTTPS endpoint (their Leases tell they lead): no port to race for.
+            '--secure-port=0',
             `--cert-dir=${join(dir, 'pki', who)}`,
             '--leader-elect=true',
             '--profiling=false',
