@@ -119,6 +119,8 @@ export class FleetTimeline {
   readonly violations: TimelineViolation[] = [];
   /** Suspect-since time per azure-npm pod uid (cleared when its container is Ready again). */
   private readonly suspectSince = new Map<string, number>();
+  /** azure-npm pods seen before their node (two watches): applied when the node arrives. */
+  private readonly podsBeforeNode = new Map<string, { pod: RawObject; atMs: number }>();
   private readonly orphanJobs = new Map<string, JobTimeline & { remediation: string }>();
   private slotsInUse = 0;
   maxSlotsInUse = 0;
@@ -195,6 +197,11 @@ export class FleetTimeline {
     if (cordonedBy) entry.everMarked = true;
     this.nodes.set(name, entry);
     if (cordonChanged || markerChanged) this.emit({ kind: 'cordon', node: name, atMs });
+    const early = before ? undefined : this.podsBeforeNode.get(name);
+    if (early) {
+      this.podsBeforeNode.delete(name);
+      this.applyPod('MODIFIED', early.pod, early.atMs);
+    }
   }
 
   private applyPod(type: TimelineEventType, pod: RawObject, atMs: number): void {
@@ -204,6 +211,8 @@ export class FleetTimeline {
     const nodeName = pod.spec?.nodeName as string | undefined;
     if (type === 'DELETED') {
       this.suspectSince.delete(uid);
+      if (nodeName && this.podsBeforeNode.get(nodeName)?.pod.metadata?.uid === uid)
+        this.podsBeforeNode.delete(nodeName);
       const node = nodeName ? this.nodes.get(nodeName) : undefined;
       if (node?.npmPod?.uid === uid) node.npmPod = undefined;
       return;
@@ -214,7 +223,10 @@ export class FleetTimeline {
     else if (suspect && !this.suspectSince.has(uid)) this.suspectSince.set(uid, atMs);
     if (!nodeName) return;
     const node = this.nodes.get(nodeName);
-    if (!node) return;
+    if (!node) {
+      this.podsBeforeNode.set(nodeName, { pod, atMs });
+      return;
+    }
     const wasReady = node.npmPod?.uid === uid ? node.npmPod.ready : false;
     const wasSuspect = node.npmPod?.uid === uid ? node.npmPod.crashLooping : false;
     node.npmPod = { name, uid, ready, crashLooping: suspect };

@@ -118,6 +118,19 @@ describe('FleetTimeline', () => {
     expect(changes).toEqual(['cordon:n1', 'cordon:n1']);
   });
 
+  it('an azure-npm pod seen before its node (two watches) is applied when the node arrives', () => {
+    const t = new FleetTimeline();
+    t.apply('pods', 'ADDED', npmPod('n1', 'p1', 'ready'), 1);
+    t.apply('nodes', 'ADDED', node('n1'), 2);
+    expect(t.nodes.get('n1')!.npmPod).toMatchObject({ uid: 'p1', ready: true });
+    expect(t.nodes.get('n1')!.npmReadyTimes).toEqual([1]);
+    // Deleted before its node arrived: nothing is applied.
+    t.apply('pods', 'ADDED', npmPod('n2', 'p2', 'ready'), 3);
+    t.apply('pods', 'DELETED', npmPod('n2', 'p2', 'ready'), 4);
+    t.apply('nodes', 'ADDED', node('n2'), 5);
+    expect(t.nodes.get('n2')!.npmPod).toBeUndefined();
+  });
+
   it('ignores pods that are not the linux azure-npm DaemonSet pods', () => {
     const t = new FleetTimeline();
     t.apply('nodes', 'ADDED', node('w1', { os: 'windows' }), 0);
