@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { ProbeReasonSchema } from '../api/index.js';
 import { reasonLabel, type OperatorMetrics } from './metrics.js';
 
 type AuditMetrics = Pick<
@@ -17,8 +18,6 @@ export interface AuditGauges {
   probesRunning?: number;
   chainsMissing?: number;
 }
-
-export const PROBE_REASONS = ['KubeletStarted', 'Rebooted', 'Rolling', 'Storm'] as const;
 
 /** The audit's metrics: probe Jobs, latent nodes, the Node condition, coverage, and the storm's groups. */
 export function createAuditMetrics(registers: Registry[]): AuditMetrics {
@@ -63,7 +62,7 @@ export function createAuditMetrics(registers: Registry[]): AuditMetrics {
     registers,
   });
 
-  for (const reason of PROBE_REASONS) {
+  for (const reason of ProbeReasonSchema.options) {
     latent.inc({ reason }, 0);
     probes.inc({ reason }, 0);
   }
