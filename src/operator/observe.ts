@@ -49,9 +49,17 @@ export function targetPodOn(
   return candidates.find((p) => !p.metadata.deletionTimestamp) ?? candidates[0];
 }
 
-export function toObservedTargetPod(pod: TrimmedPod | undefined): ObservedTargetPod | null {
+export function toObservedTargetPod(
+  pod: TrimmedPod | undefined,
+  policy?: Pick<EffectivePolicy, 'target' | 'crashLoopRestartThreshold'>,
+): ObservedTargetPod | null {
   if (!pod || pod.metadata.deletionTimestamp) return null;
-  return { uid: pod.metadata.uid ?? '', name: pod.metadata.name, ready: pod.status.ready };
+  return {
+    uid: pod.metadata.uid ?? '',
+    name: pod.metadata.name,
+    ready: pod.status.ready,
+    ...(policy && classifyPod(pod, policy).kind === 'suspect' ? { crashLooping: true } : {}),
+  };
 }
 
 /** A probe Job of the audit (not of a remediation). */

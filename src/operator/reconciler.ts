@@ -148,7 +148,7 @@ export class Reconciler {
       remediations: this.remediationsOf(nodeName),
       detection,
       jobs: nodeJobs,
-      targetPod: toObservedTargetPod(pod),
+      targetPod: toObservedTargetPod(pod, policy.current),
       fleet: fleet.counts(nodeName, atGate),
       jobContext: { namespace: this.o.agentNamespace, image: this.o.agentImage },
     });

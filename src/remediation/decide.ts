@@ -683,25 +683,18 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
       message: `Node ${o.nodeName} was deleted during verification.`,
     });
   }
-  const t = nr.spec.trigger;
-  if (
-    o.policy.deleteCrashingPod &&
-    t.source === 'CrashLoop' &&
-    t.pod &&
-    t.podUid &&
-    !st.podDeleted &&
-    !st.podDeleteRejected
-  ) {
+  const crashing = crashingPod(o, nr);
+  if (o.policy.deleteCrashingPod && crashing && !st.podDeleted && !st.podDeleteRejected) {
     // Recorded first, deleted once: kubelet's back-off (up to 5 minutes) would otherwise delay the recovery.
     return transition(
       o,
       nr,
-      { ...st, podDeleted: t.podUid },
+      { ...st, podDeleted: crashing.uid },
       {
         phase: 'Verifying',
         reason: 'CrashingPodDeleted',
-        message: `Deleting ${o.policy.target.namespace}/${t.pod} so azure-npm restarts without waiting for its back-off.`,
-        effect: { type: 'deletePod', namespace: o.policy.target.namespace, name: t.pod, uid: t.podUid },
+        message: `Deleting ${o.policy.target.namespace}/${crashing.name} so azure-npm restarts without waiting for its back-off.`,
+        effect: { type: 'deletePod', namespace: o.policy.target.namespace, ...crashing },
         requeueAfterMs: REQUEUE.verify,
       },
     );
@@ -742,6 +735,18 @@ function verifying(o: Observed, nr: ObservedRemediation): Step {
     return { effect: NONE, requeueAfterMs, events: [] };
   }
   return transition(o, nr, st, { phase: 'Verifying', reason: 'Verifying', message, requeueAfterMs });
+}
+
+/**
+ * The azure-npm pod to delete after the fix: the crash-looping pod that opened the episode; for a latent node,
+ * its pod only if it crash-loops by now (it restarted during the remediation and met the missing chains).
+ */
+function crashingPod(o: Observed, nr: ObservedRemediation): { name: string; uid: string } | null {
+  const t = nr.spec.trigger;
+  if (t.source === 'CrashLoop' && t.pod && t.podUid) return { name: t.pod, uid: t.podUid };
+  const pod = o.targetPod;
+  if (t.source === 'Audit' && pod?.crashLooping) return { name: pod.name, uid: pod.uid };
+  return null;
 }
 
 // ---- a call the API server refused for good ----

@@ -110,6 +110,8 @@ export interface ObservedTargetPod {
   uid: string;
   name: string;
   ready: boolean;
+  /** In back-off, or past the restart threshold and not Ready (src/detect/classify.ts). */
+  crashLooping?: boolean;
 }
 
 export interface FleetCounts {

@@ -1,5 +1,12 @@
 import { effectivePolicy } from '../../src/config/policy.js';
-import { fleetSnapshot, isDryRunJob, targetPodOn, toObservedJob } from '../../src/operator/observe.js';
+import {
+  fleetSnapshot,
+  isDryRunJob,
+  nodeFacts,
+  targetPodOn,
+  toObservedJob,
+  toObservedTargetPod,
+} from '../../src/operator/observe.js';
 import { fleetCounts } from '../../src/remediation/fleet.js';
 import { buildAgentJob } from '../../src/remediation/job.js';
 import { policyStatusFromCaches } from '../../src/operator/policy-status.js';
@@ -88,6 +95,71 @@ describe('trim', () => {
       ready: false,
       state: { waiting: { reason: 'CrashLoopBackOff' } },
     });
+  });
+});
+
+describe('trim and observe: what the audit and the storm explanation read', () => {
+  it('keeps the chains condition, the bootID, the operation markers and the storm attributes of a Node', () => {
+    const n = trimNode(
+      rawNode('n1', 'linux', {
+        metadata: {
+          name: 'n1',
+          deletionTimestamp: '2026-11-30T08:00:00Z',
+          labels: {
+            'kubernetes.io/os': 'linux',
+            'kubernetes.azure.com/agentpool': 'pool2',
+            'kubernetes.azure.com/node-image-version': 'img-1',
+            'topology.kubernetes.io/zone': 'westeurope-2',
+            'kubernetes.azure.com/upgrade-status': 'Quarantined',
+          },
+          annotations: {},
+        },
+        spec: {
+          taints: [
+            { key: 'ToBeDeletedByClusterAutoscaler', value: '1', effect: 'NoSchedule' },
+            { key: 'x', effect: 'NoSchedule' },
+          ],
+        },
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            { type: 'MemoryPressure', status: 'False' },
+            {
+              type: 'KubeletIPTablesInitFailed',
+              status: 'True',
+              reason: 'ChainsMissing',
+              message: 'm',
+              lastHeartbeatTime: 'h',
+              lastTransitionTime: 't',
+            },
+          ],
+          nodeInfo: { bootID: 'b1', osImage: 'os', kernelVersion: 'k', kubeletVersion: 'v' },
+        },
+      }),
+    );
+    expect(n.metadata.deletionTimestamp).toBe('2026-11-30T08:00:00Z');
+    expect(n.spec.taints).toEqual([
+      { key: 'ToBeDeletedByClusterAutoscaler', value: '1', effect: 'NoSchedule' },
+    ]);
+    expect(n.status.conditions.map((c) => c.type)).toEqual(['Ready', 'KubeletIPTablesInitFailed']);
+    expect(n.status.nodeInfo).toEqual({ bootID: 'b1', osImage: 'os', kernelVersion: 'k' });
+    expect(nodeFacts(n, 'npm:v1')).toEqual({
+      name: 'n1',
+      agentPool: 'pool2',
+      nodeImageVersion: 'img-1',
+      zone: 'westeurope-2',
+      osImage: 'os',
+      kernelVersion: 'k',
+      npmImage: 'npm:v1',
+      finding: 'missing',
+    });
+  });
+
+  it('a target pod crash-looping is told to decide (a latent node whose azure-npm restarted meanwhile)', () => {
+    expect(toObservedTargetPod(trimPod(rawPod('p', 'n1', 'CrashLoopBackOff', 4)), policy)?.crashLooping).toBe(
+      true,
+    );
+    expect(toObservedTargetPod(trimPod(rawPod('p', 'n1')), policy)?.crashLooping).toBeUndefined();
   });
 });
 

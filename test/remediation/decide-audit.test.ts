@@ -368,7 +368,24 @@ describe('decide: Verifying an Audit remediation', () => {
   const verifying = (make: typeof remediation) =>
     make(inPhase('Verifying', { cordonedByUs: true, verifyStartTime: iso(NOW - 10_000) }));
 
-  it('never deletes the azure-npm pod (it runs; only a crash loop deletes the crashing pod)', () => {
+  it('deletes the azure-npm pod only if it crash-loops by now (it restarted during the remediation)', () => {
+    const step = decide(
+      observed({
+        node: cordoned,
+        remediations: [verifying(auditRemediation)],
+        targetPod: { uid: 'pod-uid-2', name: 'azure-npm-y', ready: false, crashLooping: true },
+      }),
+    );
+    expect(step.effect).toEqual({
+      type: 'deletePod',
+      namespace: 'kube-system',
+      name: 'azure-npm-y',
+      uid: 'pod-uid-2',
+    });
+    expect(step.status?.status.podDeleted).toBe('pod-uid-2');
+  });
+
+  it('never deletes an azure-npm pod that is not crash-looping (it runs; starting, it is left to start)', () => {
     const step = decide(
       observed({
         node: cordoned,
