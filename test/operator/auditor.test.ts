@@ -3,69 +3,32 @@
  * Jobs it creates (named for their cause, owned by their Node), nothing while it does not lead, and a probe Job the
  * API server refuses: a ProbeRejected Event on the Node, the refusal counted, the node not asked again for a while.
  */
-import { pino } from 'pino';
 import { LABEL_NODE, LABEL_PROBE } from '../../src/api/index.js';
-import { EventRecorder } from '../../src/kube/event-recorder.js';
 import { Auditor } from '../../src/operator/auditor.js';
-import { Caches, type CacheHandlers } from '../../src/operator/caches.js';
-import { Fleet } from '../../src/operator/fleet.js';
-import { PolicyState } from '../../src/operator/policy-state.js';
 import { createOperatorMetrics } from '../../src/server/metrics.js';
-import { EVENTS, JOBS, NODES, type KubeObject } from '../../tools/sim/api/types.js';
-import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
-
-const AGENT_NS = 'chainmedic-agent';
-const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
-const noop = () => undefined;
-const handlers: CacheHandlers = {
-  nodes: noop,
-  remediations: noop,
-  policies: noop,
-  jobs: noop,
-  agentPods: noop,
-  daemonSets: noop,
-  targetPods: noop,
-  events: noop,
-  kubeletStarts: noop,
-};
+import { EVENTS, JOBS, NODES } from '../../tools/sim/api/types.js';
+import { AGENT_NS, startOperatorParts, type OperatorParts } from '../kit/operator-parts.js';
+import { nodeObject, type SimApi } from '../kit/sim-api.js';
 
 describe('Auditor', () => {
   let sim: SimApi;
-  let caches: Caches;
+  let parts: OperatorParts | undefined;
   let auditor: Auditor;
   let leading = true;
   const metrics = createOperatorMetrics();
 
   async function start(nodes: string[]): Promise<void> {
-    sim = await startSimApi({ crds: true, namespaces: [AGENT_NS] });
-    const { rest } = sim.client;
-    sim.store.create(POLICIES, {
-      apiVersion: 'chainmedic.io/v1alpha1',
-      kind: 'RemediationPolicy',
-      metadata: { name: 'default' },
-      spec: { audit: { maxConcurrentProbes: 2, interval: '1h' } },
-    } as unknown as KubeObject);
-    for (const node of nodes) sim.store.create(NODES, nodeObject(node));
-    sim.store.create(NODES, nodeObject('win', { 'kubernetes.io/os': 'windows' }));
-    const log = pino({ level: 'silent' });
     const mayAct = () => leading;
-    const policy = new PolicyState(['chainmedic:test'], log);
-    caches = new Caches({ rest, agentNamespace: AGENT_NS, log, stopped: () => false }, handlers);
-    caches.start();
-    await caches.waitForSync();
-    policy.refresh(caches.policies.get('default'));
-    const recorder = new EventRecorder({ rest });
-    const fleet = new Fleet({
-      caches,
-      policy,
-      rest,
-      log,
+    parts = await startOperatorParts({
+      policy: { audit: { maxConcurrentProbes: 2, interval: '1h' } },
+      objects: [
+        ...nodes.map((node): [typeof NODES, unknown] => [NODES, nodeObject(node)]),
+        [NODES, nodeObject('win', { 'kubernetes.io/os': 'windows' })],
+      ],
       mayAct,
-      enqueue: noop,
-      queueing: () => false,
-      unconfirmedPods: () => 0,
-      recorder,
     });
+    sim = parts.sim;
+    const { caches, fleet, policy, rest, recorder, log } = parts;
     auditor = new Auditor({
       caches,
       fleet,
@@ -82,8 +45,8 @@ describe('Auditor', () => {
 
   afterEach(async () => {
     leading = true;
-    await caches?.stop();
-    await sim?.close();
+    await parts?.stop();
+    parts = undefined;
   });
 
   const probeJobs = () =>

@@ -4,23 +4,16 @@ import { paths } from '../../src/kube/paths.js';
 import { Caches, type CacheHandlers } from '../../src/operator/caches.js';
 import { JOBS, NODES, type KubeObject } from '../../tools/sim/api/types.js';
 import { eventually } from '../kit/eventually.js';
+import { NO_HANDLERS } from '../kit/operator-parts.js';
 import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
 
 const AGENT_NS = 'chainmedic-agent';
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
-const noop = () => undefined;
 /** The remediation events the caches announced (what the triggers and the fleet's waiters hear). */
 const announced: string[] = [];
 const handlers: CacheHandlers = {
-  nodes: noop,
+  ...NO_HANDLERS,
   remediations: (e) => announced.push(`${e.type} ${e.object.metadata.name}`),
-  policies: noop,
-  jobs: noop,
-  agentPods: noop,
-  daemonSets: noop,
-  targetPods: noop,
-  events: noop,
-  kubeletStarts: noop,
 };
 
 const remediation = (name: string, nodeName: string) =>

@@ -1,33 +1,16 @@
-import { pino } from 'pino';
 import { CORDON_MARKER_ANNOTATION, type NodeRemediation } from '../../src/api/index.js';
-import { EventRecorder } from '../../src/kube/event-recorder.js';
-import { Caches, type CacheHandlers } from '../../src/operator/caches.js';
-import { Fleet } from '../../src/operator/fleet.js';
-import { PolicyState } from '../../src/operator/policy-state.js';
+import type { Caches } from '../../src/operator/caches.js';
 import { operatorDetector, Reconciler } from '../../src/operator/reconciler.js';
 import { REQUEUE } from '../../src/remediation/decide.js';
 import { buildProbeJob } from '../../src/remediation/job.js';
 import { JOBS, NODES, PODS, type KubeObject } from '../../tools/sim/api/types.js';
 import { FAST_POLICY } from '../kit/env.js';
-import { nodeObject, startSimApi, type SimApi } from '../kit/sim-api.js';
+import { AGENT_NS, startOperatorParts, type OperatorParts } from '../kit/operator-parts.js';
+import { nodeObject, type SimApi } from '../kit/sim-api.js';
 
-const AGENT_NS = 'chainmedic-agent';
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
-const POLICIES = { group: 'chainmedic.io', resource: 'remediationpolicies' };
 const DENIAL =
   "ValidatingAdmissionPolicy 'deny-privileged' denied request: privileged containers are not allowed";
-const noop = () => undefined;
-const handlers: CacheHandlers = {
-  nodes: noop,
-  remediations: noop,
-  policies: noop,
-  jobs: noop,
-  agentPods: noop,
-  daemonSets: noop,
-  targetPods: noop,
-  events: noop,
-  kubeletStarts: noop,
-};
 
 /**
  * The reconciler (src/operator/reconciler.ts) alone, one pass per call, no work queue: the caches it observes, the
@@ -35,47 +18,31 @@ const handlers: CacheHandlers = {
  */
 describe('Reconciler', () => {
   let sim: SimApi;
+  let parts: OperatorParts | undefined;
   let caches: Caches;
   let reconciler: Reconciler;
 
   async function start(nodes: string[], maxConcurrent = 5): Promise<void> {
-    sim = await startSimApi({ crds: true, namespaces: [AGENT_NS] });
-    const { rest } = sim.client;
-    sim.store.create(POLICIES, {
-      apiVersion: 'chainmedic.io/v1alpha1',
-      kind: 'RemediationPolicy',
-      metadata: { name: 'default' },
-      spec: { ...FAST_POLICY, maxConcurrent },
-    } as unknown as KubeObject);
-    for (const node of nodes) {
-      sim.store.create(NODES, nodeObject(node));
-      sim.store.create(REMS, {
-        apiVersion: 'chainmedic.io/v1alpha1',
-        kind: 'NodeRemediation',
-        metadata: { name: `nr-${node}` },
-        spec: { nodeName: node, trigger: { source: 'Manual' } },
-      } as unknown as KubeObject);
-    }
-    const log = pino({ level: 'silent' });
     const mayAct = () => true;
-    const policy = new PolicyState(['chainmedic:test'], log);
-    caches = new Caches({ rest, agentNamespace: AGENT_NS, log, stopped: () => false }, handlers);
-    caches.start();
-    await caches.waitForSync();
-    policy.refresh(caches.policies.get('default'));
-    const recorder = new EventRecorder({ rest });
-    const detector = operatorDetector({ rest, log, recorder, mayAct, nodes: caches.nodes });
-    const fleet = new Fleet({
-      caches,
-      policy,
-      rest,
-      log,
+    parts = await startOperatorParts({
+      policy: { ...FAST_POLICY, maxConcurrent },
+      objects: nodes.flatMap((node): [{ group: string; resource: string }, unknown][] => [
+        [NODES, nodeObject(node)],
+        [
+          REMS,
+          {
+            apiVersion: 'chainmedic.io/v1alpha1',
+            kind: 'NodeRemediation',
+            metadata: { name: `nr-${node}` },
+            spec: { nodeName: node, trigger: { source: 'Manual' } },
+          },
+        ],
+      ]),
       mayAct,
-      enqueue: noop,
-      queueing: () => false,
-      unconfirmedPods: () => 0,
-      recorder,
     });
+    ({ sim, caches } = parts);
+    const { rest, log, recorder, fleet, policy } = parts;
+    const detector = operatorDetector({ rest, log, recorder, mayAct, nodes: caches.nodes });
     reconciler = new Reconciler({
       caches,
       fleet,
@@ -91,8 +58,8 @@ describe('Reconciler', () => {
   }
 
   afterEach(async () => {
-    await caches?.stop();
-    await sim?.close();
+    await parts?.stop();
+    parts = undefined;
   });
 
   const stored = (node: string) => sim.store.get(REMS, undefined, `nr-${node}`) as unknown as NodeRemediation;
