@@ -10,10 +10,12 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-# The product only (src/ -> dist/): the workshop (tools/: sim, demo, bench, soak) never enters the image (ADR 10).
+COPY tsconfig.json ./
+COPY hack/bundle.sh hack/third-party-licenses.mjs ./hack/
+# The product only (src/ -> one bundled file, ADR 17): the workshop (tools/) never enters the image (ADR 10),
+# and nothing from npm is installed in it: the bundle holds what it uses.
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+RUN hack/bundle.sh dist
 
 # Only the node binary comes from the Node image.
 FROM ${NODE_IMAGE} AS node
@@ -27,12 +29,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
-RUN ln -s /app/dist/cli.js /usr/local/bin/chainmedic && chmod +x /app/dist/cli.js \
- && node --version && iptables-nft --version && iptables-legacy --version
+COPY --from=build /src/dist/chainmedic.js /src/dist/chainmedic.js.map /src/dist/chainmedic.licenses.txt ./
+RUN ln -s /app/chainmedic.js /usr/local/bin/chainmedic \
+ && node --version && iptables-nft --version && iptables-legacy --version && node /app/chainmedic.js --version
 ENV NODE_ENV=production
 USER 65532:65532
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "/app/chainmedic.js"]
 CMD ["operator"]

@@ -31,13 +31,14 @@ node_modules/.package-lock.json: package-lock.json $(NODE_DEP)
 
 deps: node_modules/.package-lock.json
 
-# Two builds: the product (src/ -> dist/, what the image holds) and the workshop (tools/ -> dist-dev/: sim, demo,
-# bench, soak, control-plane; it compiles the src/ files it imports into dist-dev/src/). Tests run both. Both
-# start empty, so dist/ never keeps a removed file.
+# Two builds: the product (src/ -> dist/chainmedic.js, one file bundled by esbuild with its source map and the
+# licenses of what it bundles: what the image holds and what the tests run; ADR 17) and the workshop (tools/ ->
+# dist-dev/: sim, demo, bench, soak, control-plane; it compiles the src/ files it imports into dist-dev/src/).
+# Both start empty, so neither keeps a removed file.
 build: deps
 	rm -rf dist dist-dev
-	node_modules/.bin/tsc -p tsconfig.build.json
-	@chmod +x dist/cli.js
+	mkdir -p dist
+	hack/bundle.sh dist
 	node_modules/.bin/tsc -p tsconfig.tools.json
 	@chmod +x dist-dev/tools/cli.js
 
@@ -96,7 +97,7 @@ soak: build $(PLANE_DEP)
 	node dist-dev/tools/cli.js soak $(ARGS)
 
 crds: build
-	node dist/api/generate-crds.js manifests/crds
+	node dist-dev/src/api/generate-crds.js manifests/crds
 
 image:
 	@docker info >/dev/null 2>&1 || { echo "make image: needs a running container engine (docker info failed here)"; exit 2; }

@@ -1,12 +1,18 @@
 // Four test groups (make test-unit | test-integration | test-root | test-control-plane; `make test` runs all):
 // - unit: pure; no child process, no listening socket (test/kit/unit-guard.ts makes either fail at once);
-// - integration: the simulated cluster, the built CLIs (dist/cli.js, dist-dev/tools/cli.js), child processes,
+// - integration: the simulated cluster, the built CLIs (dist/chainmedic.js, dist-dev/tools/cli.js), child processes,
 //   loopback servers;
 // - root: real iptables in network namespaces (root only);
 // - control-plane: real kube-apiserver, etcd and controllers (make control-plane builds them).
 // A test file belongs to unit unless one of the lists below names it. Tests mirror the trees: test/<folder> for
 // src/<folder>, test/tools/<folder> for tools/<folder> (test/control-plane is its own group).
-const root = ['agent/cli-errors', 'agent/probe-netns', 'agent/remediate-netns', 'agent/remediate'];
+const root = [
+  'agent/cli-errors',
+  'agent/probe-netns',
+  'agent/remediate-netns',
+  'agent/remediate',
+  'build/bundle',
+];
 const integration = [
   'agent/journal',
   'agent/runner',

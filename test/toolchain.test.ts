@@ -34,4 +34,18 @@ describe('the image', () => {
     const fromNode = [...runtime.matchAll(/^COPY --from=node (\S+)/gm)].map((m) => m[1]);
     expect(fromNode).toEqual(['/usr/local/bin/node']);
   });
+
+  it('holds the bundle (with its source map and licenses) and nothing from npm, and runs it', () => {
+    const fromBuild = [...runtime.matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) =>
+      m[1]?.split(' '),
+    );
+    expect(fromBuild).toEqual([
+      '/src/dist/chainmedic.js',
+      '/src/dist/chainmedic.js.map',
+      '/src/dist/chainmedic.licenses.txt',
+    ]);
+    const instructions = runtime.split('\n').filter((line) => !line.startsWith('#'));
+    expect(instructions.join('\n')).not.toMatch(/node_modules|\bnpm (ci|install)\b|package\.json/);
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "\/app\/chainmedic\.js"\]$/m);
+  });
 });

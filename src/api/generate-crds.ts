@@ -1,4 +1,4 @@
-/** `node dist/api/generate-crds.js <dir>`: writes the CRD YAML generated from the zod schemas. */
+/** `node dist-dev/src/api/generate-crds.js <dir>` (make crds): writes the CRD YAML generated from the zod schemas. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCrds, renderCrdYaml } from './crd.js';

@@ -5,13 +5,13 @@ import { inNetns, runSync, type Completed } from '../kit/netns.js';
 
 /** Helpers for tests that run the built CLI inside a network namespace. */
 
-export const CLI = resolve('dist/cli.js');
+export const CLI = resolve('dist/chainmedic.js');
 
 export function requireBuiltCli(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (make build)`);
 }
 
-/** `ip netns exec <ns> node dist/cli.js <args>` with the given PATH. */
+/** `ip netns exec <ns> node dist/chainmedic.js <args>` with the given PATH. */
 export function runCliIn(ns: string, args: readonly string[], path = process.env.PATH ?? ''): Completed {
   return runSync(inNetns(ns, [process.execPath, CLI, ...args]), { ...process.env, PATH: path });
 }

@@ -1,5 +1,5 @@
 /**
- * Preloaded into a measured process (`node --import <this file> dist/cli.js operator ...`) so the benchmark can
+ * Preloaded into a measured process (`node --import <this file> dist/chainmedic.js operator ...`) so the benchmark can
  * read its V8 heap without changing the program: every 200 ms the current and the highest heap use are written
  * to the file named by CHAINMEDIC_BENCH_MEMORY_FILE. The timer is unref'd: it never keeps the process alive.
  */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../../../tools/demo/run-demo.js';
 
-// Runs the real operator (dist/cli.js, built by `make build`) as a child process against the in-process sim.
+// Runs the real operator (dist/chainmedic.js, built by `make build`) as a child process against the in-process sim.
 describe('chainmedic demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-demo-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { renderSoak, runSoak } from '../../../tools/soak/run-soak.js';
 
 // The soak's real-plane path at a tiny size: kube-apiserver, etcd and the real controllers (make control-plane),
-// simulated kubelets over the API, two operator replicas (dist/cli.js, built by `make build`) under leader
+// simulated kubelets over the API, two operator replicas (dist/chainmedic.js, built by `make build`) under leader
 // election behind the workshop's fault proxy, SIGKILLed and restarted, with a storm. Every invariant must hold.
 // Runs in the control-plane group, inside a loopback-only network namespace (make test-control-plane).
 describe('chainmedic soak --control-plane real (smoke)', () => {

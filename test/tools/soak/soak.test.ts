@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderSoak, runSoak } from '../../../tools/soak/run-soak.js';
 
-// A CI-sized soak: 100 nodes, 30 s of chaos, two real operator replicas (dist/cli.js, built by `make build`)
+// A CI-sized soak: 100 nodes, 30 s of chaos, two real operator replicas (dist/chainmedic.js, built by `make build`)
 // under leader election, SIGKILLed and restarted, with API faults and a storm. Every invariant must hold.
 describe('chainmedic soak (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-soak-test-'));

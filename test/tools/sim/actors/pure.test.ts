@@ -61,7 +61,7 @@ describe('agent invocation in a Job container', () => {
         ['agent', 'remediate', '--kubelet-unit', 'k.service', '--wait-seconds=7'],
       ),
     ).toEqual({ kind: 'agent', invocation: { unit: 'k.service', waitSeconds: 7 } });
-    expect(parseAgentInvocation(['node', '/app/dist/cli.js', 'agent', 'remediate'])).toEqual({
+    expect(parseAgentInvocation(['node', '/app/chainmedic.js', 'agent', 'remediate'])).toEqual({
       kind: 'agent',
       invocation: { unit: 'kubelet.service', waitSeconds: 90 },
     });
