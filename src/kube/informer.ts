@@ -64,9 +64,6 @@ const monotonicClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Process-wide: every informer's creation and every change it announces takes the next number. */
-let changeSequence = 0;
-
 interface RawWatchEvent {
   type?: string;
   object?: { metadata?: { resourceVersion?: string }; code?: number; kind?: string; message?: string };
@@ -83,7 +80,6 @@ export class Informer<T extends Cached> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: ((event: InformerEvent<T>) => void)[] = [];
   private readonly indexer = new Indexer<T>();
-  private changedAt = ++changeSequence;
   private readonly syncWaiters: (() => void)[] = [];
   private readonly backoff: Backoff;
   private readonly random: () => number;
@@ -136,15 +132,6 @@ export class Informer<T extends Cached> {
   /** Every value index `name` holds (e.g. every node some cached object names). */
   indexValues(name: string): string[] {
     return this.indexer.values(name);
-  }
-
-  /**
-   * The process-wide sequence number of this informer's last announced change (or of its creation): it only
-   * grows and no two informers share one, so the list of several informers' versions changes whenever one of
-   * their caches does, or one of them is replaced.
-   */
-  version(): number {
-    return this.changedAt;
   }
 
   /**
@@ -410,7 +397,6 @@ export class Informer<T extends Cached> {
     if (event.type === 'delete') this.indexer.delete(key);
     else this.indexer.set(key, event.object);
     if (event.type === 'update' && this.options.quietUpdate?.(event.old, event.object)) return;
-    this.changedAt = ++changeSequence;
     for (const handler of this.handlers) {
       try {
         handler(event);

@@ -1,7 +1,6 @@
 /**
  * The operator's caches: one informer per watched kind, trimmed, indexed by node in the informer itself, and
- * the target DaemonSet's informers re-created when the policy names another target. The fleet view's version
- * is derived from the informers' own change counters: nothing here is bumped by hand.
+ * the target DaemonSet's informers re-created when the policy names another target.
  */
 import type { Logger } from 'pino';
 import { LABEL_APP, LABEL_APP_VALUE, LABEL_NODE } from '../api/index.js';
@@ -162,17 +161,6 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
   /** True once `waitForSync` has resolved. */
   hasSynced(): boolean {
     return this.synced;
-  }
-
-  /**
-   * The version of what a fleet snapshot reads (nodes, remediations, the policy, the DaemonSet, the target
-   * pods): it changes whenever one of those caches announces a change or is replaced.
-   */
-  fleetVersion(): string {
-    const t = this.target;
-    return [this.nodes, this.remediations, this.policies, t?.daemonSets, t?.pods]
-      .map((i) => i?.version() ?? '-')
-      .join(',');
   }
 
   daemonSet(): TrimmedDaemonSet | undefined {

@@ -2,8 +2,6 @@ import { errorMessage } from '../errors.js';
 import type { Command } from 'commander';
 import { parseOperatorOptions, type RawOperatorOptions } from '../config.js';
 import { EXIT_USAGE } from '../exit-codes.js';
-import { createLogger } from './logger.js';
-import { startOperator } from './operator.js';
 
 export function registerOperatorCommand(program: Command): void {
   program
@@ -36,6 +34,12 @@ export function registerOperatorCommand(program: Command): void {
         return;
       }
       const o = parsed.options;
+      // Loaded when the operator runs, not for every command: the agent's Jobs never load the client library,
+      // the HTTP servers or the metrics (in the bundle, a module reached only by import() starts on first use).
+      const [{ createLogger }, { startOperator }] = await Promise.all([
+        import('./logger.js'),
+        import('./operator.js'),
+      ]);
       const logger = createLogger(o.logLevel);
       let handle;
       try {

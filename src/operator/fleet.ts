@@ -4,7 +4,7 @@
  * published on the policy's status.
  */
 import type { Logger } from 'pino';
-import { CORDON_MARKER_ANNOTATION, DEFAULT_POLICY_NAME, isTerminal } from '../api/index.js';
+import { DEFAULT_POLICY_NAME, isTerminal } from '../api/index.js';
 import type { NodeRemediationStatus, RemediationPolicyStatus } from '../api/index.js';
 import { resolveMaxUnhealthy } from '../config/policy.js';
 import { errorMessage } from '../errors.js';
@@ -15,7 +15,8 @@ import type { KubeRest } from '../kube/rest.js';
 import { fleetCounts, type FleetCounts, type FleetSnapshot, type NodeFacts } from '../remediation/index.js';
 import type { OperatorMetrics } from '../server/index.js';
 import type { Caches } from './caches.js';
-import { fleetSnapshot, nodeFacts } from './observe.js';
+import { FleetIndex } from './fleet-index.js';
+import { nodeFacts } from './observe.js';
 import { policyStatusFromCaches } from './policy-status.js';
 import type { PolicyState } from './policy-state.js';
 import type { CachedRemediation } from './trim.js';
@@ -47,13 +48,23 @@ export type AuditStatus = NonNullable<RemediationPolicyStatus['audit']>;
 
 export class Fleet {
   private readonly waiters = new GateWaiters();
-  private cache: { at: number; version: string; value: FleetSnapshot } | undefined;
+  /** Kept current by the operator's cache handlers (node, targetPod, remediation, invalidate). */
+  readonly index: FleetIndex;
   private stormCheck: NodeJS.Timeout | undefined;
   /** What this replica last published in its current term ('' at the start of every term). */
   private lastPolicyStatus = '';
   readonly storm: StormTracker;
 
   constructor(private readonly o: FleetOptions) {
+    const c = o.caches;
+    this.index = new FleetIndex({
+      nodes: () => c.nodes.list(),
+      targetPods: () => c.targetPods(),
+      targetPodsOn: (node) => c.targetPodsOn(node),
+      daemonSet: () => c.daemonSet(),
+      remediations: () => c.remediations.list(),
+      policy: () => o.policy.current,
+    });
     this.storm = new StormTracker({
       policy: () => o.caches.policies.get(DEFAULT_POLICY_NAME),
       recorder: o.recorder,
@@ -65,6 +76,7 @@ export class Fleet {
 
   /** A remediation changed: keeps the waiters; true when it gave up a slot. */
   observeRemediation(e: InformerEvent<CachedRemediation>): boolean {
+    this.index.remediation(e);
     const key = e.object.metadata.name;
     if (e.type === 'delete') return this.waiters.forget(key);
     const { spec, status } = e.object;
@@ -98,38 +110,22 @@ export class Fleet {
     this.stormCheck = undefined;
   }
 
-  /**
-   * The gate (exact) recomputes from the caches under the admission lock; other phases do not read the
-   * fleet, so they share a snapshot up to a second old (O(fleet) per reconcile would be O(n^2) at start-up).
-   */
-  counts(nodeName: string, exact: boolean): FleetCounts {
-    const now = Date.now();
-    const version = this.o.caches.fleetVersion();
-    const unchanged = this.cache?.version === version;
-    if (!this.cache || (exact ? !unchanged : !unchanged && now - this.cache.at > 1000)) {
-      this.cache = { at: now, version, value: this.snapshot() };
-    }
+  /** The counts a gate decides on (its own node's slots apart), current with every announced change. */
+  counts(nodeName: string): FleetCounts {
     const storm = this.storm.view();
-    return { ...fleetCounts(this.cache.value, nodeName), ...(storm ? { storm } : {}) };
+    return { ...fleetCounts(this.snapshot(), nodeName), ...(storm ? { storm } : {}) };
   }
 
   /** The nodes affected in the storm the guard holds (none without a storm), and since when. */
   stormNodes(): { since: number; nodes: ReadonlySet<string> } | undefined {
     const since = this.storm.since();
-    if (since === undefined || !this.cache) return undefined;
-    return { since, nodes: this.cache.value.affected };
+    if (since === undefined) return undefined;
+    return { since, nodes: this.index.snapshot().affected };
   }
 
-  /** A fresh snapshot; the storm begins or ends with it. */
+  /** The snapshot now; the storm begins or ends with it. */
   private snapshot(): FleetSnapshot {
-    const c = this.o.caches;
-    const snapshot = fleetSnapshot(
-      c.nodes.list(),
-      c.targetPods(),
-      c.daemonSet(),
-      c.remediations.list(),
-      this.o.policy.current,
-    );
+    const snapshot = this.index.snapshot();
     const limit = resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, snapshot.linuxNodes);
     this.storm.observe(snapshot.affected.size > limit, Date.now());
     return snapshot;
@@ -168,28 +164,20 @@ export class Fleet {
     metrics.remediationFinished(status.phase as 'Succeeded' | 'Skipped' | 'Failed', seconds, status.reason);
   }
 
-  /** Fleet gauges from the caches (every replica keeps them, leader or not). */
+  /** Fleet gauges (every replica keeps them, leader or not). */
   publishGauges(): void {
     const { metrics, caches: c } = this.o;
     if (!metrics) return;
-    const status = policyStatusFromCaches(
-      this.o.policy.current,
-      c.nodes.list(),
-      c.targetPods(),
-      c.daemonSet(),
-      c.remediations.list(),
-      0,
-      undefined,
-    );
-    const linux = c.nodes.list().filter((n) => n.metadata.labels['kubernetes.io/os'] === 'linux');
+    const snapshot = this.index.snapshot();
+    const marks = this.index.marks();
+    const limit = resolveMaxUnhealthy(this.o.policy.current.maxUnhealthy, snapshot.linuxNodes);
     metrics.setFleet({
-      watched: linux.length,
-      optedOut: status.optedOutNodes ?? 0,
-      affected: status.affectedNodes ?? 0,
-      cordonedByUs: linux.filter((n) => n.metadata.annotations[CORDON_MARKER_ANNOTATION] !== undefined)
-        .length,
+      watched: snapshot.linuxNodes,
+      optedOut: marks.optedOut,
+      affected: snapshot.affected.size,
+      cordonedByUs: marks.cordonedByUs,
       active: c.remediations.list().filter((r) => !isTerminal(r.status?.phase)).length,
-      stormGuardActive: status.stormGuard?.active === true,
+      stormGuardActive: snapshot.affected.size > limit,
     });
   }
 
@@ -205,15 +193,13 @@ export class Fleet {
     const obj = c.policies.get(DEFAULT_POLICY_NAME);
     if (!obj || !this.o.mayAct()) return;
     const snapshot = this.snapshot();
-    this.cache = { at: Date.now(), version: c.fleetVersion(), value: snapshot };
     this.explainStorm(snapshot);
     const storm = this.storm.status();
     const audit = this.o.auditStatus?.();
     const fleetStatus = policyStatusFromCaches(
       policy.current,
-      c.nodes.list(),
-      c.targetPods(),
-      c.daemonSet(),
+      snapshot,
+      this.index.marks().optedOut,
       c.remediations.list(),
       this.o.unconfirmedPods(),
       obj.metadata.generation,

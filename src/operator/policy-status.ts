@@ -1,29 +1,23 @@
-import { OPT_OUT_ANNOTATION, type RemediationPolicyStatus } from '../api/index.js';
+import type { RemediationPolicyStatus } from '../api/index.js';
 import type { EffectivePolicy, PolicyResult } from '../config/policy.js';
-import { policyStatusFromView } from '../remediation/fleet.js';
-import { fleetSnapshot, toObservedRemediation } from './observe.js';
-import type { CachedRemediation, TrimmedDaemonSet, TrimmedNode, TrimmedPod } from './trim.js';
+import { policyStatusFromView, type FleetSnapshot } from '../remediation/fleet.js';
+import { toObservedRemediation } from './observe.js';
+import type { CachedRemediation } from './trim.js';
 
 /**
- * The fleet view published on the `default` RemediationPolicy's status, from the caches: the core's
- * `policyStatusFromView` (counts, storm guard, conditions Ready/Paused/StormActive) over what the informers hold. Pure.
+ * The fleet view published on the `default` RemediationPolicy's status: the core's `policyStatusFromView`
+ * (counts, storm guard, conditions Ready/Paused/StormActive) over the fleet snapshot the gates read and the
+ * cached remediations. Pure.
  */
 export function policyStatusFromCaches(
   policy: EffectivePolicy,
-  nodes: readonly TrimmedNode[],
-  targetPods: readonly TrimmedPod[],
-  daemonSet: TrimmedDaemonSet | undefined,
+  snapshot: FleetSnapshot,
+  optedOutNodes: number,
   remediations: readonly CachedRemediation[],
   unconfirmedCrashLoops: number,
   generation: number | undefined,
   context: { validity?: PolicyResult; previous?: RemediationPolicyStatus; now?: number } = {},
 ): RemediationPolicyStatus {
-  const snapshot = fleetSnapshot(nodes, targetPods, daemonSet, remediations, policy);
-  const optedOutNodes = nodes.filter(
-    (n) =>
-      n.metadata.labels['kubernetes.io/os'] === 'linux' &&
-      n.metadata.annotations[OPT_OUT_ANNOTATION] === 'true',
-  ).length;
   const detections = remediations
     .map((r) => r.spec.trigger.observedAt)
     .filter((t): t is string => typeof t === 'string')

@@ -90,7 +90,7 @@ export class Reconciler {
       ...(primary ? { remediation: primary.name } : {}),
       reconcileID,
     });
-    const pass = () => scope.run({ reconcileID }, () => this.pass(nodeName, primary, atGate, log));
+    const pass = () => scope.run({ reconcileID }, () => this.pass(nodeName, primary, log));
     try {
       // Admission into a slot is serialized: two gates must not both see a free slot.
       return atGate ? await this.admission.run(pass) : await pass();
@@ -108,7 +108,6 @@ export class Reconciler {
   private async pass(
     nodeName: string,
     primary: ObservedRemediation | undefined,
-    atGate: boolean,
     log: Logger,
   ): Promise<ReconcileResult> {
     const { caches, policy, fleet } = this.o;
@@ -149,7 +148,7 @@ export class Reconciler {
       detection,
       jobs: nodeJobs,
       targetPod: toObservedTargetPod(pod, policy.current),
-      fleet: fleet.counts(nodeName, atGate),
+      fleet: fleet.counts(nodeName),
       jobContext: { namespace: this.o.agentNamespace, image: this.o.agentImage },
     });
     const observed = observe();

@@ -31,7 +31,7 @@ function slotsByNode(remediations: readonly ObservedRemediation[]): Map<string, 
 
 /** The snapshot from the Linux nodes' names, the nodes whose target pod is suspect and every remediation. */
 export function snapshotFleet(
-  linux: ReadonlySet<string>,
+  linux: { has(node: string): boolean; readonly size: number },
   suspect: Iterable<string>,
   remediations: readonly ObservedRemediation[],
 ): FleetSnapshot {

@@ -4,7 +4,7 @@ import { CORDON_MARKER_ANNOTATION, type Phase } from '../../src/api/index.js';
 import { eventually } from '../kit/eventually.js';
 import { annotations, isUnschedulable, NAMESPACE, phaseOf, startEnv, type Env } from '../kit/env.js';
 
-const CLI = join(process.cwd(), 'dist', 'cli.js');
+const CLI = join(process.cwd(), 'dist', 'chainmedic.js');
 const REMS = { group: 'chainmedic.io', resource: 'noderemediations' };
 
 interface Run {

@@ -203,7 +203,14 @@ describe('observe', () => {
     // affected; the status did (so `kubectl get remediationpolicy` showed a storm the gates did not see).
     const rems = [nr('r1', 'c', 'Remediating'), nr('r2', 'w', 'Pending'), nr('r3', 'gone', 'Cordoning')];
     const gate = fleetCounts(fleetSnapshot(nodes, pods, ds, rems, policy), 'a');
-    const status = policyStatusFromCaches(policy, nodes, pods, ds, rems, 0, 1);
+    const status = policyStatusFromCaches(
+      policy,
+      fleetSnapshot(nodes, pods, ds, rems, policy),
+      0,
+      rems,
+      0,
+      1,
+    );
     expect(gate.affectedNodes).toBe(2);
     expect(status.affectedNodes).toBe(gate.affectedNodes);
     expect(status.stormGuard).toEqual({ active: true, affected: gate.affectedNodes, limit: 1 });
@@ -246,7 +253,15 @@ describe('observe', () => {
   });
 
   it('publishes the fleet view with the storm guard', () => {
-    const status = policyStatusFromCaches(policy, nodes, pods, ds, [nr('r1', 'c', 'Cordoning')], 2, 3);
+    const rems = [nr('r1', 'c', 'Cordoning')];
+    const status = policyStatusFromCaches(
+      policy,
+      fleetSnapshot(nodes, pods, ds, rems, policy),
+      3,
+      rems,
+      2,
+      3,
+    );
     expect(status).toMatchObject({
       linuxNodes: 3,
       optedOutNodes: 3,
@@ -263,7 +278,7 @@ describe('observe', () => {
   });
 
   it('says Ready False with every problem when the policy is invalid', () => {
-    const status = policyStatusFromCaches(policy, [], [], undefined, [], 0, 1, {
+    const status = policyStatusFromCaches(policy, fleetSnapshot([], [], undefined, [], policy), 0, [], 0, 1, {
       validity: { ok: false, errors: ['spec.maxUnhealthy: bad', 'spec.cooldown: bad'] },
       now: Date.parse('2026-11-24T00:00:00Z'),
     });

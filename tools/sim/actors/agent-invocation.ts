@@ -20,7 +20,7 @@ const VALUE_FLAGS = new Set(['--kubelet-unit', '--wait-seconds', '--host', '--te
 
 function isChainmedic(word: string): boolean {
   const base = word.slice(word.lastIndexOf('/') + 1);
-  return base === 'chainmedic' || base === 'cli.js';
+  return base === 'chainmedic' || base === 'chainmedic.js';
 }
 
 export function parseAgentInvocation(
