@@ -76,9 +76,11 @@ export class Auditor {
     this.timer.unref();
   }
 
+  /** Leadership lost (or shutdown): the coverage gauges fall to zero, so a standby never exports stale counts. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.clearStatus();
   }
 
   /** The coverage as of the last tick (for the policy status and the gauges). */
@@ -86,12 +88,22 @@ export class Auditor {
     return this.lastStatus;
   }
 
+  /**
+   * No coverage to report: the policy status drops it and the gauges read zero. ChainmedicLatentNodes takes the
+   * max over replicas: a replica that stopped leading or auditing must not keep its last chains_missing count.
+   */
+  private clearStatus(): void {
+    if (this.lastStatus === undefined) return;
+    this.lastStatus = undefined;
+    this.o.metrics?.setAudit({});
+  }
+
   /** One round: plan, then create the planned probe Jobs. Exposed for tests. */
   async tick(now = Date.now()): Promise<ProbeOrder[]> {
     if (this.running || !this.o.mayAct()) return [];
     if (!this.o.policy.current.audit.enabled) {
       // Nothing to plan: no walk over the fleet every tick.
-      this.lastStatus = undefined;
+      this.clearStatus();
       return [];
     }
     this.running = true;

@@ -78,6 +78,23 @@ describe('Auditor', () => {
     expect(auditor.status()).toMatchObject({ eligibleNodes: 3, probesRunning: 1, probedWithinInterval: 0 });
   });
 
+  it('a replica that stops leading exports zero coverage, not its last counts (the alert takes the max)', async () => {
+    await start(['n1', 'n2', 'n3']);
+    await auditor.tick();
+    const gauge = async (state: string) =>
+      Number(
+        new RegExp(`^chainmedic_audit_nodes\\{state="${state}"\\} (\\d+)$`, 'm').exec(
+          await metrics.registry.metrics(),
+        )?.[1],
+      );
+    expect(await gauge('eligible')).toBe(3);
+    leading = false;
+    auditor.stop();
+    expect(auditor.status()).toBeUndefined();
+    expect(await gauge('eligible')).toBe(0);
+    expect(await gauge('chains_missing')).toBe(0);
+  });
+
   it('plans and creates nothing while another replica leads', async () => {
     await start(['n1']);
     leading = false;
