@@ -6,9 +6,8 @@
  * kube-apiserver's audit log on the real control plane), latencies from the fleet timeline.
  */
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OPERATOR_NODE_OPTIONS } from '../../src/operator/runtime.js';
 import { applyPolicy } from './cluster-setup.js';
 import {
   auditFigures,
@@ -19,15 +18,23 @@ import {
   type AuditFigures,
   type AuditPhaseOptions,
 } from './audit-phase.js';
-import { startChild, type ManagedChild } from './child-process.js';
+import type { ManagedChild } from './child-process.js';
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { remediationFigures } from './figures.js';
-import { MEMORY_FILE_ENV, type MemoryReport } from './memory-reporter.js';
+import { burstTimeline } from './burst-timeline.js';
+import { measureBaselines } from './measure-baseline.js';
+import { memorySeries, type MemoryTimeline, type PhaseSpan } from './memory-series.js';
 import { startOperatorProcess } from './operator-process.js';
-import { devDistPath } from './paths.js';
+import { operatorRuntimeEnv } from './operator-runtime.js';
 import { readCpuSeconds, readProcMemory } from './proc-stats.js';
 import { allWatchesOpen } from './readiness.js';
-import { evaluateTargets, type BenchResult, type BenchScenario, type ProcessFigures } from './report.js';
+import {
+  evaluateTargets,
+  type BaselineRuns,
+  type BenchResult,
+  type BenchScenario,
+  type ProcessFigures,
+} from './report.js';
 import { RssSampler } from './sampler.js';
 import type { BenchCluster } from './bench-cluster.js';
 import { startMemoryBenchCluster } from './memory-bench-cluster.js';
@@ -61,14 +68,6 @@ const TERMINAL: readonly string[] = ['Succeeded', 'Skipped', 'Failed'];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function readMemoryFile(path: string): MemoryReport | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as MemoryReport;
-  } catch {
-    return undefined;
-  }
-}
-
 async function startCluster(o: BenchOptions): Promise<BenchCluster> {
   if (o.controlPlane === 'real') {
     return startRealBenchCluster({
@@ -90,56 +89,6 @@ async function startCluster(o: BenchOptions): Promise<BenchCluster> {
   });
 }
 
-async function measureBaseline(
-  o: BenchOptions,
-  cluster: BenchCluster,
-): Promise<NonNullable<BenchResult['baseline']>> {
-  const memoryFile = join(o.outDir, 'baseline-memory.json');
-  const argv = [
-    process.execPath,
-    '--import',
-    devDistPath('bench', 'memory-reporter.js'),
-    devDistPath('bench', 'baseline.js'),
-    '--kubeconfig',
-    cluster.adminKubeconfig,
-  ];
-  const started = Date.now();
-  const child = startChild(argv, {
-    logFile: join(o.outDir, 'baseline.log'),
-    pipeStdout: true,
-    env: { ...process.env, [MEMORY_FILE_ENV]: memoryFile },
-  });
-  const sampler = new RssSampler(child.pid);
-  try {
-    const line = await child.waitForLine(/"event":"synced"/, 300_000);
-    const syncMs = Date.now() - started;
-    const objects = (JSON.parse(line) as { objects: number }).objects;
-    const cpuAtSync = readCpuSeconds(child.pid) ?? null;
-    const steadyFrom = Date.now();
-    await sleep(o.steadySeconds * 1000);
-    const steadyTo = Date.now();
-    const cpuEnd = readCpuSeconds(child.pid) ?? null;
-    sampler.sample();
-    const heap = readMemoryFile(memoryFile);
-    return {
-      syncMs,
-      objects,
-      steadyRssBytes: sampler.window(steadyFrom, steadyTo).medianBytes,
-      peakRssBytes: readProcMemory(child.pid)?.hwmBytes ?? null,
-      steadyHeapBytes: heap?.heapUsedBytes ?? null,
-      peakHeapBytes: heap?.heapUsedMaxBytes ?? null,
-      cpuSeconds: {
-        total: cpuEnd,
-        steady: cpuEnd !== null && cpuAtSync !== null ? cpuEnd - cpuAtSync : null,
-      },
-    };
-  } finally {
-    sampler.stop();
-    await child.stop(5_000);
-    await cluster.afterBaseline();
-  }
-}
-
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   mkdirSync(o.outDir, { recursive: true });
   const log = o.log;
@@ -156,13 +105,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await applyPolicy(rest, { maxConcurrent: o.maxConcurrent, audit: { enabled: false } });
     await cluster.setMaxConcurrent(o.maxConcurrent);
 
-    let baseline: BenchResult['baseline'] = null;
+    let baseline: BaselineRuns | null = null;
+    let baselineMemory: MemoryTimeline['baseline'] = null;
     if (o.baseline) {
-      log('naive baseline (stock makeInformer, full objects, un-paged lists): syncing...');
-      baseline = await measureBaseline(o, cluster);
-      log(
-        `  synced in ${baseline.syncMs} ms, steady RSS ${Math.round((baseline.steadyRssBytes ?? 0) / 1048576)} MB`,
-      );
+      const measured = await measureBaselines({
+        cluster,
+        outDir: o.outDir,
+        steadySeconds: o.steadySeconds,
+        log,
+      });
+      baseline = measured.figures;
+      baselineMemory = measured.memory;
     }
 
     log('chainmedic operator: syncing...');
@@ -175,13 +128,19 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       ...(o.cpuProfileDir
         ? {
             env: {
-              NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} --cpu-prof --cpu-prof-dir=${resolve(o.cpuProfileDir)}`,
+              NODE_OPTIONS: `${operatorRuntimeEnv().NODE_OPTIONS} --cpu-prof --cpu-prof-dir=${resolve(o.cpuProfileDir)}`,
             },
           }
         : {}),
     });
     operatorChild = operator.child;
-    const sampler = new RssSampler(operator.child.pid);
+    // The reporter's file may still hold an earlier run's last report until this process writes its first.
+    const heap = () => {
+      const report = operator.memory();
+      return report && report.atMs >= operator.startedAtMs ? report.heapUsedBytes : undefined;
+    };
+    const sampler = new RssSampler(operator.child.pid, { heap });
+    const since = (atMs: number) => atMs - operator.startedAtMs;
     const syncMs = await operator.waitReady(300_000, () => allWatchesOpen((r) => cluster.activeWatches(r)));
     const cpuAtSync = readCpuSeconds(operator.child.pid) ?? null;
     const syncRequests = await cluster.takeRequests();
@@ -213,6 +172,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         lastShown = finished;
       }
     }
+    const burstEndAt = Date.now();
     const burstRequests = await cluster.takeRequests();
     const cpuEnd = readCpuSeconds(operator.child.pid) ?? null;
     const peakRss = readProcMemory(operator.child.pid)?.hwmBytes ?? null;
@@ -221,6 +181,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const health = await cluster.health();
     const steadyCpuPerSecond =
       cpuAfterSteady !== null && cpuAtSync !== null ? (cpuAfterSteady - cpuAtSync) / o.steadySeconds : null;
+    const phases: PhaseSpan[] = [
+      { phase: 'sync', fromMs: 0, toMs: syncMs },
+      { phase: 'steady', fromMs: since(steadyFrom), toMs: since(steadyTo) },
+      { phase: 'burst', fromMs: since(burst.atMs), toMs: since(burstEndAt) },
+    ];
     let audit: AuditFigures | null = null;
     if (o.audit && o.audit.seconds > 0) {
       audit = await measureAudit(o.audit, {
@@ -232,6 +197,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         memory: () => operator.memory()?.heapUsedBytes ?? null,
         steadyCpuPerSecond,
         running: () => operator.child.running(),
+        onWindow: (fromMs, toMs) => phases.push({ phase: 'audit', fromMs: since(fromMs), toMs: since(toMs) }),
         log,
       });
     }
@@ -249,8 +215,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         steady: cpuAfterSteady !== null && cpuAtSync !== null ? cpuAfterSteady - cpuAtSync : null,
       },
     };
+    const memory: MemoryTimeline = {
+      operator: { points: memorySeries(sampler.samples, operator.startedAtMs), phases },
+      baseline: baselineMemory,
+    };
     const partial: Omit<BenchResult, 'targets'> = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       startedAt,
       machine: {
         cpus: cpus().length,
@@ -275,7 +245,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       remediation: {
         ...remediationFigures(burstRemediations, report.npmReady, burst.atMs),
         burstNodes: burstNodes.size,
+        timeline: burstTimeline(burstRemediations, burst.nodes, burst.atMs, burstEndAt),
       },
+      memory,
       requests: { sync: syncRequests, steady: steadyRequests, burst: burstRequests },
       requestSource: cluster.requestSource,
       timelineSource: cluster.timelineSource,
@@ -287,7 +259,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
     const json = JSON.stringify(result, null, 2);
-    writeFileSync(join(o.outDir, `bench-${startedAt.replace(/[:.]/g, '-')}.json`), json);
+    const stamp = startedAt.replace(/[:.]/g, '-');
+    writeFileSync(join(o.outDir, `bench-${stamp}.json`), json);
     writeFileSync(join(o.outDir, 'latest.json'), json);
     return result;
   } finally {
@@ -309,6 +282,8 @@ interface AuditContext {
   memory: () => number | null;
   steadyCpuPerSecond: number | null;
   running: () => boolean;
+  /** The phase's measured window (wall ms), for the memory chart. */
+  onWindow: (fromMs: number, toMs: number) => void;
   log: (line: string) => void;
 }
 
@@ -362,6 +337,7 @@ async function measureAudit(a: AuditPhaseOptions, c: AuditContext): Promise<Audi
   }
   const requests = await c.cluster.takeRequests();
   const to = Date.now();
+  c.onWindow(from, to);
   const cpuTo = readCpuSeconds(c.pid) ?? null;
   c.sampler.sample();
   const after = await scrape(c.metricsPort);

@@ -4,25 +4,36 @@ import { percentile } from './figures.js';
 export interface RssSample {
   atMs: number;
   rssBytes: number;
+  /** The heap in use then, when the sampler was given a way to read it (the memory reporter's file). */
+  heapBytes?: number;
 }
 
-/** Samples a process's resident memory from /proc every `everyMs` until stopped. */
+export interface RssSamplerOptions {
+  everyMs?: number;
+  heap?: () => number | undefined;
+}
+
+/** Samples a process's resident memory from /proc (and its heap, if it can) every `everyMs` until stopped. */
 export class RssSampler {
   readonly samples: RssSample[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly heap: (() => number | undefined) | undefined;
 
   constructor(
     private readonly pid: number,
-    everyMs = 250,
+    options: RssSamplerOptions = {},
   ) {
+    this.heap = options.heap;
     this.sample();
-    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer = setInterval(() => this.sample(), options.everyMs ?? 250);
     this.timer.unref();
   }
 
   sample(): void {
     const memory = readProcMemory(this.pid);
-    if (memory) this.samples.push({ atMs: Date.now(), rssBytes: memory.rssBytes });
+    if (!memory) return;
+    const heapBytes = this.heap?.();
+    this.samples.push({ atMs: Date.now(), rssBytes: memory.rssBytes, ...(heapBytes ? { heapBytes } : {}) });
   }
 
   /** Median and maximum RSS of the samples taken in [fromMs, toMs]. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderBench, type BenchResult } from '../../../tools/bench/report.js';
 import { runBench } from '../../../tools/bench/run-bench.js';
+import { OPERATOR_NODE_OPTIONS } from '../../../src/operator/runtime.js';
 import { check } from '../../kit/check.js';
 
 // The whole benchmark at a tiny scale, to keep it working: the sim and the baseline (dist-dev/tools/bench/) and the
@@ -39,10 +40,18 @@ describe('chainmedic bench (tiny)', () => {
     );
     check('operator.peakHeapBytes', () => expect(operator.peakHeapBytes).toBeGreaterThan(0));
     check('operator.cpuSeconds.total', () => expect(operator.cpuSeconds.total).toBeGreaterThan(0));
-    check('baseline.objects (22 nodes and at least as many pods)', () =>
-      expect(baseline?.objects).toBeGreaterThanOrEqual(22 + 22),
-    );
-    check('baseline.steadyRssBytes', () => expect(baseline?.steadyRssBytes).toBeGreaterThan(0));
+    for (const run of ['defaults', 'operatorFlags'] as const) {
+      check(`baseline.${run}.objects (22 nodes and at least as many pods)`, () =>
+        expect(baseline?.[run].objects).toBeGreaterThanOrEqual(22 + 22),
+      );
+      check(`baseline.${run}.steadyRssBytes`, () =>
+        expect(baseline?.[run].steadyRssBytes).toBeGreaterThan(0),
+      );
+    }
+    check("baseline.*.env: Node's defaults, then the operator's NODE_OPTIONS", () => {
+      expect(baseline?.defaults.env).toEqual({});
+      expect(baseline?.operatorFlags.env).toEqual({ NODE_OPTIONS: OPERATOR_NODE_OPTIONS });
+    });
 
     check('remediation.burstNodes: nodes the burst broke', () => expect(r.burstNodes).toBe(2));
     check('remediation.finished: NodeRemediations of burst nodes in a terminal phase', () =>
@@ -103,22 +112,37 @@ describe('chainmedic bench (tiny)', () => {
     );
     check('targets: the names of the targets, in order', () =>
       expect(result.targets.map((t) => t.name)).toEqual([
-        'caches synced',
         'steady RSS',
         'peak RSS',
+        'memory vs baseline, same flags (steady RSS)',
+        'caches synced',
         'detection p99',
-        'overhead per remediation (max)',
+        'overhead per remediation (p99)',
         'no polling in steady state',
-        'memory vs baseline (steady RSS)',
       ]),
     );
+    check('remediation.timeline: one row per burst node, each with its NodeRemediation', () => {
+      expect(r.timeline.rows).toHaveLength(2);
+      for (const row of r.timeline.rows) expect(row.remediations).toHaveLength(1);
+    });
+    check('memory: the series (at most 600 points), the phases, both baselines', () => {
+      expect(result.memory.operator.points.length).toBeGreaterThan(0);
+      expect(result.memory.operator.points.length).toBeLessThanOrEqual(600);
+      expect(result.memory.operator.phases.map((p) => p.phase)).toEqual(['sync', 'steady', 'burst', 'audit']);
+      expect(result.memory.baseline?.defaults.length).toBeGreaterThan(0);
+      expect(result.memory.baseline?.operatorFlags.length).toBeGreaterThan(0);
+    });
     const text = renderBench(result).join('\n');
     check('report: the caches-synced row, for both programs', () =>
       expect(text).toMatch(/caches synced\s+\S+ m?s\s+\S+ m?s/),
     );
     for (const row of ['RSS steady', 'RSS peak \\(VmHWM\\)', 'heap steady', 'heap peak']) {
-      check(`report: the ${row.replace(/\\/g, '')} row, for both programs and their ratio`, () =>
-        expect(text).toMatch(new RegExp(`${row}\\s+[\\d.]+ MB\\s+[\\d.]+ MB\\s+[\\d.]+x`)),
+      check(
+        `report: the ${row.replace(/\\/g, '')} row, for chainmedic and both baselines with their ratios`,
+        () =>
+          expect(text).toMatch(
+            new RegExp(`${row}\\s+[\\d.]+ MB\\s+[\\d.]+ MB\\s+[\\d.]+x\\s+[\\d.]+ MB\\s+[\\d.]+x`),
+          ),
       );
     }
     check('report: the audit phase', () => {

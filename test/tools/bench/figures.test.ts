@@ -58,18 +58,26 @@ describe('benchmark figures', () => {
     expect(open.outcomes).toEqual({ Succeeded: 1, Remediating: 1 });
   });
 
-  it('misses the polling target when the operator lists in steady state', () => {
+  const MB = 1024 * 1024;
+  const targetsOf = (o: {
+    steadyRss?: number;
+    flagsBaselineRss?: number;
+    defaultsBaselineRss?: number;
+    steadyLists?: number;
+    overheadP99?: number;
+  }) => {
     const figures = remediationFigures([remediation()], { n: [9_000] }, 800);
     const base = {
       syncMs: 1_000,
-      steadyRssBytes: 100 * 1024 * 1024,
-      peakRssBytes: 200 * 1024 * 1024,
+      steadyRssBytes: (o.steadyRss ?? 100) * MB,
+      peakRssBytes: 190 * MB,
       steadyHeapBytes: 1,
       peakHeapBytes: 1,
       cpuSeconds: { total: 1, steady: 0.1 },
     };
-    const targets = evaluateTargets({
-      schemaVersion: 1,
+    const run = (rss: number) => ({ ...base, steadyRssBytes: rss * MB, objects: 1, env: {} });
+    return evaluateTargets({
+      schemaVersion: 2,
       startedAt: '',
       machine: { cpus: 2, cpuModel: '', memoryGiB: 24, node: 'v24', platform: 'linux' },
       scenario: {
@@ -83,16 +91,45 @@ describe('benchmark figures', () => {
         seed: 1,
       },
       operator: base,
-      baseline: { ...base, steadyRssBytes: 400 * 1024 * 1024, objects: 1 },
-      remediation: { ...figures, burstNodes: 1 },
-      requests: { sync: {}, steady: { list: { nodes: 2 } }, burst: {} },
+      baseline: {
+        defaults: run(o.defaultsBaselineRss ?? 600),
+        operatorFlags: run(o.flagsBaselineRss ?? 400),
+      },
+      remediation: {
+        ...figures,
+        overhead: { ...figures.overhead, p99Ms: o.overheadP99 ?? figures.overhead.p99Ms },
+        burstNodes: 1,
+        timeline: { endMs: 0, rows: [] },
+      },
+      memory: { operator: { points: [], phases: [] }, baseline: null },
+      requests: { sync: {}, steady: o.steadyLists ? { list: { nodes: o.steadyLists } } : {}, burst: {} },
       kubeletRestarts: 1,
       maxSlotsInUse: 1,
     });
-    const byName = Object.fromEntries(targets.map((t) => [t.name, t.pass]));
+  };
+  const verdicts = (targets: ReturnType<typeof targetsOf>) =>
+    Object.fromEntries(targets.map((t) => [t.name, t.pass]));
+
+  it('misses the polling target when the operator lists in steady state', () => {
+    const byName = verdicts(targetsOf({ steadyLists: 2 }));
     expect(byName['no polling in steady state']).toBe(false);
-    expect(byName['memory vs baseline (steady RSS)']).toBe(true);
     expect(byName['steady RSS']).toBe(true);
+    expect(byName['peak RSS']).toBe(true);
     expect(byName['caches synced']).toBe(true);
+  });
+
+  it('judges memory against the baseline with the same flags, and shows the ratio to the defaults too', () => {
+    // 100 MB against 280 MB with the same flags: 2.8x, a miss, though 6x below the defaults' 600 MB.
+    const missed = targetsOf({ flagsBaselineRss: 280, defaultsBaselineRss: 600 });
+    const target = missed.find((t) => t.name === 'memory vs baseline, same flags (steady RSS)')!;
+    expect(target).toMatchObject({ pass: false, value: "2.8x lower (vs Node's defaults: 6.0x)" });
+    expect(
+      verdicts(targetsOf({ flagsBaselineRss: 300 }))['memory vs baseline, same flags (steady RSS)'],
+    ).toBe(true);
+  });
+
+  it("judges the overhead's p99 against 1 s", () => {
+    expect(verdicts(targetsOf({ overheadP99: 999 }))['overhead per remediation (p99)']).toBe(true);
+    expect(verdicts(targetsOf({ overheadP99: 1_000 }))['overhead per remediation (p99)']).toBe(false);
   });
 });
