@@ -3,6 +3,7 @@ import { EXIT_USAGE } from '../../src/exit-codes.js';
 import { controlPlaneKind, positiveNumber, wholeNumber } from '../cli-values.js';
 import { runIsolated } from '../control-plane/isolated.js';
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
+import { CHART_FILES } from './charts/write-charts.js';
 import { renderBench } from './report.js';
 import { runBench } from './run-bench.js';
 import { durationMs } from './audit-phase.js';
@@ -166,5 +167,7 @@ async function runAndPrint(flags: BenchFlags): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${renderBench(result).join('\n')}\n`);
-  process.stdout.write(`results: ${flags.out}/latest.json\n`);
+  process.stdout.write(
+    `results: ${flags.out}/latest.json; charts: ${flags.out}/${CHART_FILES.timeline}, ${flags.out}/${CHART_FILES.memory}\n`,
+  );
 }

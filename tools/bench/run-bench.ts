@@ -22,6 +22,7 @@ import type { ManagedChild } from './child-process.js';
 import type { ControlPlaneKind } from '../sim/simulated-cluster.js';
 import { remediationFigures } from './figures.js';
 import { burstTimeline } from './burst-timeline.js';
+import { writeCharts } from './charts/write-charts.js';
 import { measureBaselines } from './measure-baseline.js';
 import { memorySeries, type MemoryTimeline, type PhaseSpan } from './memory-series.js';
 import { startOperatorProcess } from './operator-process.js';
@@ -262,6 +263,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const stamp = startedAt.replace(/[:.]/g, '-');
     writeFileSync(join(o.outDir, `bench-${stamp}.json`), json);
     writeFileSync(join(o.outDir, 'latest.json'), json);
+    writeCharts(o.outDir, stamp, { timeline: result.remediation.timeline, memory });
     return result;
   } finally {
     await operatorChild?.stop(5_000);

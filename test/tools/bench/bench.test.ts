@@ -132,6 +132,15 @@ describe('chainmedic bench (tiny)', () => {
       expect(result.memory.baseline?.defaults.length).toBeGreaterThan(0);
       expect(result.memory.baseline?.operatorFlags.length).toBeGreaterThan(0);
     });
+    const timelineSvg = readFileSync(join(dir, 'timeline.svg'), 'utf8');
+    const memorySvg = readFileSync(join(dir, 'memory.svg'), 'utf8');
+    check('timeline.svg: one row per burst node', () =>
+      expect(timelineSvg.match(/<g class="row"/g)).toHaveLength(2),
+    );
+    check('memory.svg: the operator and both baselines', () => {
+      for (const series of ['operator-rss', 'operator-heap', 'baseline-defaults-rss', 'baseline-flags-rss'])
+        expect(memorySvg).toContain(`data-series="${series}"`);
+    });
     const text = renderBench(result).join('\n');
     check('report: the caches-synced row, for both programs', () =>
       expect(text).toMatch(/caches synced\s+\S+ m?s\s+\S+ m?s/),
