@@ -62,6 +62,18 @@ export interface CacheHandlers {
   kubeletStarts: Handler<TrimmedEvent>;
 }
 
+/**
+ * Keeps a view of the fleet current from the caches' changes (the fleet index): it hears every announced change
+ * of the nodes, the target pods and the remediations before the operator's handlers do, and is told when the
+ * target's DaemonSet or its pods' informer changed (then it rebuilds from the caches).
+ */
+export interface FleetListener {
+  node(event: InformerEvent<TrimmedNode>): void;
+  targetPod(event: InformerEvent<TrimmedPod>): void;
+  remediation(event: InformerEvent<CachedRemediation>): void;
+  invalidate(): void;
+}
+
 export interface CachesOptions {
   rest: KubeRest;
   agentNamespace: string;
@@ -100,6 +112,7 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
   readonly kubeletStarts: Informer<TrimmedEvent>;
   private target: Target | undefined;
   private synced = false;
+  private readonly listeners: FleetListener[] = [];
   private readonly core: Pick<Informer<Cached>, 'start' | 'stop' | 'waitForSync' | 'restarts'>[];
 
   constructor(
@@ -130,7 +143,9 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
     });
     this.kubeletStarts.addIndex(BY_NODE, nodeOf.nodeEvent);
+    this.nodes.on((e) => this.listeners.forEach((l) => l.node(e)));
     this.nodes.on(handlers.nodes);
+    this.remediations.on((e) => this.listeners.forEach((l) => l.remediation(e)));
     this.remediations.on(handlers.remediations);
     this.policies.on(handlers.policies);
     this.jobs.on(handlers.jobs);
@@ -141,6 +156,16 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
 
   start(): void {
     for (const informer of this.core) informer.start();
+  }
+
+  /** From now on, the listener hears every change a fleet view reads (it rebuilds once from the caches first). */
+  subscribe(listener: FleetListener): void {
+    this.listeners.push(listener);
+    listener.invalidate();
+  }
+
+  private invalidateListeners(): void {
+    for (const l of this.listeners) l.invalidate();
   }
 
   /** Resolves once every cache, the target's included, has synced (following a target change). */
@@ -251,9 +276,11 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
     });
     this.target = { key, namespace: ns, daemonSets, events };
+    this.invalidateListeners();
     daemonSets.on((e) => {
       const selector = labelSelectorOf(this.daemonSet());
       if (this.target && selector !== this.target.selector) this.startPods(selector);
+      this.invalidateListeners();
       this.handlers.daemonSets(e);
     });
     events.on((e) => this.handlers.events(e, ns));
@@ -269,6 +296,7 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
     target.selector = selector;
     target.pods = undefined;
     void old?.stop();
+    this.invalidateListeners();
     if (!selector) return;
     // Keep the labels the selector reads: isTargetPod matches them again, client-side.
     const sel = this.daemonSet()?.spec.selector;
@@ -282,6 +310,7 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       },
     );
     pods.addIndex(BY_NODE, nodeOf.pod);
+    pods.on((e) => this.listeners.forEach((l) => l.targetPod(e)));
     pods.on(this.handlers.targetPods);
     target.pods = pods;
     pods.start();

@@ -15,6 +15,7 @@ import {
   type ObservedNode,
   type ObservedRemediation,
 } from '../remediation/index.js';
+import type { FleetListener } from './caches.js';
 import { toObservedNode, toObservedRemediation } from './observe.js';
 import type { CachedRemediation, TrimmedDaemonSet, TrimmedNode, TrimmedPod } from './trim.js';
 
@@ -34,7 +35,7 @@ export interface FleetMarks {
   cordonedByUs: number;
 }
 
-export class FleetIndex {
+export class FleetIndex implements FleetListener {
   private readonly linux = new Map<string, ObservedNode>();
   private readonly optedOut = new Set<string>();
   private readonly cordonedByUs = new Set<string>();
@@ -42,10 +43,12 @@ export class FleetIndex {
   private readonly suspectPods = new Map<string, string>();
   private readonly remediations = new Map<string, ObservedRemediation>();
   private stale = true;
+  /** The policy's part that decides which pods count (a change rebuilds the index). */
+  private basis = '';
 
   constructor(private readonly source: FleetSource) {}
 
-  /** The DaemonSet, its pods' informer or the policy changed: everything is evaluated again on next read. */
+  /** The DaemonSet or its pods' informer changed: everything is evaluated again on the next read. */
   invalidate(): void {
     this.stale = true;
   }
@@ -84,7 +87,11 @@ export class FleetIndex {
   }
 
   private rebuildIfStale(): void {
+    const { target, crashLoopRestartThreshold } = this.source.policy();
+    const basis = JSON.stringify([target, crashLoopRestartThreshold]);
+    if (basis !== this.basis) this.stale = true;
     if (!this.stale) return;
+    this.basis = basis;
     this.stale = false;
     this.linux.clear();
     this.optedOut.clear();

@@ -48,8 +48,8 @@ export type AuditStatus = NonNullable<RemediationPolicyStatus['audit']>;
 
 export class Fleet {
   private readonly waiters = new GateWaiters();
-  /** Kept current by the operator's cache handlers (node, targetPod, remediation, invalidate). */
-  readonly index: FleetIndex;
+  /** Kept current by the caches (it subscribes to them). */
+  private readonly index: FleetIndex;
   private stormCheck: NodeJS.Timeout | undefined;
   /** What this replica last published in its current term ('' at the start of every term). */
   private lastPolicyStatus = '';
@@ -65,6 +65,7 @@ export class Fleet {
       remediations: () => c.remediations.list(),
       policy: () => o.policy.current,
     });
+    c.subscribe(this.index);
     this.storm = new StormTracker({
       policy: () => o.caches.policies.get(DEFAULT_POLICY_NAME),
       recorder: o.recorder,
@@ -76,7 +77,6 @@ export class Fleet {
 
   /** A remediation changed: keeps the waiters; true when it gave up a slot. */
   observeRemediation(e: InformerEvent<CachedRemediation>): boolean {
-    this.index.remediation(e);
     const key = e.object.metadata.name;
     if (e.type === 'delete') return this.waiters.forget(key);
     const { spec, status } = e.object;

@@ -232,7 +232,6 @@ class Operator {
   private handlers(): CacheHandlers {
     return {
       nodes: (e) => {
-        this.fleet.index.node(e);
         this.auditor.observeNode(e);
         this.enqueue(triggers.nodes(e, this.context()));
         this.fleet.checkStormGuardSoon();
@@ -246,12 +245,8 @@ class Operator {
       policies: () => this.refreshPolicy(),
       jobs: (e) => this.enqueue(triggers.jobs(e, this.context())),
       agentPods: (e) => this.enqueue(triggers.agentPods(e, this.context())),
-      daemonSets: (e) => {
-        this.fleet.index.invalidate();
-        this.enqueue(triggers.daemonSets(e, this.context()));
-      },
+      daemonSets: (e) => this.enqueue(triggers.daemonSets(e, this.context())),
       targetPods: (e) => {
-        this.fleet.index.targetPod(e);
         if (e.type === 'delete') this.detector.forget(e.object.metadata.uid ?? '');
         this.enqueue(triggers.targetPods(e, this.context()));
         this.fleet.checkStormGuardSoon();
@@ -266,8 +261,6 @@ class Operator {
   private refreshPolicy(): void {
     if (this.policy.refresh(this.caches.policies.get(DEFAULT_POLICY_NAME))) this.warnInvalidPolicy();
     this.caches.retarget(this.policy.current.target);
-    // The target and the crash-loop threshold decide which pods the fleet counts.
-    this.fleet.index.invalidate();
     this.enqueue(triggers.policies(this.context()));
   }
 
