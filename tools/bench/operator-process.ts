@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { OPERATOR_NODE_OPTIONS } from '../../src/operator/runtime.js';
+import { readFileSync, rmSync } from 'node:fs';
 import { startChild, type ManagedChild } from './child-process.js';
 import { freePort } from './free-port.js';
 import { MEMORY_FILE_ENV, type MemoryReport } from './memory-reporter.js';
+import { operatorRuntimeEnv } from './operator-runtime.js';
 import { cliPath, devDistPath } from './paths.js';
 
 export interface OperatorProcessOptions {
@@ -51,8 +51,12 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     ...(options.leaderElect ? ['--leader-elect'] : []),
   ];
   // Measure the operator as it is deployed.
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: OPERATOR_NODE_OPTIONS, ...options.env };
-  if (options.memoryFile) env[MEMORY_FILE_ENV] = options.memoryFile;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...operatorRuntimeEnv(), ...options.env };
+  if (options.memoryFile) {
+    // A report left by an earlier run must not pass for this process's.
+    rmSync(options.memoryFile, { force: true });
+    env[MEMORY_FILE_ENV] = options.memoryFile;
+  }
   const logStart = logSize(options.logFile);
   const startedAtMs = Date.now();
   const child = startChild(argv, { logFile: options.logFile, env });

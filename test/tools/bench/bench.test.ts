@@ -7,7 +7,7 @@ import { OPERATOR_NODE_OPTIONS } from '../../../src/operator/runtime.js';
 import { check } from '../../kit/check.js';
 
 // The whole benchmark at a tiny scale, to keep it working: the sim and the baseline (dist-dev/tools/bench/) and the
-// operator (dist/cli.js), built by `make build`, are real processes. It checks the report's shape, never timings.
+// operator (dist/chainmedic.js), built by `make build`, are real processes. It checks the report's shape, never timings.
 describe('chainmedic bench (tiny)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainmedic-bench-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
