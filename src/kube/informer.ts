@@ -3,6 +3,7 @@ import { Backoff } from './backoff.js';
 import { KubeApiError } from './errors.js';
 import { alreadyHeld, isNewer, keyOf, type Cached, type InformerEvent } from './cached.js';
 import { Indexer } from './indexer.js';
+import { parsePruned, type Shape } from './pruned-json.js';
 import type { KubeRest, Query } from './rest.js';
 import {
   closedOnTime,
@@ -24,6 +25,11 @@ export interface InformerOptions<T extends Cached> {
   fieldSelector?: string;
   /** Keeps only the fields the operator uses: the cache holds what this returns. */
   transform: (raw: unknown) => T;
+  /**
+   * Every field `transform` reads: list pages and watch events are parsed into only these (trim as you parse);
+   * without it, whole.
+   */
+  shape?: Shape;
   pageSize?: number;
   /**
    * The timeout each watch asks the server for (seconds; default 300, client-go's), jittered up to 2x so replicas
@@ -97,8 +103,17 @@ export class Informer<T extends Cached> {
   private lifetime = new AbortController();
   private sleeping: { timer: unknown; resolve: () => void } | undefined;
   private loop: Promise<void> | undefined;
+  /** With a shape: what is parsed of a list page, and of a watch event (an ERROR event's Status too). */
+  private readonly pageShape: Shape | undefined;
+  private readonly eventShape: Shape | undefined;
 
   constructor(private readonly options: InformerOptions<T>) {
+    const shape = options.shape;
+    if (shape !== undefined) {
+      this.pageShape = { metadata: { resourceVersion: true, continue: true }, items: shape };
+      const status = { code: true, reason: true, message: true } as const;
+      this.eventShape = { type: true, object: shape === true ? true : { ...shape, ...status } };
+    }
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? monotonicClock;
     this.backoff = new Backoff(options.backoffInitialMs ?? 200, options.backoffMaxMs ?? 30_000, this.random);
@@ -232,10 +247,14 @@ export class Informer<T extends Cached> {
         labelSelector: this.options.labelSelector,
         fieldSelector: this.options.fieldSelector,
       };
-      const page = await this.options.rest.get<{
-        metadata?: { resourceVersion?: string; continue?: string };
-        items?: unknown[];
-      }>(this.options.path, query, this.lifetime.signal);
+      const page = (
+        this.pageShape
+          ? parsePruned(
+              await this.options.rest.getText(this.options.path, query, this.lifetime.signal),
+              this.pageShape,
+            )
+          : await this.options.rest.get(this.options.path, query, this.lifetime.signal)
+      ) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
       for (const raw of page.items ?? []) {
         const obj = this.options.transform(raw);
         fresh.set(keyOf(obj.metadata), obj);
@@ -353,7 +372,7 @@ export class Informer<T extends Cached> {
   private handleLine(line: string): WatchEnd | undefined {
     let event: RawWatchEvent;
     try {
-      event = JSON.parse(line) as RawWatchEvent;
+      event = (this.eventShape ? parsePruned(line, this.eventShape) : JSON.parse(line)) as RawWatchEvent;
     } catch {
       return { kind: 'error' };
     }

@@ -123,6 +123,11 @@ export class KubeRest {
     return this.request<T>(HttpMethod.GET, path, { query, ...(signal ? { signal } : {}) });
   }
 
+  /** A GET's body as the server sent it (for a caller that parses only part of it). */
+  getText(path: string, query?: Query, signal?: AbortSignal): Promise<string> {
+    return this.requestText(HttpMethod.GET, path, { query, ...(signal ? { signal } : {}) });
+  }
+
   create<T = unknown>(path: string, body: unknown, query?: Query): Promise<T> {
     return this.request<T>(HttpMethod.POST, path, { body, ...(query ? { query } : {}) });
   }

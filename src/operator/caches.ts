@@ -10,7 +10,13 @@ import { paths } from '../kube/paths.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { OperatorMetrics } from '../server/index.js';
 import { BY_NODE, nodeOf, quietUpdates, type TriggerContext } from './triggers.js';
+import type { Shape } from '../kube/pruned-json.js';
 import {
+  DAEMON_SET_SHAPE,
+  EVENT_SHAPE,
+  JOB_SHAPE,
+  NODE_SHAPE,
+  podShape,
   podTrimmer,
   trimDaemonSet,
   trimEvent,
@@ -119,13 +125,17 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
     private readonly options: CachesOptions,
     private readonly handlers: CacheHandlers,
   ) {
-    this.nodes = this.informer('nodes', paths.nodes(), trimNode, { quietUpdate: quietUpdates.nodes });
+    this.nodes = this.informer('nodes', paths.nodes(), trimNode, {
+      shape: NODE_SHAPE,
+      quietUpdate: quietUpdates.nodes,
+    });
     this.remediations = this.informer('noderemediations', paths.remediations(), trimRemediation);
     this.remediations.addIndex(BY_NODE, nodeOf.remediation);
     this.policies = this.informer('remediationpolicies', paths.policies(), trimPolicy, {
       quietUpdate: quietUpdates.policies,
     });
     this.jobs = this.informer('jobs', paths.jobs(options.agentNamespace), trimJob, {
+      shape: JOB_SHAPE,
       labelSelector: JOB_LABEL_SELECTOR,
     });
     this.jobs.addIndex(BY_NODE, nodeOf.job);
@@ -135,10 +145,12 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       paths.pods(options.agentNamespace),
       podTrimmer(['job-name']),
       {
+        shape: podShape(['job-name']),
         labelSelector: LABEL_NODE,
       },
     );
     this.kubeletStarts = this.informer('kubelet-starts', paths.events(NODE_EVENTS_NAMESPACE), trimEvent, {
+      shape: EVENT_SHAPE,
       fieldSelector: KUBELET_STARTS_SELECTOR,
       watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
     });
@@ -269,9 +281,14 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       'daemonsets',
       `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/daemonsets`,
       trimDaemonSet,
-      { fieldSelector: `metadata.name=${target.daemonSet}`, quietUpdate: quietUpdates.daemonSets },
+      {
+        shape: DAEMON_SET_SHAPE,
+        fieldSelector: `metadata.name=${target.daemonSet}`,
+        quietUpdate: quietUpdates.daemonSets,
+      },
     );
     const events = this.informer('backoff-events', paths.events(ns), trimEvent, {
+      shape: EVENT_SHAPE,
       fieldSelector: 'reason=BackOff',
       watchTimeoutSeconds: EVENTS_WATCH_TIMEOUT_SECONDS,
     });
@@ -306,6 +323,7 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
       paths.pods(target.namespace),
       podTrimmer(keys, { images: true }),
       {
+        shape: podShape(keys),
         labelSelector: selector,
       },
     );
@@ -321,6 +339,7 @@ export class Caches implements Pick<TriggerContext, 'nodesWithRemediations' | 'n
     path: string,
     transform: (raw: unknown) => T,
     extra: {
+      shape?: Shape;
       labelSelector?: string;
       fieldSelector?: string;
       watchTimeoutSeconds?: number;

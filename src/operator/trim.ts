@@ -1,9 +1,12 @@
 /**
  * Informer transforms: each keeps ONLY what the operator reads (a full 5,000-node cache is ~100 MB, trimmed
- * a few MB). Every transform keeps name, namespace, uid and resourceVersion.
+ * a few MB). Every transform keeps name, namespace, uid and resourceVersion. Each comes with the shape of what it
+ * reads, so the informer parses only that (src/kube/pruned-json.ts): test/operator/trim-shapes.test.ts proves
+ * every field a transform reads is in its shape.
  */
 import type { NodeRemediation, RemediationPolicy } from '../api/index.js';
 import type { Cached } from '../kube/informer.js';
+import type { Shape } from '../kube/pruned-json.js';
 import { CHAINS_CONDITION_TYPE } from '../api/index.js';
 import {
   OPERATION_ANNOTATION_KEYS,
@@ -36,6 +39,18 @@ function baseMeta(m: RawMeta): Cached['metadata'] {
     ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
   };
 }
+
+const keys = (names: readonly string[]): Record<string, true> =>
+  Object.fromEntries(names.map((name) => [name, true]));
+
+const META_SHAPE = {
+  name: true,
+  namespace: true,
+  uid: true,
+  resourceVersion: true,
+  creationTimestamp: true,
+  deletionTimestamp: true,
+} as const;
 
 function pick(record: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -77,6 +92,12 @@ const NODE_LABELS = [
   ...OPERATION_LABEL_KEYS,
 ];
 const NODE_ANNOTATIONS = ['chainmedic.io/opt-out', 'chainmedic.io/cordoned-by', ...OPERATION_ANNOTATION_KEYS];
+
+export const NODE_SHAPE: Shape = {
+  metadata: { ...META_SHAPE, labels: keys(NODE_LABELS), annotations: keys(NODE_ANNOTATIONS) },
+  spec: { unschedulable: true, taints: true },
+  status: { conditions: true, nodeInfo: { bootID: true, osImage: true, kernelVersion: true } },
+};
 
 export function trimNode(raw: unknown): TrimmedNode {
   const m = meta(raw);
@@ -140,9 +161,20 @@ export interface TrimmedPod extends Cached {
   status: { ready: boolean; containerStatuses: TrimmedContainerStatus[] };
 }
 
+export function podShape(keepLabels: readonly string[]): Shape {
+  return {
+    metadata: { ...META_SHAPE, labels: keys(keepLabels), ownerReferences: true },
+    spec: { nodeName: true, containers: { name: true, image: true } },
+    status: {
+      conditions: { type: true, status: true },
+      containerStatuses: { name: true, restartCount: true, ready: true, state: true },
+    },
+  };
+}
+
 /**
  * `keepLabels`: the labels the selectors need (the target DaemonSet's selector keys, or job-name); `images`:
- * keep each container's image (the target's, for the storm explanation).
+ * keep each container's image (the target's, for the storm explanation). Its shape: `podShape(keepLabels)`.
  */
 export function podTrimmer(
   keepLabels: readonly string[],
@@ -217,6 +249,8 @@ export interface TrimmedDaemonSet extends Cached {
   };
 }
 
+export const DAEMON_SET_SHAPE: Shape = { metadata: META_SHAPE, spec: { selector: true } };
+
 export function trimDaemonSet(raw: unknown): TrimmedDaemonSet {
   const r = raw as { spec?: { selector?: TrimmedDaemonSet['spec']['selector'] } };
   return { metadata: baseMeta(meta(raw)), spec: r.spec?.selector ? { selector: r.spec.selector } : {} };
@@ -229,6 +263,14 @@ export interface TrimmedEvent extends Cached {
   /** RFC 3339: when it last happened (lastTimestamp, else eventTime, else firstTimestamp). */
   lastTimestamp?: string;
 }
+
+export const EVENT_SHAPE: Shape = {
+  metadata: META_SHAPE,
+  involvedObject: { kind: true, name: true, namespace: true, uid: true },
+  lastTimestamp: true,
+  eventTime: true,
+  firstTimestamp: true,
+};
 
 export function trimEvent(raw: unknown): TrimmedEvent {
   const r = raw as {
@@ -260,6 +302,12 @@ export interface TrimmedJob extends Cached {
   /** finishedAt: RFC 3339, when it completed or failed. */
   status: { complete: boolean; failed: boolean; finishedAt?: string };
 }
+
+export const JOB_SHAPE: Shape = {
+  metadata: { ...META_SHAPE, labels: true },
+  spec: { template: { spec: { nodeName: true, containers: { args: true } } } },
+  status: { completionTime: true, conditions: { type: true, status: true, lastTransitionTime: true } },
+};
 
 export function trimJob(raw: unknown): TrimmedJob {
   const m = meta(raw);
