@@ -1,4 +1,5 @@
 import { parsePruned, type Shape } from '../../src/kube/pruned-json.js';
+import { seededRandom } from '../../tools/sim/api/faults.js';
 
 /** The reference: parse whole, then keep what the shape names (what parsePruned must equal). */
 function pruneParsed(value: unknown, shape: Shape): unknown {
@@ -9,16 +10,6 @@ function pruneParsed(value: unknown, shape: Shape): unknown {
     if (Object.hasOwn(shape, key) && shape[key] !== undefined) out[key] = pruneParsed(v, shape[key]);
   }
   return out;
-}
-
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = ['a', 'b', 'c', 'items', 'metadata', 'x"y', 'back\\slash', 'ü', '{}', '[', ''];
@@ -69,7 +60,7 @@ function spaced(value: unknown, r: () => number): string {
 
 describe('parsePruned', () => {
   it('equals JSON.parse then prune, for random values, shapes and whitespace', () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     for (let i = 0; i < 3000; i++) {
       const value = randomValue(r, 0);
       const shape = randomShape(r, 0);

@@ -1,4 +1,5 @@
 import { effectivePolicy, type EffectivePolicy } from '../../src/config/policy.js';
+import { seededRandom } from '../../tools/sim/api/faults.js';
 import { keyOf } from '../../src/kube/cached.js';
 import type { InformerEvent } from '../../src/kube/informer.js';
 import { FleetIndex } from '../../src/operator/fleet-index.js';
@@ -90,17 +91,6 @@ const remediation = (name: string, nodeName: string, phase: string, rv: number):
     spec: { nodeName, trigger: { source: 'Manual' } },
     status: { phase },
   }) as unknown as CachedRemediation;
-
-/** A tiny deterministic PRNG (mulberry32), so a failure names its seed and replays. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class World {
   nodes = new Map<string, TrimmedNode>();
@@ -205,7 +195,7 @@ function step(w: World, r: () => number, rv: number): string {
 describe('FleetIndex', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('equals fleetSnapshot after every change (seed %i)', (seed) => {
     const w = new World();
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const history: string[] = [];
     for (let rv = 1; rv <= 400; rv++) {
       history.push(step(w, r, rv));
