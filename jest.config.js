@@ -19,6 +19,7 @@ const integration = [
   'kube/informer',
   'kube/leader',
   'kube/patch',
+  'kube/rest-connections',
   'manifests/',
   'operator/',
   'server/admission',
