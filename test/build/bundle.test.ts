@@ -49,6 +49,12 @@ describe('the bundle', () => {
     expect(map.sources.some((source) => source.endsWith('src/agent/probe.ts'))).toBe(true);
   });
 
+  it('is ASCII only: one non-ASCII character anywhere makes V8 keep the whole source at two bytes a character', () => {
+    const text = readFileSync(BUNDLE, 'latin1');
+    const at = /[^\x00-\x7f]/.exec(text)?.index;
+    expect(at === undefined ? 'ascii' : text.slice(Math.max(0, at - 40), at + 10)).toBe('ascii');
+  });
+
   it('lists the license of every package it bundles', () => {
     const licenses = readFileSync(join(DIST, 'chainmedic.licenses.txt'), 'utf8');
     for (const name of ['@kubernetes/client-node', 'zod', 'express', 'pino', 'prom-client', 'commander']) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderBench, type BenchResult } from '../../../tools/bench/report.js';
 import { runBench } from '../../../tools/bench/run-bench.js';
-import { OPERATOR_NODE_OPTIONS } from '../../../src/operator/runtime.js';
+import { OPERATOR_RUNTIME_ENV } from '../../../src/operator/runtime.js';
 import { check } from '../../kit/check.js';
 
 // The whole benchmark at a tiny scale, to keep it working: the sim and the baseline (dist-dev/tools/bench/) and the
@@ -48,9 +48,9 @@ describe('chainmedic bench (tiny)', () => {
         expect(baseline?.[run].steadyRssBytes).toBeGreaterThan(0),
       );
     }
-    check("baseline.*.env: Node's defaults, then the operator's NODE_OPTIONS", () => {
+    check("baseline.*.env: Node's defaults, then the operator's runtime env", () => {
       expect(baseline?.defaults.env).toEqual({});
-      expect(baseline?.operatorFlags.env).toEqual({ NODE_OPTIONS: OPERATOR_NODE_OPTIONS });
+      expect(baseline?.operatorFlags.env).toEqual(OPERATOR_RUNTIME_ENV);
     });
 
     check('remediation.burstNodes: nodes the burst broke', () => expect(r.burstNodes).toBe(2));
