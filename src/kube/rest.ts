@@ -52,12 +52,15 @@ export class KubeRest {
 
   /**
    * The client library's authentication (headers: the token, read again on every request, so a rotated token is
-   * used at once; TLS), then one shared connection pool. The library builds a new undici Agent for every
-   * request: a new TCP connection and TLS handshake each time, and a pool per request to collect (measured at
-   * 5,000 nodes: about 30 MB more peak heap). Its Agent is kept as long as the TLS identity it was built from (the
-   * server, the CA, the client certificate and key, as the kubeconfig's files hold them now) does not change;
-   * on a change, the new Agent replaces it and the old one closes once its requests (watches) end. An exec plugin
-   * may hand out client certificates the kubeconfig does not show: then nothing is shared.
+   * used at once; TLS), then, for a request (not a watch), one shared connection pool. The library builds a new
+   * undici Agent for every request: a new TCP connection and TLS handshake each time, and a pool per request to
+   * collect (measured at 5,000 nodes: about 30 MB more peak heap). Its Agent is kept as long as the TLS identity it
+   * was built from (the server, the CA, the client certificate and key, as the kubeconfig's files hold them now)
+   * does not change; on a change, the new Agent replaces it. A request that gets no answer (a timeout, a reset, a
+   * dead connection) drops the pool, so the next request connects afresh rather than trying another connection
+   * that may be as dead. Watches keep a connection of their own each: a dead one ends with its watch
+   * (test/control-plane/informer.test.ts). An exec plugin may hand out client certificates the kubeconfig does not
+   * show: then nothing is shared.
    */
   private async authenticate(ctx: RequestContext): Promise<void> {
     await this.kubeConfig.applySecurityAuthentication(ctx);
@@ -68,9 +71,19 @@ export class KubeRest {
       ctx.setDispatcher(this.shared.dispatcher);
       return;
     }
-    const old = this.shared;
+    this.dropPool();
     this.shared = { identity, dispatcher: fresh };
-    old?.dispatcher.close().catch(() => undefined);
+  }
+
+  /**
+   * Forgets the shared pool (only `used`, when given: a late failure must not drop a newer pool) and closes it:
+   * no new request goes to it; the ones in flight end by their answer or their own timeout.
+   */
+  private dropPool(used?: Dispatcher): void {
+    const old = this.shared;
+    if (!old || (used !== undefined && old.dispatcher !== used)) return;
+    this.shared = undefined;
+    old.dispatcher.close().catch(() => undefined);
   }
 
   /** A digest of what the library builds its TLS connection from; undefined when that cannot be known. */
@@ -120,6 +133,8 @@ export class KubeRest {
       response = await this.http.send(ctx).toPromise();
     } catch (err) {
       // Network failure or timeout: no HTTP status; callers treat it like a 503.
+      const used = ctx.getDispatcher();
+      if (used) this.dropPool(used);
       this.onResponse?.(method.toLowerCase(), 0);
       throw new KubeApiError(0, 'NetworkError', `${method} ${path}: ${errorMessage(err)}`);
     }
@@ -143,7 +158,7 @@ export class KubeRest {
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     ctx.setHeaderParam('Accept', 'application/json');
     ctx.setSignal(signal);
-    await this.authenticate(ctx);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
     // The client library's undici dispatcher ends a body silent for 300 s (bodyTimeout); a quiet watch is silent
     // until the server's timeout (a real apiserver sends no bookmark on events). The caller bounds it instead.
     const dispatcher = ctx.getDispatcher();

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, KubeConfig } from '@kubernetes/client-node';
 import { KubeRest } from '../../src/kube/rest.js';
 import { createCa, createServingCertificate } from '../../src/server/certs/generate.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 // The client library builds a new undici Agent for every request (a TCP connection and a TLS handshake each);
 // KubeRest shares one while the TLS identity stays the same, and takes the new one when it changes.
@@ -40,13 +41,13 @@ async function startTls(): Promise<Tls> {
   };
 }
 
-function kubeConfigFor(tls: Tls, token: string): KubeConfig {
+function kubeConfigFor(tls: Tls, token: string, port = tls.port): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [
       {
         name: 'c',
-        server: `https://localhost:${tls.port}`,
+        server: `https://localhost:${port}`,
         caData: Buffer.from(tls.caPem).toString('base64'),
         skipTLSVerify: false,
       },
@@ -60,7 +61,9 @@ function kubeConfigFor(tls: Tls, token: string): KubeConfig {
 
 describe('KubeRest connections', () => {
   const servers: Server[] = [];
+  const proxies: TcpProxy[] = [];
   afterAll(async () => {
+    for (const p of proxies) await p.close();
     for (const s of servers) {
       s.closeAllConnections();
       await new Promise((r) => s.close(r));
@@ -96,5 +99,25 @@ describe('KubeRest connections', () => {
     expect(first.connections).toBe(before);
     expect(second.connections).toBeGreaterThanOrEqual(1);
     expect(second.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('a request that gets no answer drops the pool: the next one connects afresh, not to another dead connection', async () => {
+    const tls = await startTls();
+    servers.push(tls.server);
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: tls.port });
+    proxies.push(proxy);
+    const rest = new KubeRest(kubeConfigFor(tls, 't', proxy.port));
+    // Two requests at once: two connections, both idle in the pool afterwards.
+    await Promise.all([rest.get('/api/v1/nodes'), rest.get('/api/v1/nodes')]);
+    expect(tls.connections).toBe(2);
+    // Both go half-open (no FIN, no reset): the pool cannot tell.
+    proxy.stall();
+    await expect(rest.requestText(HttpMethod.GET, '/api/v1/nodes', { timeoutMs: 300 })).rejects.toThrow(
+      /NetworkError|aborted|timeout/i,
+    );
+    await expect(rest.requestText(HttpMethod.GET, '/api/v1/nodes', { timeoutMs: 3000 })).resolves.toContain(
+      'Status',
+    );
+    expect(tls.connections).toBe(3);
   });
 });
