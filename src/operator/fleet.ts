@@ -177,7 +177,8 @@ export class Fleet {
       affected: snapshot.affected.size,
       cordonedByUs: marks.cordonedByUs,
       active: c.remediations.list().filter((r) => !isTerminal(r.status?.phase)).length,
-      stormGuardActive: snapshot.affected.size > limit,
+      // As the policy status says it: an invalid policy holds no storm guard (the operator acts as paused).
+      stormGuardActive: this.o.policy.result().ok && snapshot.affected.size > limit,
     });
   }
 
