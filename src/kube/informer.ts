@@ -51,7 +51,7 @@ export interface InformerOptions<T extends Cached> {
   onError?: (err: unknown) => void;
   /**
    * An update for which this is true changes nothing a reader uses (say, only the resourceVersion): it is
-   * stored, indexed, but neither announced to the handlers nor counted in `version()`.
+   * stored and indexed, but not announced to the handlers.
    */
   quietUpdate?: (old: T, next: T) => boolean;
   /** Called on every watch restart or relist after the first list (for metrics). */
