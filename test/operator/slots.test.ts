@@ -1,6 +1,6 @@
 import { API_VERSION, NODE_REMEDIATION_KIND } from '../../src/api/index.js';
 import { REQUEUE } from '../../src/remediation/index.js';
-import type { KubeObject } from '../../tools/sim/api/types.js';
+import { PODS, type KubeObject } from '../../tools/sim/api/types.js';
 import { eventually } from '../kit/eventually.js';
 import { FAST_POLICY, phaseOf, startEnv, type Env } from '../kit/env.js';
 
@@ -64,6 +64,8 @@ describe('operator: a queued remediation takes a freed slot at once', () => {
     const [other, healthy] = env.cluster.linuxNodeNames();
     // Crash-looping for another reason (not remediated): it counts as affected until its image is fixed.
     env.cluster.breakNode(other!, 'npm-image-bug');
+    // The storm guard counts what the operator has seen: its caches list the crash loop when they sync.
+    await eventually(() => crashLooping(env!, other!), 'azure-npm crash-looping on the other node');
     const log: { name: string; phase: string; reason: string }[] = [];
     const stop = env.cluster.store.subscribe(REMS, (e) => {
       const status = (e.object.status ?? {}) as { phase?: string; reason?: string };
@@ -94,3 +96,16 @@ describe('operator: a queued remediation takes a freed slot at once', () => {
     expect(env.remediationsOn(healthy!)[0]!.status!.reason).toBe('ChainsPresent');
   });
 });
+
+function crashLooping(env: Env, node: string): boolean {
+  return env.cluster.store.list(PODS).some((pod) => {
+    const p = pod as unknown as {
+      spec?: { nodeName?: string };
+      status?: { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
+    };
+    return (
+      p.spec?.nodeName === node &&
+      (p.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff')
+    );
+  });
+}
